@@ -1,0 +1,68 @@
+"""Scheduler: the booking widget's server. `create_app()` builds the Quart application."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from quart import Quart
+from quart_schema import QuartSchema
+
+from app.clock import utc_now
+from app.db import Database
+from app.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+# Visitors type into forms; nothing legitimate is this large.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Quart:
+    """Build the application from settings (read from the environment when not given)."""
+    settings = settings or load_settings()
+    app = Quart(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        static_url_path="/cdn",
+    )
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        TEMPLATES_AUTO_RELOAD=settings.templates_auto_reload,
+        SEND_FILE_MAX_AGE_DEFAULT=0 if settings.environment == "development" else None,
+    )
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
+    app.extensions["settings"] = settings
+    app.jinja_env.filters["todate"] = date.fromisoformat
+    app.extensions["clock"] = utc_now
+    QuartSchema(
+        app,
+        info={"title": "Scheduler API", "version": "1"},
+        openapi_path="/openapi.json",
+        swagger_ui_path="/docs",
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+
+    from app.api import init_api
+    from app.web import demo, health, steps
+    from app.web.cors import init_cors
+
+    init_cors(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(steps.bp)
+    init_api(app)
+    if settings.environment != "production":
+        app.register_blueprint(demo.bp)
+
+    @app.before_serving
+    async def connect_database() -> None:
+        database = Database.connect(settings.require_database(), settings.mongodb_database)
+        await database.create_indexes()
+        app.extensions["db"] = database
+
+    @app.after_serving
+    async def close_database() -> None:
+        await app.extensions["db"].close()
+
+    return app

@@ -1,0 +1,155 @@
+"""The command line: `python -m app dev | flows import|export|check | demo load`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from app import ROOT
+from app.db import Database
+from app.flows.loading import ConfigFileError, dump_organization, load_organization_file
+from app.flows.repository import export_organization, save_organization
+from app.settings import ConfigurationError, Settings, load_settings
+
+DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-def]
+    database = Database.connect(settings.require_database(), settings.mongodb_database)
+    try:
+        await database.create_indexes()
+        return await work(database)
+    finally:
+        await database.close()
+
+
+def _run(work) -> object:  # type: ignore[no-untyped-def]
+    settings = _settings()
+    try:
+        return asyncio.run(_with_database(settings, work))
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+def cli() -> None:
+    """Scheduler: the booking widget's server."""
+
+
+@cli.group()
+def flows() -> None:
+    """Organizations and their booking flows, as YAML files."""
+
+
+@flows.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check_flows(files: tuple[Path, ...]) -> None:
+    """Validate YAML files without storing them."""
+    problems: list[str] = []
+    for path in files:
+        try:
+            config = load_organization_file(path)
+            click.echo(f"{path}: ok ({config.name}, {len(config.flows)} flows)")
+        except ConfigFileError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise click.ClickException("\n".join(problems))
+
+
+@flows.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_flows(files: tuple[Path, ...]) -> None:
+    """Validate YAML files and store each organization with its flows."""
+    try:
+        configs = [load_organization_file(path) for path in files]
+    except ConfigFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def store(database: Database) -> None:
+        for config in configs:
+            await save_organization(database, config)
+            click.echo(f"imported {config.slug}: {', '.join(f.id for f in config.flows)}")
+
+    _run(store)
+
+
+@flows.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
+def export_flows(slug: str, output: Path | None) -> None:
+    """Write an organization and its flows as YAML."""
+
+    async def fetch(database: Database):  # type: ignore[no-untyped-def]
+        return await export_organization(database, slug)
+
+    config = _run(fetch)
+    if config is None:
+        raise click.ClickException(f"no organization with the slug {slug!r}")
+    text = dump_organization(config)  # type: ignore[arg-type]
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.group()
+def demo() -> None:
+    """The demo organization."""
+
+
+@demo.command("load")
+def load_demo() -> None:
+    """Store the demo organization (Demo Plumbing & Air, key pk_test_demo)."""
+    config = load_organization_file(DEMO_FILE)
+    _run(lambda database: save_organization(database, config))
+    click.echo(f"loaded {config.name} ({config.publishable_key})")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def dev(host: str, port: int) -> None:
+    """Serve the demo: embedded database when MONGODB_URI is unset, demo data, auto-reload."""
+    from app.embedded_db import start_embedded_mongo
+
+    settings = _settings()
+    env = dict(os.environ)
+    embedded = None
+    if not settings.mongodb_uri:
+        embedded = start_embedded_mongo(ROOT / "var" / "mongo")
+        env["MONGODB_URI"] = embedded.uri
+        os.environ["MONGODB_URI"] = embedded.uri
+        click.echo(f"embedded MongoDB-wire server (nx-27017) at {embedded.uri}, data in var/mongo/")
+    try:
+        load_demo.callback()  # type: ignore[misc]
+        env["TEMPLATES_AUTO_RELOAD"] = "true"
+        click.echo(f"serving the demo on http://{host}:{port}  (Ctrl-C stops)")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "hypercorn", "--bind", f"{host}:{port}", "--reload", "app:create_app()"],
+            env=env,
+            cwd=ROOT,
+        )
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.terminate()
+            server.wait()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,47 @@
+"""JSON errors for the API: a stable code, a message, and the fields at fault."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from quart import Quart, Response, jsonify, request
+from quart_schema import RequestSchemaValidationError
+from werkzeug.exceptions import HTTPException
+
+from app.api.models import ApiError, FieldProblem
+from app.web.access import AccessDenied
+
+API_PREFIXES = ("/booking-flow-routers", "/scheduler", "/bookings")
+
+
+def api_error(status: int, code: str, message: str, fields: list[FieldProblem] | None = None) -> Response:
+    response = jsonify(ApiError(error=code, message=message, fields=fields or []).model_dump())
+    response.status_code = status
+    return response
+
+
+def _field_problems(error: Exception) -> list[FieldProblem]:
+    if not isinstance(error, ValidationError):
+        return [FieldProblem(field="(body)", message=str(error)[:300])]
+    return [
+        FieldProblem(field=".".join(str(p) for p in e["loc"]) or "(body)", message=e["msg"])
+        for e in error.errors(include_url=False)
+    ]
+
+
+def init_errors(app: Quart) -> None:
+    @app.errorhandler(RequestSchemaValidationError)
+    async def invalid_request(error: RequestSchemaValidationError) -> Response:
+        fields = _field_problems(error.validation_error)
+        summary = "; ".join(f"{f.field}: {f.message}" for f in fields)
+        return api_error(422, "invalid_request", f"The request is not valid: {summary}", fields)
+
+    @app.errorhandler(HTTPException)
+    async def http_error(error: HTTPException) -> Response | HTTPException:
+        if request.path.startswith(API_PREFIXES):
+            code = (error.name or "error").lower().replace(" ", "_")
+            return api_error(error.code or 500, code, error.description or error.name)
+        return error
+
+    @app.errorhandler(AccessDenied)
+    async def access_denied(error: AccessDenied) -> Response:
+        return api_error(error.status, error.code, error.message)

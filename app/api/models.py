@@ -1,0 +1,94 @@
+"""Request and response models of the JSON API (they also generate /openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from app.web.protocol import KEY_HEADER, SESSION_HEADER
+
+
+class KeyHeaders(BaseModel):
+    x_scheduler_key: str = Field(description=f"The organization's publishable key ({KEY_HEADER}).")
+
+
+class SessionHeaders(KeyHeaders):
+    x_scheduler_session: str = Field(description=f"The booking session token ({SESSION_HEADER}).")
+
+
+class ResolveRequest(BaseModel):
+    url: str = Field(min_length=1, max_length=2000, description="The URL of the page the widget runs on.")
+
+
+class StepSummary(BaseModel):
+    type: str
+    title: str
+
+
+class ResolveResponse(BaseModel):
+    flow_id: str
+    flow_name: str
+    steps: list[StepSummary]
+    theme: dict[str, str] = Field(description="CSS custom properties to set on the widget's root.")
+
+
+class ButtonTrigger(BaseModel):
+    selector: str
+    flow_id: str | None = None
+
+
+class ButtonTriggersResponse(BaseModel):
+    triggers: list[ButtonTrigger]
+
+
+class MonthQuery(BaseModel):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+
+
+class DayAvailability(BaseModel):
+    date: date
+    available: bool
+    remaining: int
+
+
+class MonthAvailabilityResponse(BaseModel):
+    month: str
+    days: list[DayAvailability]
+
+
+class DateQuery(BaseModel):
+    date: date
+
+
+class Timeslot(BaseModel):
+    window_id: str
+    label: str
+    start: str
+    end: str
+    remaining: int
+    available: bool
+
+
+class DateTimeslotsResponse(BaseModel):
+    date: date
+    timeslots: list[Timeslot]
+
+
+class BookingResponse(BaseModel):
+    reference: str
+    status: str
+    date: date
+    window: Timeslot | dict[str, str]
+    service: dict[str, str | int]
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ApiError(BaseModel):
+    error: str = Field(description="A stable code, such as unknown_key or slot_taken.")
+    message: str
+    fields: list[FieldProblem] = Field(default_factory=list)

@@ -1,0 +1,145 @@
+"""The reference system's routes, answering JSON to the widget and to integrators."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlsplit
+
+from quart import Blueprint, current_app
+from quart_schema import document_headers, validate_querystring, validate_request, validate_response
+
+from app import clock
+from app.api.errors import api_error
+from app.api.models import (
+    ApiError,
+    BookingResponse,
+    ButtonTrigger,
+    ButtonTriggersResponse,
+    DateQuery,
+    DateTimeslotsResponse,
+    DayAvailability,
+    KeyHeaders,
+    MonthAvailabilityResponse,
+    MonthQuery,
+    ResolveRequest,
+    ResolveResponse,
+    SessionHeaders,
+    StepSummary,
+    Timeslot,
+)
+from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
+from app.db import Database
+from app.flows.repository import flow_by_id
+from app.sessions.repository import SessionConflict, save_session
+from app.vendors.base import ArrivalWindow
+from app.vendors.factory import vendor_for
+from app.web.access import AccessDenied, current_visit, requesting_organization
+
+bp = Blueprint("api", __name__)
+
+
+def _db() -> Database:
+    return current_app.extensions["db"]
+
+
+def _timeslot(window: ArrivalWindow) -> Timeslot:
+    return Timeslot(
+        window_id=window.window_id,
+        label=window.label,
+        start=window.start.strftime("%H:%M"),
+        end=window.end.strftime("%H:%M"),
+        remaining=window.remaining,
+        available=window.available,
+    )
+
+
+@bp.post("/booking-flow-routers/resolve")
+@document_headers(KeyHeaders)
+@validate_request(ResolveRequest)
+@validate_response(ResolveResponse, 200)
+@validate_response(ApiError, 401)
+async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
+    """The flow (and its theme) that serves a page URL, by the organization's routing rules."""
+    organization = await requesting_organization(_db())
+    try:
+        path = urlsplit(data.url).path or "/"
+    except ValueError:
+        path = "/"
+    flow = await flow_by_id(_db(), organization.slug, organization.routing.flow_for_path(path))
+    if flow is None:
+        raise AccessDenied(404, "unknown_flow", "No booking flow serves this page.")
+    return ResolveResponse(
+        flow_id=flow.id,
+        flow_name=flow.name,
+        steps=[StepSummary(type=s.type, title=s.title) for s in flow.steps],
+        theme=flow.theme.css_variables(),
+    )
+
+
+@bp.get("/booking-flow-routers/button-triggers")
+@document_headers(KeyHeaders)
+@validate_response(ButtonTriggersResponse, 200)
+async def button_triggers() -> ButtonTriggersResponse:
+    """CSS selectors of the host page's elements that open the widget."""
+    organization = await requesting_organization(_db())
+    return ButtonTriggersResponse(
+        triggers=[ButtonTrigger(selector=t.selector, flow_id=t.flow) for t in organization.button_triggers]
+    )
+
+
+@bp.get("/scheduler/month-availability")
+@document_headers(KeyHeaders)
+@validate_querystring(MonthQuery)
+@validate_response(MonthAvailabilityResponse, 200)
+async def month_availability(query_args: MonthQuery) -> MonthAvailabilityResponse:
+    """Every day of a month with the places left in its arrival windows."""
+    organization = await requesting_organization(_db())
+    year, month = (int(p) for p in query_args.month.split("-"))
+    days = await vendor_for(_db(), organization, clock.now()).get_month_availability(year, month)
+    return MonthAvailabilityResponse(
+        month=query_args.month,
+        days=[DayAvailability(date=d.day, available=d.available, remaining=d.remaining) for d in days],
+    )
+
+
+@bp.get("/scheduler/date-timeslots")
+@document_headers(KeyHeaders)
+@validate_querystring(DateQuery)
+@validate_response(DateTimeslotsResponse, 200)
+async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
+    """The arrival windows of one day."""
+    organization = await requesting_organization(_db())
+    day: date = query_args.date
+    windows = await vendor_for(_db(), organization, clock.now()).get_date_timeslots(day)
+    return DateTimeslotsResponse(date=day, timeslots=[_timeslot(w) for w in windows])
+
+
+@bp.post("/bookings")
+@document_headers(SessionHeaders)
+@validate_response(BookingResponse, 201)
+@validate_response(ApiError, 409)
+async def create_booking() -> tuple[BookingResponse, int]:
+    """Confirm the session's booking; sending it again returns the same booking."""
+    db, now = _db(), clock.now()
+    visit = await current_visit(db, now)
+    outcome = await confirm_booking(db, visit.flow, visit.session, vendor_for(db, visit.organization, now), now)
+    match outcome:
+        case SlotTaken(message):
+            return api_error(409, "slot_taken", message)  # type: ignore[return-value]
+        case Incomplete(step_id, message):
+            return api_error(409, "incomplete", f"{step_id}: {message}")  # type: ignore[return-value]
+        case Confirmed(booking):
+            if visit.session.status != "booked":
+                mark_booked(visit.session, booking)
+                try:
+                    await save_session(db, visit.session, now, current_app.extensions["settings"].session_ttl)
+                except SessionConflict:
+                    pass  # a concurrent request saved the session; the booking stands either way
+            return BookingResponse(
+                reference=booking["_id"],
+                status=booking["status"],
+                date=date.fromisoformat(booking["date"]),
+                window=booking["window"],
+                service={k: v for k, v in booking["service"].items() if k in {"id", "name", "duration_minutes"}},
+            ), 201
+    raise AssertionError(outcome)

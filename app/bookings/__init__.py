@@ -1,0 +1,1 @@
+"""Confirming a session's booking: idempotency, capacity, the booking record."""

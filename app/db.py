@@ -1,0 +1,84 @@
+"""The MongoDB client's lifecycle, the collections and their indexes.
+
+Writes follow two rules so they behave the same on MongoDB and on the embedded
+MongoDB-wire server: documents are written whole (insert or versioned replace), and
+counters change through conditional single-document updates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+
+@dataclass
+class Database:
+    """One client and the collections the application uses."""
+
+    client: AsyncMongoClient
+    db: AsyncDatabase
+
+    @classmethod
+    def connect(cls, uri: str, name: str) -> "Database":
+        client: AsyncMongoClient = AsyncMongoClient(
+            uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000
+        )
+        return cls(client=client, db=client[name])
+
+    @property
+    def organizations(self) -> AsyncCollection:
+        return self.db["organizations"]
+
+    @property
+    def flows(self) -> AsyncCollection:
+        return self.db["booking_flows"]
+
+    @property
+    def sessions(self) -> AsyncCollection:
+        return self.db["booking_sessions"]
+
+    @property
+    def bookings(self) -> AsyncCollection:
+        return self.db["bookings"]
+
+    @property
+    def calendar_slots(self) -> AsyncCollection:
+        """The built-in vendor's calendar: one document per arrival window and day."""
+        return self.db["calendar_slots"]
+
+    @property
+    def leads(self) -> AsyncCollection:
+        return self.db["leads"]
+
+    async def create_indexes(self) -> None:
+        await self.organizations.create_index("publishable_key", unique=True)
+        await self.flows.create_index(
+            [("organization_id", ASCENDING), ("flow_id", ASCENDING)], unique=True
+        )
+        await self.sessions.create_index("token_hash", unique=True)
+        # Abandoned sessions disappear once they expire; every save pushes expiry forward.
+        await self.sessions.create_index("expires_at", expireAfterSeconds=0)
+        await self.sessions.create_index(
+            [("organization_id", ASCENDING), ("created_at", DESCENDING)]
+        )
+        # One booking per session: a double click or a retried confirm cannot make two.
+        await self.bookings.create_index("session_id", unique=True)
+        await self.bookings.create_index([("organization_id", ASCENDING), ("date", ASCENDING)])
+        await self.calendar_slots.create_index(
+            [("organization_id", ASCENDING), ("date", ASCENDING)]
+        )
+        await self.leads.create_index([("organization_id", ASCENDING), ("created_at", DESCENDING)])
+
+    async def is_reachable(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.client.close()

@@ -1,0 +1,84 @@
+"""The embedded MongoDB-wire server (nx-27017 on SQLite), for development and tests.
+
+Started as a child process on a loopback port; the application talks to it through
+PyMongo exactly as it talks to MongoDB.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class EmbeddedMongo:
+    """A running nx-27017 server; stop() ends it."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.port}/"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _server_command() -> list[str]:
+    exe = Path(sys.executable).with_name("nx-27017")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("nx-27017")
+    if found:
+        return [found]
+    raise RuntimeError("nx-27017 is not installed: run `make install` (pip extra 'embedded')")
+
+
+def start_embedded_mongo(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> EmbeddedMongo:
+    """Start nx-27017 keeping its databases under data_dir; wait until it answers a ping."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    log_path = data_dir / f"nx-27017-{port}.log"
+    command = _server_command() + [
+        "--data-dir", str(data_dir),
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--log-file", str(log_path),
+        "--pid-file", str(data_dir / f"nx-27017-{port}.pid"),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = EmbeddedMongo(process=process, port=port, log_path=log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nx-27017 exited with {process.returncode}; see {log_path}")
+        try:
+            with MongoClient(server.uri, serverSelectionTimeoutMS=500) as client:
+                client.admin.command("ping")
+            return server
+        except PyMongoError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"nx-27017 did not answer on port {port} within {timeout:.0f}s; see {log_path}")

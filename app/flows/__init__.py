@@ -1,0 +1,1 @@
+"""Flow configuration: models, YAML loading, URL routing and the service graph."""

@@ -1,0 +1,1 @@
+"""The server-side booking session: its document, its repository and its navigation."""

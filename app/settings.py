@@ -1,0 +1,55 @@
+"""Every setting the application reads, from the environment, validated once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Process configuration. Names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    # Unset: `python -m app dev` starts the embedded MongoDB-wire server and sets it.
+    mongodb_uri: str | None = None
+    mongodb_database: str = Field(default="scheduler", pattern=r"^[A-Za-z0-9_-]{1,63}$")
+    # Unset: session events go through an in-process queue (issue: session recording).
+    events_queue_url: str | None = None
+    # The address visitors' browsers reach this server at; fragments carry absolute URLs
+    # built from it so they work inside a host page of another origin. Unset: taken from
+    # each request's Host.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+$")
+    session_ttl_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
+    templates_auto_reload: bool = False
+
+    @property
+    def session_ttl(self) -> timedelta:
+        return timedelta(minutes=self.session_ttl_minutes)
+
+    def require_database(self) -> str:
+        if not self.mongodb_uri:
+            raise ConfigurationError(
+                "MONGODB_URI is not set: point it at MongoDB, or use `make run`, "
+                "which starts the embedded server"
+            )
+        return self.mongodb_uri
+
+
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong; the message names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (overrides win), one clear line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        ]
+        raise ConfigurationError("invalid settings:\n" + "\n".join(lines)) from None

@@ -1,0 +1,1 @@
+"""The step registry and one module per step type."""

@@ -1,0 +1,44 @@
+"""AdditionalDetails: the flow's own questions about the job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.flows.models import DetailField
+from app.steps.base import FormData, StepContext, StepHandler, StepResult
+
+
+def field_input_name(field: DetailField) -> str:
+    return f"detail-{field.name}"
+
+
+class AdditionalDetailsStep(StepHandler):
+    step_type = "AdditionalDetails"
+    template = "steps/additional_details.html"
+
+    async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
+        return {"fields": ctx.flow.additional_details, "input_name": field_input_name}
+
+    async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for field in ctx.flow.additional_details:
+            name = field_input_name(field)
+            if field.kind == "checkbox":
+                values[field.name] = form.flag(name)
+                if field.required and not values[field.name]:
+                    errors[name] = f"Please confirm: {field.label}."
+                continue
+            value = form.text(name)
+            values[field.name] = value
+            if field.required and not value:
+                errors[name] = "Please choose one." if field.kind == "select" else "Please fill this in."
+            elif len(value) > field.max_length:
+                errors[name] = f"{field.label} must be at most {field.max_length} characters (it has {len(value)})."
+            elif field.kind == "select" and value and value not in field.options:
+                errors[name] = f"Choose one of the options for {field.label.lower()}."
+        ctx.session.saved_state[ctx.step.id] = values
+        if errors:
+            return StepResult(errors=errors)
+        ctx.session.booking.details = values
+        return StepResult(advance=True)

@@ -1,0 +1,58 @@
+"""Customer: who the visitor is and where the technician goes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.steps.base import FormData, StepContext, StepHandler, StepResult
+from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
+from app.steps.zip_code import ZIP_MESSAGE, is_zip_code
+
+FIELDS = ("first_name", "last_name", "phone", "email", "street", "unit", "city", "state", "zip_code")
+REQUIRED_MESSAGES = {
+    "first_name": "Enter your first name.",
+    "last_name": "Enter your last name.",
+    "street": "Enter the street address.",
+    "city": "Enter the city.",
+}
+LIMITS = {"first_name": 100, "last_name": 100, "street": 200, "unit": 50, "city": 100}
+
+
+class CustomerStep(StepHandler):
+    step_type = "Customer"
+    template = "steps/customer.html"
+
+    async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
+        if "zip_code" not in ctx.state and ctx.session.booking.zip_code:
+            ctx.state["zip_code"] = ctx.session.booking.zip_code
+        return {}
+
+    async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
+        values = {name: form.text(name) for name in FIELDS}
+        values["state"] = values["state"].upper()
+        ctx.session.saved_state[ctx.step.id] = values
+        errors: dict[str, str] = {}
+        for name, message in REQUIRED_MESSAGES.items():
+            if not values[name]:
+                errors[name] = message
+        for name, limit in LIMITS.items():
+            if len(values[name]) > limit and name not in errors:
+                errors[name] = f"Use at most {limit} characters."
+        phone = normalize_phone(values["phone"])
+        if phone is None:
+            errors["phone"] = PHONE_MESSAGE
+        email = normalize_email(values["email"])
+        if email is None:
+            errors["email"] = EMAIL_MESSAGE
+        if not re.fullmatch(r"[A-Z]{2}", values["state"]):
+            errors["state"] = "Enter the 2-letter state code, like TX."
+        area = ctx.flow.service_area
+        if not is_zip_code(values["zip_code"]):
+            errors["zip_code"] = ZIP_MESSAGE
+        elif area is not None and values["zip_code"] not in area.zip_codes:
+            errors["zip_code"] = f"We don't serve ZIP code {values['zip_code']}. Check the service address."
+        if errors:
+            return StepResult(errors=errors)
+        ctx.session.booking.customer = values | {"phone": phone or "", "email": email or ""}
+        return StepResult(advance=True)

@@ -1,0 +1,30 @@
+"""Summary: everything chosen, a way to change each part, and "Confirm booking"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
+from app.steps.base import FormData, StepContext, StepHandler, StepResult
+
+
+class SummaryStep(StepHandler):
+    step_type = "Summary"
+    template = "steps/summary.html"
+
+    async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
+        return {"draft": ctx.session.booking, "detail_fields": ctx.flow.additional_details}
+
+    async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
+        outcome = await confirm_booking(ctx.db, ctx.flow, ctx.session, ctx.vendor, ctx.now)
+        match outcome:
+            case Confirmed(booking):
+                mark_booked(ctx.session, booking)
+                return StepResult(advance=True)
+            case SlotTaken(message):
+                ctx.session.booking.timeslot = None
+                ctx.session.state_of("Timeslot")["window"] = None
+                return StepResult(goto="Timeslot", notice=message)
+            case Incomplete(step_id, message):
+                return StepResult(goto=step_id, notice=message)
+        raise AssertionError(outcome)

@@ -1,0 +1,104 @@
+"""Timeslot: a month calendar of days with free windows, then the windows of one day.
+
+Choosing a window holds a place for a few minutes; a hold that lapses frees it again.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Any
+
+from app.steps.base import FormData, StepContext, StepHandler, StepResult
+from app.vendors.base import ArrivalWindow
+
+# How far ahead the calendar lets a visitor page; the vendor decides what is bookable.
+MONTHS_AHEAD = 12
+TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another."
+
+
+def parse_month(text: str | None) -> tuple[int, int] | None:
+    try:
+        year, month = (int(p) for p in (text or "").split("-"))
+        date(year, month, 1)
+    except ValueError:
+        return None
+    return year, month
+
+
+def parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        return None
+
+
+def shift_month(year: int, month: int, by: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + by
+    return index // 12, index % 12 + 1
+
+
+def month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+class TimeslotStep(StepHandler):
+    step_type = "Timeslot"
+    template = "steps/timeslot.html"
+
+    async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
+        today = ctx.now.astimezone(ctx.organization.zone).date()
+        first, last = (today.year, today.month), shift_month(today.year, today.month, MONTHS_AHEAD)
+        state = ctx.state
+        chosen_day = parse_day(query.get("date")) or parse_day(state.get("date"))
+        shown = parse_month(query.get("month")) or (
+            (chosen_day.year, chosen_day.month) if chosen_day else None
+        ) or parse_month(state.get("month")) or first
+        shown = max(first, min(shown, last))
+        days = await ctx.vendor.get_month_availability(*shown)
+        open_days = {d.day: d for d in days}
+        if chosen_day is None or (chosen_day.year, chosen_day.month) != shown:
+            chosen_day = None
+        weeks = calendar.Calendar(firstweekday=calendar.SUNDAY).monthdayscalendar(*shown)
+        windows: list[ArrivalWindow] = []
+        if chosen_day is not None:
+            windows = await ctx.vendor.get_date_timeslots(chosen_day, session_id=ctx.session.id)
+        return {
+            "month_label": date(shown[0], shown[1], 1).strftime("%B %Y"),
+            "month": month_key(*shown),
+            "previous_month": month_key(*shift_month(*shown, -1)) if shown > first else None,
+            "next_month": month_key(*shift_month(*shown, 1)) if shown < last else None,
+            "weeks": [[date(shown[0], shown[1], d) if d else None for d in week] for week in weeks],
+            "availability": open_days,
+            "any_open": any(d.available for d in days),
+            "chosen_day": chosen_day,
+            "windows": windows,
+            "chosen_window": state.get("window") if chosen_day and state.get("date") == chosen_day.isoformat() else None,
+        }
+
+    async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
+        day, window_id = parse_day(form.text("date")), form.text("window")
+        previous = dict(ctx.state)
+        ctx.state.update(date=form.text("date"), window=window_id)
+        if day is None:
+            return StepResult(errors={"date": "Choose a day in the calendar."})
+        ctx.state["month"] = month_key(day.year, day.month)
+        windows = {w.window_id: w for w in await ctx.vendor.get_date_timeslots(day, session_id=ctx.session.id)}
+        window = windows.get(window_id)
+        if window is None:
+            return StepResult(errors={"window": "Choose an arrival window."})
+        old = ctx.session.booking.timeslot
+        if old and (old["date"], old["window_id"]) != (day.isoformat(), window_id):
+            await ctx.vendor.release_hold(date.fromisoformat(old["date"]), old["window_id"], ctx.session.id)
+            ctx.session.booking.timeslot = None
+        if not window.available or not await ctx.vendor.hold_timeslot(day, window_id, ctx.session.id):
+            ctx.state.update(previous | {"date": day.isoformat(), "window": None})
+            return StepResult(errors={"window": TAKEN_MESSAGE})
+        ctx.session.booking.timeslot = {
+            "date": day.isoformat(),
+            "window_id": window.window_id,
+            "label": window.label,
+            "start": window.start.strftime("%H:%M"),
+            "end": window.end.strftime("%H:%M"),
+        }
+        return StepResult(advance=True)

@@ -1,0 +1,1 @@
+"""Vendor strategies: where availability comes from and where bookings land."""

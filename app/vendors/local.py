@@ -1,0 +1,200 @@
+"""The built-in vendor: a capacity calendar kept in MongoDB.
+
+One document per organization, day and arrival window holds the sessions that booked it
+and the holds that keep a place for a visitor who is still typing. Every change is a
+compare-and-swap on the document's version, so when many visitors take the last places
+of a window at once, exactly as many succeed as there were places.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import random
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from app.db import Database
+from app.flows.models import WEEKDAYS, ArrivalWindowConfig, LocalCalendar, Organization
+from app.vendors.base import (
+    ArrivalWindow,
+    BookingRequest,
+    DayAvailability,
+    SlotUnavailable,
+    VendorBooking,
+    VendorStrategy,
+)
+
+# Attempts at a compare-and-swap before giving up; contention on one window is short-lived.
+_MAX_ATTEMPTS = 200
+
+SlotChange = Callable[[dict[str, Any]], bool]
+
+
+class LocalCalendarVendor(VendorStrategy):
+    vendor_type = "local"
+
+    def __init__(self, db: Database, organization: Organization, now: datetime) -> None:
+        self._db = db
+        self._organization_id = organization.slug
+        self._calendar: LocalCalendar = organization.vendor.calendar
+        self._zone = organization.zone
+        self._now = now
+        self._today = now.astimezone(self._zone).date()
+        self._closed_weekdays = {WEEKDAYS.index(d) for d in self._calendar.closed_weekdays}
+        self._closed_dates = set(self._calendar.closed_dates)
+        self._windows = {w.id: w for w in self._calendar.windows}
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _slot_id(self, day: date, window_id: str) -> str:
+        return f"{self._organization_id}|{day.isoformat()}|{window_id}"
+
+    def _day_is_open(self, day: date) -> bool:
+        return (
+            self._today <= day <= self._today + timedelta(days=self._calendar.horizon_days)
+            and day.weekday() not in self._closed_weekdays
+            and day not in self._closed_dates
+        )
+
+    def _window_is_bookable(self, day: date, window: ArrivalWindowConfig) -> bool:
+        if not self._day_is_open(day):
+            return False
+        starts = datetime.combine(day, window.start, tzinfo=self._zone)
+        return starts >= self._now + timedelta(hours=self._calendar.minimum_notice_hours)
+
+    def _remaining(self, window: ArrivalWindowConfig, slot: dict[str, Any] | None, session_id: str | None) -> int:
+        if slot is None:
+            return window.capacity
+        held = sum(1 for h in slot["holds"] if h["expires_at"] > self._now and h["session_id"] != session_id)
+        taken = len(slot["booked"]) + held
+        if session_id is not None and session_id in slot["booked"]:
+            taken -= 1
+        return max(window.capacity - taken, 0)
+
+    async def _slots_between(self, first: date, last: date) -> dict[str, dict[str, Any]]:
+        cursor = self._db.calendar_slots.find(
+            {"organization_id": self._organization_id, "date": {"$gte": first.isoformat(), "$lte": last.isoformat()}}
+        )
+        return {doc["_id"]: doc async for doc in cursor}
+
+    def _windows_of(self, day: date, slots: dict[str, dict[str, Any]], session_id: str | None) -> list[ArrivalWindow]:
+        return [
+            ArrivalWindow(
+                day=day,
+                window_id=w.id,
+                label=w.label,
+                start=w.start,
+                end=w.end,
+                remaining=self._remaining(w, slots.get(self._slot_id(day, w.id)), session_id)
+                if self._window_is_bookable(day, w)
+                else 0,
+            )
+            for w in self._calendar.windows
+        ]
+
+    async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
+        days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+        slots = await self._slots_between(days[0], days[-1])
+        return [
+            DayAvailability(day=d, remaining=sum(w.remaining for w in self._windows_of(d, slots, None)))
+            for d in days
+        ]
+
+    async def get_date_timeslots(self, day: date, *, session_id: str | None = None) -> list[ArrivalWindow]:
+        slots = await self._slots_between(day, day)
+        return self._windows_of(day, slots, session_id)
+
+    # -- changing --------------------------------------------------------------------
+
+    async def _change_slot(self, day: date, window_id: str, change: SlotChange) -> bool:
+        """Apply `change` to the slot document atomically; False when it declines."""
+        slot_id = self._slot_id(day, window_id)
+        for attempt in range(_MAX_ATTEMPTS):
+            doc = await self._db.calendar_slots.find_one({"_id": slot_id})
+            fresh = doc is None
+            if fresh:
+                doc = {
+                    "_id": slot_id,
+                    "organization_id": self._organization_id,
+                    "date": day.isoformat(),
+                    "window_id": window_id,
+                    "booked": [],
+                    "holds": [],
+                    "version": 0,
+                }
+            version = doc["version"]
+            doc["holds"] = [h for h in doc["holds"] if h["expires_at"] > self._now]
+            if not change(doc):
+                return False
+            doc["version"] = version + 1
+            if fresh:
+                try:
+                    await self._db.calendar_slots.insert_one(doc)
+                    return True
+                except DuplicateKeyError:
+                    pass
+            else:
+                result = await self._db.calendar_slots.replace_one({"_id": slot_id, "version": version}, doc)
+                if result.matched_count == 1:
+                    return True
+            # Someone else changed the window first: look again after a short, random pause.
+            await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
+        raise RuntimeError(f"calendar slot {slot_id} stayed contended for {_MAX_ATTEMPTS} attempts")
+
+    def _window(self, window_id: str) -> ArrivalWindowConfig:
+        try:
+            return self._windows[window_id]
+        except KeyError:
+            raise SlotUnavailable(f"unknown arrival window {window_id!r}") from None
+
+    async def hold_timeslot(self, day: date, window_id: str, session_id: str) -> bool:
+        window = self._window(window_id)
+        if not self._window_is_bookable(day, window):
+            return False
+        expires_at = self._now + timedelta(minutes=self._calendar.hold_minutes)
+
+        def take_hold(slot: dict[str, Any]) -> bool:
+            slot["holds"] = [h for h in slot["holds"] if h["session_id"] != session_id]
+            if session_id in slot["booked"]:
+                return True
+            if self._remaining(window, slot, session_id) <= 0:
+                return False
+            if expires_at > self._now:
+                slot["holds"].append({"session_id": session_id, "expires_at": expires_at})
+            return True
+
+        return await self._change_slot(day, window_id, take_hold)
+
+    async def release_hold(self, day: date, window_id: str, session_id: str) -> None:
+        if window_id not in self._windows:
+            return
+
+        def drop_hold(slot: dict[str, Any]) -> bool:
+            before = len(slot["holds"])
+            slot["holds"] = [h for h in slot["holds"] if h["session_id"] != session_id]
+            return len(slot["holds"]) != before
+
+        await self._change_slot(day, window_id, drop_hold)
+
+    async def create_booking(self, request: BookingRequest) -> VendorBooking:
+        window = self._window(request.window_id)
+        session_id = request.session_id
+
+        def book(slot: dict[str, Any]) -> bool:
+            if session_id in slot["booked"]:
+                return True  # a retried confirm: already booked
+            if not self._window_is_bookable(request.day, window):
+                return False
+            if self._remaining(window, slot, session_id) <= 0:
+                return False
+            slot["holds"] = [h for h in slot["holds"] if h["session_id"] != session_id]
+            slot["booked"].append(session_id)
+            return True
+
+        if not await self._change_slot(request.day, request.window_id, book):
+            raise SlotUnavailable(f"{request.day} {request.window_id} has no place left")
+        return VendorBooking(vendor_type=self.vendor_type, external_id=self._slot_id(request.day, request.window_id))

@@ -1,0 +1,1 @@
+"""The widget's HTML side: step fragments, health checks, the demo page."""

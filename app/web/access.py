@@ -1,0 +1,78 @@
+"""Who is asking: the organization behind a publishable key, and the session behind a token.
+
+Shared by the HTML step routes and the JSON API; each turns AccessDenied into its own
+kind of answer (an error fragment or a JSON error).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from quart import request
+
+from app.db import Database
+from app.flows.models import Flow, Organization
+from app.flows.repository import flow_by_id, organization_by_key
+from app.sessions.model import BookingSession
+from app.sessions.repository import session_for_token
+from app.web.origins import origin_allowed
+from app.web.protocol import KEY_HEADER, SESSION_HEADER
+
+MAX_CREDENTIAL_LENGTH = 200
+
+
+class AccessDenied(Exception):
+    """A request the server will not serve; `status` is 401, 403, 404 or 410."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Visit:
+    """One request's organization, flow and booking session."""
+
+    organization: Organization
+    flow: Flow
+    session: BookingSession
+
+
+def _header(name: str) -> str:
+    return (request.headers.get(name) or "").strip()[:MAX_CREDENTIAL_LENGTH]
+
+
+async def requesting_organization(db: Database) -> Organization:
+    """The organization whose publishable key the request carries, from an allowed origin."""
+    key = _header(KEY_HEADER) or (request.args.get("key") or "")[:MAX_CREDENTIAL_LENGTH]
+    if not key:
+        raise AccessDenied(401, "missing_key", f"Send the publishable key in the {KEY_HEADER} header.")
+    organization = await organization_by_key(db, key)
+    if organization is None or not hmac.compare_digest(organization.publishable_key, key):
+        raise AccessDenied(401, "unknown_key", "This publishable key is not known.")
+    origin = request.headers.get("Origin")
+    # Browsers always send Origin on cross-origin requests; server-to-server calls have none.
+    if origin is not None and not origin_allowed(origin, organization.allowed_origins):
+        raise AccessDenied(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
+    return organization
+
+
+async def current_visit(db: Database, now: datetime) -> Visit:
+    """The live session a request's token opens, checked against the requesting organization."""
+    organization = await requesting_organization(db)
+    token = _header(SESSION_HEADER)
+    if not token:
+        raise AccessDenied(401, "missing_session", "This booking session has not started.")
+    session = await session_for_token(db, token, now)
+    if session is None:
+        raise AccessDenied(410, "session_expired", "This booking session has expired.")
+    if session.organization_id != organization.slug:
+        raise AccessDenied(403, "session_of_other_organization", "This booking session belongs to another company.")
+    flow = await flow_by_id(db, organization.slug, session.flow_id)
+    if flow is None or not set(session.steps) <= set(flow.step_ids):
+        raise AccessDenied(410, "flow_changed", "This booking form has changed since you started.")
+    return Visit(organization, flow, session)

@@ -1,0 +1,21 @@
+"""Health checks for the load balancer."""
+
+from __future__ import annotations
+
+from quart import Blueprint, current_app
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+async def healthz() -> tuple[dict[str, str], int]:
+    """The process is alive and serving."""
+    return {"status": "ok"}, 200
+
+
+@bp.get("/readyz")
+async def readyz() -> tuple[dict[str, str], int]:
+    """The process can serve visitors: its database answers."""
+    if await current_app.extensions["db"].is_reachable():
+        return {"status": "ready"}, 200
+    return {"status": "unavailable", "reason": "the database does not answer"}, 503

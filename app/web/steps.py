@@ -1,0 +1,162 @@
+"""The step routes: start a session, show, submit, go back, change an earlier step.
+
+Each request reads top to bottom: load the session → the step's handler checks the
+form and moves the session → save → render the step the session is now on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from quart import Blueprint, Response, current_app, render_template, request
+
+from app import clock
+from app.db import Database
+from app.flows.models import Flow
+from app.flows.repository import flow_by_id
+from app.sessions.attribution import attribution_from
+from app.sessions.model import BookingDraft
+from app.sessions.navigation import advance, can_visit, go_back as go_to_previous, go_to
+from app.sessions.repository import SessionConflict, create_session, save_session
+from app.steps.base import FormData, StepContext
+from app.steps.registry import handler_for
+from app.steps.zip_code import is_zip_code
+from app.vendors.factory import vendor_for
+from app.web.access import AccessDenied, Visit, current_visit, requesting_organization
+from app.web.protocol import SESSION_HEADER
+from app.web.rendering import render_step, step_context
+
+bp = Blueprint("steps", __name__)
+
+MAX_QUERY_VALUE = 100
+
+
+def _db() -> Database:
+    return current_app.extensions["db"]
+
+
+def _ttl() -> timedelta:
+    return current_app.extensions["settings"].session_ttl
+
+
+@bp.errorhandler(AccessDenied)
+async def access_denied(error: AccessDenied) -> Response:
+    html = await render_template("steps/problem.html", problem=error, restart=error.status in {401, 410})
+    return Response(html, status=error.status, content_type="text/html; charset=utf-8")
+
+
+async def _load() -> tuple[Visit, StepContext]:
+    now = clock.now()
+    visit = await current_visit(_db(), now)
+    return visit, step_context(_db(), visit, vendor_for(_db(), visit.organization, now), now)
+
+
+async def _save_and_render(visit: Visit, ctx: StepContext, **render_args) -> Response:  # type: ignore[no-untyped-def]
+    try:
+        await save_session(_db(), visit.session, ctx.now, _ttl())
+    except SessionConflict:
+        # Another request of this session was saved first (a double click, a second tab):
+        # show the visitor where the session is now.
+        visit, ctx = await _load()
+        return await render_step(ctx, visit)
+    return await render_step(step_context(_db(), visit, ctx.vendor, ctx.now), visit, **render_args)
+
+
+def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[str, str]], BookingDraft]:
+    state: dict[str, dict[str, str]] = {}
+    draft = BookingDraft()
+    zip_code = form.get("zip", "").strip()
+    if is_zip_code(zip_code):
+        if "ZipCode" in flow.step_ids:
+            state["ZipCode"] = {"zip_code": zip_code}
+        else:
+            draft.zip_code = zip_code
+    customer: dict[str, str] = {}
+    first, _, last = form.get("name", "").strip()[:200].rpartition(" ")
+    customer.update({"first_name": first or last, "last_name": last if first else ""} if last else {})
+    for field in ("email", "phone"):
+        if form.get(field, "").strip():
+            customer[field] = form[field].strip()[:200]
+    if customer:
+        state["Customer"] = customer
+    return state, draft
+
+
+@bp.post("/sessions")
+async def start_session() -> Response:
+    """Open a booking session for the page the visitor is on; answers with the first step."""
+    db, now = _db(), clock.now()
+    organization = await requesting_organization(db)
+    form = {k: v[:2000] for k, v in (await request.form).items()}
+    page_url = form.get("page_url", "")
+    flow_id = form.get("flow") or organization.routing.flow_for_path(urlsplit(page_url).path or "/")
+    flow = await flow_by_id(db, organization.slug, flow_id[:64])
+    if flow is None:
+        raise AccessDenied(404, "unknown_flow", "This booking form does not exist.")
+    saved_state, draft = _prefilled_state(flow, form)
+    session, token = await create_session(
+        db,
+        organization_id=organization.slug,
+        flow_id=flow.id,
+        steps=flow.step_ids,
+        now=now,
+        ttl=_ttl(),
+        attribution=attribution_from(page_url, form.get("referrer", "")),
+        booking=draft,
+        saved_state=saved_state,
+    )
+    visit = Visit(organization, flow, session)
+    response = await render_step(step_context(db, visit, vendor_for(db, organization, now), now), visit)
+    response.headers[SESSION_HEADER] = token
+    return response
+
+
+@bp.get("/session/step")
+async def current_step() -> Response:
+    visit, ctx = await _load()
+    return await render_step(ctx, visit)
+
+
+@bp.get("/session/steps/<step_id>")
+async def view_step(step_id: str) -> Response:
+    """The current step shown another way (the Timeslot calendar's month and day)."""
+    visit, ctx = await _load()
+    query = {k: v[:MAX_QUERY_VALUE] for k, v in request.args.items()} if step_id == ctx.step.id else {}
+    return await render_step(ctx, visit, query=query)
+
+
+@bp.post("/session/steps/<step_id>")
+async def submit_step(step_id: str) -> Response:
+    visit, ctx = await _load()
+    session = visit.session
+    if session.status == "booked" or step_id != session.current_step:
+        # A form from a step the session has left (double click, second tab).
+        return await render_step(ctx, visit)
+    form = FormData((await request.form).to_dict(flat=False))
+    result = await handler_for(ctx.step.type).submit(ctx, form)
+    if result.errors:
+        return await _save_and_render(visit, ctx, errors=result.errors, status=422)
+    if result.goto:
+        go_to(session, result.goto)
+    elif result.advance:
+        advance(session)
+    return await _save_and_render(visit, ctx, notice=result.notice)
+
+
+@bp.post("/session/back")
+async def go_back() -> Response:
+    visit, ctx = await _load()
+    if visit.session.status != "booked" and not await handler_for(ctx.step.type).back(ctx):
+        go_to_previous(visit.session)
+    return await _save_and_render(visit, ctx)
+
+
+@bp.post("/session/steps/<step_id>/edit")
+async def edit_step(step_id: str) -> Response:
+    """From the Summary: go back to one earlier step to change it."""
+    visit, ctx = await _load()
+    if visit.session.status == "booked" or not can_visit(visit.session, step_id):
+        return await render_step(ctx, visit)
+    go_to(visit.session, step_id)
+    return await _save_and_render(visit, ctx)

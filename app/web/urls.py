@@ -1,0 +1,10 @@
+"""Absolute URLs for fragments: they are swapped into pages of other origins."""
+
+from __future__ import annotations
+
+from quart import current_app, request, url_for
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    base = current_app.extensions["settings"].public_base_url or request.host_url.rstrip("/")
+    return base + url_for(endpoint, **values)

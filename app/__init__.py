@@ -58,8 +58,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     @app.before_serving
     async def connect_database() -> None:
         database = Database.connect(settings.require_database(), settings.mongodb_database)
-        await database.create_indexes()
         app.extensions["db"] = database
+        # A database that is down at start-up must not keep the process from starting:
+        # /readyz reports it, and the indexes are created once it answers.
+        await database.ensure_indexes()
 
     @app.after_serving
     async def close_database() -> None:

@@ -7,12 +7,15 @@ counters change through conditional single-document updates.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -21,6 +24,7 @@ class Database:
 
     client: AsyncMongoClient
     db: AsyncDatabase
+    indexes_ready: bool = False
 
     @classmethod
     def connect(cls, uri: str, name: str) -> "Database":
@@ -73,12 +77,23 @@ class Database:
         )
         await self.leads.create_index([("organization_id", ASCENDING), ("created_at", DESCENDING)])
 
+    async def ensure_indexes(self) -> bool:
+        """Create the indexes unless done already; False (logged) when the database is down."""
+        if not self.indexes_ready:
+            try:
+                await self.create_indexes()
+            except PyMongoError as exc:
+                logger.warning("database unreachable, indexes not created yet: %s", exc)
+                return False
+            self.indexes_ready = True
+        return True
+
     async def is_reachable(self) -> bool:
         try:
             await self.client.admin.command("ping")
         except PyMongoError:
             return False
-        return True
+        return await self.ensure_indexes()
 
     async def close(self) -> None:
         await self.client.close()

@@ -9,7 +9,6 @@ from quart import Blueprint, current_app
 from quart_schema import document_headers, validate_querystring, validate_request, validate_response
 
 from app import clock
-from app.api.errors import api_error
 from app.api.models import (
     ApiError,
     BookingResponse,
@@ -118,16 +117,16 @@ async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
 @document_headers(SessionHeaders)
 @validate_response(BookingResponse, 201)
 @validate_response(ApiError, 409)
-async def create_booking() -> tuple[BookingResponse, int]:
+async def create_booking() -> tuple[BookingResponse | ApiError, int]:
     """Confirm the session's booking; sending it again returns the same booking."""
     db, now = _db(), clock.now()
     visit = await current_visit(db, now)
     outcome = await confirm_booking(db, visit.flow, visit.session, vendor_for(db, visit.organization, now), now)
     match outcome:
         case SlotTaken(message):
-            return api_error(409, "slot_taken", message)  # type: ignore[return-value]
+            return ApiError(error="slot_taken", message=message), 409
         case Incomplete(step_id, message):
-            return api_error(409, "incomplete", f"{step_id}: {message}")  # type: ignore[return-value]
+            return ApiError(error="incomplete", message=f"{step_id}: {message}"), 409
         case Confirmed(booking):
             if visit.session.status != "booked":
                 mark_booked(visit.session, booking)

@@ -1,0 +1,135 @@
+"""Shared fixtures: a real MongoDB-wire server, the app on a fresh database, a live Hypercorn."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from pymongo import MongoClient
+from quart import Quart
+from quart.typing import TestClientProtocol
+
+from app import ROOT, create_app
+from app.db import Database
+from app.embedded_db import free_port, start_embedded_mongo
+from app.flows.loading import load_organization_file
+from app.flows.models import OrganizationConfig
+from app.flows.repository import save_organization
+from app.settings import Settings, load_settings
+
+DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
+DEMO_KEY = "pk_test_demo"
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """MONGODB_URI when set (a real MongoDB), else an nx-27017 server of this test run."""
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    server = start_embedded_mongo(tmp_path_factory.mktemp("mongo"))
+    yield server.uri
+    server.stop()
+
+
+@pytest.fixture
+def database_name() -> Iterator[str]:
+    yield f"test_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def drop_database(mongo_uri: str, database_name: str) -> Iterator[None]:
+    yield
+    with MongoClient(mongo_uri) as client:
+        client.drop_database(database_name)
+
+
+@pytest.fixture
+def settings(mongo_uri: str, database_name: str, drop_database: None) -> Settings:
+    return load_settings(environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name)
+
+
+def demo_config(**calendar_changes: object) -> OrganizationConfig:
+    """The demo organization, with its calendar changed for a test."""
+    config = load_organization_file(DEMO_FILE)
+    if not calendar_changes:
+        return config
+    data = config.model_dump()
+    data["vendor"]["calendar"].update(calendar_changes)
+    return OrganizationConfig.model_validate(data)
+
+
+@pytest.fixture
+def organization() -> OrganizationConfig:
+    """Override in a test module to run against another organization."""
+    return demo_config()
+
+
+@pytest.fixture
+async def app(settings: Settings, organization: OrganizationConfig) -> AsyncIterator[Quart]:
+    application = create_app(settings)
+    async with application.test_app():
+        await save_organization(application.extensions["db"], organization)
+        yield application
+
+
+@pytest.fixture
+def db(app: Quart) -> Database:
+    return app.extensions["db"]
+
+
+@pytest.fixture
+def client(app: Quart) -> TestClientProtocol:
+    return app.test_client()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database: Database
+
+
+@pytest.fixture
+async def live_server(
+    mongo_uri: str, database_name: str, drop_database: None, organization: OrganizationConfig, tmp_path: Path
+) -> AsyncIterator[LiveServer]:
+    """The app served by Hypercorn in its own process, on a free port, with its own database."""
+    database = Database.connect(mongo_uri, database_name)
+    await database.create_indexes()
+    await save_organization(database, organization)
+    port = free_port()
+    env = os.environ | {
+        "ENVIRONMENT": "development",
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DATABASE": database_name,
+    }
+    log = (tmp_path / "hypercorn.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("Hypercorn did not start:\n" + (tmp_path / "hypercorn.log").read_text())
+        time.sleep(0.1)
+    yield LiveServer(url=url, database=database)
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+    await database.close()

@@ -1,0 +1,47 @@
+"""The application factory, its settings and the health checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.embedded_db import free_port
+from app.settings import ConfigurationError, load_settings
+
+
+async def test_healthz_and_readyz(client) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/healthz")).status_code == 200
+    response = await client.get("/readyz")
+    assert response.status_code == 200 and (await response.get_json())["status"] == "ready"
+
+
+async def test_readyz_fails_while_the_database_is_down() -> None:
+    settings = load_settings(environment="test", mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300")
+    app = create_app(settings)
+    async with app.test_app():
+        client = app.test_client()
+        assert (await client.get("/healthz")).status_code == 200
+        response = await client.get("/readyz")
+        assert response.status_code == 503
+        assert (await response.get_json())["reason"] == "the database does not answer"
+
+
+def test_bad_settings_name_each_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SESSION_TTL_MINUTES", "1")
+    monkeypatch.setenv("PUBLIC_BASE_URL", "ftp://nope/")
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "SESSION_TTL_MINUTES" in message and "PUBLIC_BASE_URL" in message
+
+
+def test_missing_database_setting_is_explained() -> None:
+    with pytest.raises(ConfigurationError, match="MONGODB_URI is not set"):
+        load_settings(mongodb_uri=None).require_database()
+
+
+async def test_demo_page_is_served(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/")
+    text = await response.get_data(as_text=True)
+    assert response.status_code == 200 and 'class="book-now"' in text and 'data-key="pk_test_demo"' in text
+    assert (await client.get("/cdn/vendor/htmx.min.js")).status_code == 200

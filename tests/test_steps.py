@@ -1,0 +1,208 @@
+"""The booking flow as a visitor walks it: every step, Back, validation and confirmation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.db import Database
+from tests.visitor import CUSTOMER, DETAILS, Visitor, quart_sender
+
+
+def today():  # type: ignore[no-untyped-def]
+    return datetime.now(UTC).date()
+
+
+@pytest.fixture
+def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
+    return Visitor(quart_sender(client))
+
+
+async def test_whole_flow_ends_with_a_confirmed_booking(visitor: Visitor, db: Database) -> None:
+    page = await visitor.start(page_url="http://localhost:8000/?utm_source=google&gclid=abc&email=x@y.z")
+    assert page.status == 200 and page.step == "ZipCode"
+    assert page.heading == "Where do you need service?"
+    assert 'for="wb-zip_code">ZIP code<' in page.text
+    assert visitor.token and len(visitor.token) >= 40
+
+    page = await visitor.walk_to("Summary", today(), first_page=page)
+    assert page.contains("Leak repair") and page.contains("Ada Lovelace") and page.contains("(512) 555-0142")
+    assert ">Confirm booking<" in page.text
+
+    page = await visitor.submit("Summary")
+    assert page.step == "Confirmation"
+    booking = await db.bookings.find_one({})
+    assert booking is not None and page.contains(booking["_id"])
+    assert booking["service"]["id"] == "leak-repair"
+    assert booking["customer"]["phone"] == "+15125550142"
+    assert booking["details"]["description"] == "The kitchen sink drips"
+    assert booking["attribution"] == {"utm_source": "google", "gclid": "abc", "page": "http://localhost:8000/"}
+    session = await db.sessions.find_one({})
+    assert session["status"] == "booked" and session["booking_reference"] == booking["_id"]
+    assert session["completed_steps"] == ["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot", "Customer", "Summary"]
+
+
+async def test_every_step_names_its_buttons_continue_and_back(visitor: Visitor) -> None:
+    page = await visitor.start()
+    assert ">Continue<" in page.text and ">Back<" not in page.text
+    page = await visitor.submit("ZipCode", zip_code="78701")
+    assert ">Continue<" in page.text and ">Back<" in page.text
+    assert page.text.count("data-step-heading") == 1
+
+
+async def test_zip_code_validation_message_is_tied_to_the_field(visitor: Visitor) -> None:
+    await visitor.start()
+    page = await visitor.submit("ZipCode", zip_code="12ab")
+    assert page.status == 422 and page.step == "ZipCode"
+    assert page.errors == {"zip_code": "Enter a 5-digit ZIP code."}
+    assert 'aria-describedby="wb-error-zip_code"' in page.text and 'aria-invalid="true"' in page.text
+    assert page.value_of("zip_code") == "12ab"
+
+
+async def test_zip_outside_the_area_explains_and_takes_a_lead(visitor: Visitor, db: Database) -> None:
+    await visitor.start()
+    page = await visitor.submit("ZipCode", zip_code="10001")
+    assert page.status == 200 and page.step == "ZipCode"
+    assert page.contains("We don't serve 10001 yet")
+    page = await visitor.submit("ZipCode", intent="lead", lead_phone="", lead_email="")
+    assert page.errors == {"lead_phone": "Leave a phone number or an email address so we can reach you."}
+    page = await visitor.submit("ZipCode", intent="lead", lead_phone="12", lead_email="not-an-email")
+    assert set(page.errors) == {"lead_phone", "lead_email"}
+    page = await visitor.submit("ZipCode", intent="lead", lead_phone="", lead_email="Neighbour@Example.com")
+    assert page.contains("Thanks — we'll be in touch.")
+    lead = await db.leads.find_one({})
+    assert lead["zip_code"] == "10001" and lead["email"] == "Neighbour@example.com"
+    assert (await db.sessions.find_one({}))["status"] == "out_of_area"
+    page = await visitor.submit("ZipCode", zip_code="78701")
+    assert page.step == "ServiceSelection"
+
+
+async def test_service_selection_walks_the_graph_and_back_walks_back(visitor: Visitor) -> None:
+    await visitor.start()
+    page = await visitor.submit("ZipCode", zip_code="78701")
+    assert page.contains("What kind of service do you need?") and page.checked("answer") is None
+    page = await visitor.submit("ServiceSelection")
+    assert page.status == 422 and page.errors == {"answer": "Choose one of the options."}
+    page = await visitor.submit("ServiceSelection", answer="heating-cooling")
+    assert page.contains("Which system needs attention?")
+    page = await visitor.submit("ServiceSelection", answer="ac")
+    assert page.contains("What is the air conditioner doing?")
+    page = await visitor.back()
+    assert page.step == "ServiceSelection" and page.contains("Which system needs attention?")
+    assert page.checked("answer") == "ac"
+    page = await visitor.back()
+    assert page.contains("What kind of service do you need?") and page.checked("answer") == "heating-cooling"
+    page = await visitor.back()
+    assert page.step == "ZipCode" and page.value_of("zip_code") == "78701"
+
+
+async def test_back_restores_what_was_entered_on_each_step(visitor: Visitor) -> None:
+    page = await visitor.walk_to("Summary", today())
+    page = await visitor.back()
+    assert page.step == "Customer" and page.value_of("first_name") == "Ada" and page.value_of("email") == "ada@example.com"
+    page = await visitor.back()
+    assert page.step == "Timeslot" and page.checked("window") is not None
+    assert 'data-direction="back"' in page.text
+    page = await visitor.back()
+    assert page.step == "AdditionalDetails" and page.contains("The kitchen sink drips")
+    assert "<option selected>House</option>" in page.text
+    page = await visitor.back()
+    assert page.step == "ServiceSelection" and page.contains("Where is the leak?") and page.checked("answer") == "inside"
+
+
+async def test_additional_details_messages(visitor: Visitor) -> None:
+    await visitor.walk_to("AdditionalDetails", today())
+    page = await visitor.submit("AdditionalDetails", **{"detail-property-type": "Castle"})
+    assert page.status == 422
+    assert page.errors == {
+        "detail-description": "Please fill this in.",
+        "detail-property-type": "Choose one of the options for property type.",
+    }
+    page = await visitor.submit("AdditionalDetails", **(DETAILS | {"detail-description": "x" * 1001}))
+    assert page.errors == {"detail-description": "Describe the problem must be at most 1000 characters (it has 1001)."}
+
+
+async def test_customer_messages_name_each_field(visitor: Visitor) -> None:
+    await visitor.walk_to("Customer", today())
+    page = await visitor.submit("Customer", phone="555", email="ada@", state="Texas", zip_code="10001")
+    assert page.status == 422
+    assert page.errors == {
+        "first_name": "Enter your first name.",
+        "last_name": "Enter your last name.",
+        "street": "Enter the street address.",
+        "city": "Enter the city.",
+        "phone": "Enter a 10-digit US phone number, like (512) 555-0100.",
+        "email": "Enter an email address like name@example.com.",
+        "state": "Enter the 2-letter state code, like TX.",
+        "zip_code": "We don't serve ZIP code 10001. Check the service address.",
+    }
+    for name in page.errors:
+        assert f'aria-describedby="wb-error-{name}"' in page.text
+
+
+async def test_timeslot_needs_a_day_and_a_window(visitor: Visitor) -> None:
+    await visitor.walk_to("Timeslot", today())
+    page = await visitor.submit("Timeslot")
+    assert page.errors == {"date": "Choose a day in the calendar."}
+    day, _ = await visitor.first_open_window(today())
+    page = await visitor.submit("Timeslot", date=day)
+    assert page.errors == {"window": "Choose an arrival window."}
+
+
+async def test_calendar_pages_between_months(visitor: Visitor) -> None:
+    await visitor.walk_to("Timeslot", today())
+    this_month = today().strftime("%Y-%m")
+    page = await visitor.view("Timeslot", month=this_month)
+    assert 'aria-label="Previous month" disabled' in page.text
+    assert "month=" in page.text  # a link to the next month
+    page = await visitor.view("Timeslot", month="1999-01")
+    assert page.status == 200 and page.contains(today().strftime("%B %Y"))
+
+
+async def test_summary_change_link_returns_to_that_step(visitor: Visitor) -> None:
+    await visitor.walk_to("Summary", today())
+    page = await visitor.edit("Customer")
+    assert page.step == "Customer" and page.value_of("last_name") == "Lovelace"
+    page = await visitor.submit("Customer", **(CUSTOMER | {"last_name": "Byron"}))
+    assert page.step == "Summary" and page.contains("Ada Byron")
+
+
+async def test_a_form_from_a_step_already_left_shows_the_current_step(visitor: Visitor) -> None:
+    await visitor.start()
+    await visitor.submit("ZipCode", zip_code="78701")
+    page = await visitor.submit("ZipCode", zip_code="78702")
+    assert page.status == 200 and page.step == "ServiceSelection"
+
+
+async def test_double_confirm_makes_one_booking(visitor: Visitor, db: Database) -> None:
+    await visitor.walk_to("Summary", today())
+    first = await visitor.submit("Summary")
+    second = await visitor.submit("Summary")
+    assert first.step == second.step == "Confirmation"
+    assert await db.bookings.count_documents({}) == 1
+    reference = (await db.bookings.find_one({}))["_id"]
+    assert first.contains(reference) and second.contains(reference)
+    page = await visitor.back()
+    assert page.step == "Confirmation"
+
+
+async def test_prefilled_zip_and_contact(visitor: Visitor) -> None:
+    page = await visitor.start(zip="78701", name="Grace Brewster Hopper", email="grace@example.com")
+    assert page.value_of("zip_code") == "78701"
+    page = await visitor.walk_to("Customer", today(), first_page=page)
+    assert page.value_of("first_name") == "Grace Brewster" and page.value_of("last_name") == "Hopper"
+    assert page.value_of("email") == "grace@example.com"
+
+
+async def test_route_rules_choose_the_flow(visitor: Visitor) -> None:
+    page = await visitor.start(page_url="http://localhost:8000/commercial/quote")
+    assert page.step == "ServiceSelection" and page.contains("What kind of work is it?")
+    assert ">Back<" not in page.text
+
+
+async def test_visitor_input_is_escaped(visitor: Visitor) -> None:
+    await visitor.walk_to("Customer", today())
+    page = await visitor.submit("Customer", **(CUSTOMER | {"first_name": "<script>alert(1)</script>"}))
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

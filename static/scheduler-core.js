@@ -61,10 +61,7 @@
       const issued = event.detail.ctx.response && event.detail.ctx.response.headers.get(SESSION_HEADER);
       if (issued) token = issued;
     });
-    listen(root, "htmx:after:swap", () => {
-      const heading = stepArea.querySelector("[data-step-heading]");
-      if (heading) heading.focus({ preventScroll: true });
-    });
+    listen(root, "htmx:after:swap", focusHeading);
     listen(root, "htmx:error", () => showProblem("We couldn't reach the booking service. Check your connection and try again."));
     listen(root, "click", (event) => {
       const target = event.composedPath()[0];
@@ -80,12 +77,17 @@
     htmx.process(root);
   }
 
+  function focusHeading() {
+    const heading = stepArea.querySelector("[data-step-heading]");
+    if (heading) heading.focus({ preventScroll: true });
+  }
+
   function showProblem(message) {
     stepArea.innerHTML =
       '<section class="wb-step wb-step--problem"><h2 class="wb-step__title" tabindex="-1" data-step-heading>Something went wrong</h2>' +
       '<p class="wb-notice" role="alert"></p><p><button type="button" class="wb-button wb-button--primary" data-wrkbelt-restart>Try again</button></p></section>';
     stepArea.querySelector(".wb-notice").textContent = message;
-    stepArea.querySelector("[data-step-heading]").focus({ preventScroll: true });
+    focusHeading();
   }
 
   function startSession(flow, prefill) {
@@ -102,6 +104,7 @@
     lastTrigger = options.trigger || document.activeElement;
     document.documentElement.style.overflow = "hidden";
     if (!dialog.open) dialog.showModal();
+    focusHeading();
     const flow = options.flow || null;
     if (!token || flow !== sessionFlow || options.restart) return startSession(flow, options);
     return htmx.ajax("GET", server + "/session/step", { source: stepArea, target: stepArea });

@@ -14,6 +14,8 @@ from app.vendors.base import ArrivalWindow
 
 # How far ahead the calendar lets a visitor page; the vendor decides what is bookable.
 MONTHS_AHEAD = 12
+# How many months the calendar looks through for the first free window when it opens.
+MONTHS_SEARCHED = 3
 TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another."
 
 
@@ -51,11 +53,17 @@ class TimeslotStep(StepHandler):
         first, last = (today.year, today.month), shift_month(today.year, today.month, MONTHS_AHEAD)
         state = ctx.state
         chosen_day = parse_day(query.get("date")) or parse_day(state.get("date"))
-        shown = parse_month(query.get("month")) or (
+        asked = parse_month(query.get("month")) or (
             (chosen_day.year, chosen_day.month) if chosen_day else None
-        ) or parse_month(state.get("month")) or first
-        shown = max(first, min(shown, last))
+        ) or parse_month(state.get("month"))
+        shown = max(first, min(asked or first, last))
         days = await ctx.vendor.get_month_availability(*shown)
+        # Nothing asked for yet: open on the first month that has a free window.
+        for _ in range(MONTHS_SEARCHED if asked is None else 0):
+            if any(d.available for d in days) or shown >= last:
+                break
+            shown = shift_month(*shown, 1)
+            days = await ctx.vendor.get_month_availability(*shown)
         open_days = {d.day: d for d in days}
         if chosen_day is None or (chosen_day.year, chosen_day.month) != shown:
             chosen_day = None

@@ -136,7 +136,9 @@ async def submit_step(step_id: str) -> Response:
     form = FormData((await request.form).to_dict(flat=False))
     result = await handler_for(ctx.step.type).submit(ctx, form)
     if result.errors:
-        return await _save_and_render(visit, ctx, errors=result.errors, status=422)
+        # 200, not 422: the browser would log every 4xx in the console of the customer's
+        # page; the messages are in the fragment, tied to their fields.
+        return await _save_and_render(visit, ctx, errors=result.errors)
     if result.goto:
         go_to(session, result.goto)
     elif result.advance:

@@ -1,0 +1,118 @@
+"""A visitor books on the demo company's page in Chromium, with the keyboard and the mouse."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Page, expect
+
+from app.db import Database
+from tests.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+HEADING_FOCUSED = """(text) => {
+  const active = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement;
+  return !!active && active.hasAttribute('data-step-heading') && active.textContent === text;
+}"""
+
+
+async def heading_has_focus(page: Page, text: str) -> None:
+    await expect(page.get_by_role("heading", name=text)).to_be_visible()
+    await page.wait_for_function(HEADING_FOCUSED, arg=text, timeout=5000)
+
+
+async def test_visitor_books_on_the_demo_page(page: Page, live_server: LiveServer) -> None:
+    await page.goto(live_server.url + "/")
+    await page.evaluate("window.scrollTo(0, 150)")
+    scrolled = await page.evaluate("window.scrollY")
+    assert scrolled > 0
+    await page.get_by_role("button", name="Book now").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_be_visible()
+    await heading_has_focus(page, "Where do you need service?")
+    assert await page.evaluate("document.documentElement.style.overflow") == "hidden"
+
+    await page.get_by_label("ZIP code").fill("10001")
+    await page.get_by_role("button", name="Continue").click()
+    await expect(dialog.get_by_text("We don't serve 10001 yet.")).to_be_visible()
+    await page.get_by_label("ZIP code").fill("78701")
+    await page.get_by_role("button", name="Continue").click()
+
+    await heading_has_focus(page, "What can we help with?")
+    await page.get_by_label("Plumbing").check()
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_text("What's going on with your plumbing?")).to_be_visible()
+    await page.get_by_label("A leak or burst pipe").check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_label("Inside the house").check()
+    await page.get_by_role("button", name="Continue").click()
+
+    await heading_has_focus(page, "Tell us a little more")
+    await page.get_by_role("button", name="Continue").click()
+    error = page.get_by_text("Please fill this in.")
+    await expect(error).to_be_visible()
+    assert await page.get_by_label("Describe the problem").get_attribute("aria-describedby") == "wb-error-detail-description"
+    await page.get_by_label("Describe the problem").fill("Water under the sink")
+    await page.get_by_label("Property type").select_option("House")
+    await page.get_by_role("button", name="Continue").click()
+
+    await heading_has_focus(page, "Pick an arrival window")
+    await dialog.locator(".wb-day--open").first.click()
+    await dialog.locator("input[name=window]:not([disabled])").first.check()
+    await page.get_by_role("button", name="Continue").click()
+
+    await heading_has_focus(page, "Your contact details")
+    await page.get_by_label("First name").fill("Ada")
+    await page.get_by_label("Last name").fill("Lovelace")
+    await page.get_by_label("Phone").fill("512 555 0142")
+    await page.get_by_label("Email").fill("ada@example.com")
+    await page.get_by_label("Street address").fill("100 Congress Ave")
+    await page.get_by_label("City").fill("Austin")
+    await page.get_by_label("State").fill("TX")
+    await page.get_by_role("button", name="Continue").click()
+
+    await heading_has_focus(page, "Review your booking")
+    await expect(dialog.get_by_text("Leak repair")).to_be_visible()
+    await page.get_by_role("button", name="Back").click()
+    await heading_has_focus(page, "Your contact details")
+    await expect(page.get_by_label("First name")).to_have_value("Ada")
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("button", name="Confirm booking").click()
+
+    await heading_has_focus(page, "You're booked!")
+    database: Database = live_server.database
+    booking = await database.bookings.find_one({})
+    await expect(dialog.get_by_text(booking["_id"])).to_be_visible()
+    assert booking["customer"]["first_name"] == "Ada"
+
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    assert await page.evaluate("document.activeElement.textContent") == "Book now"
+    assert await page.evaluate("window.scrollY") == scrolled  # the page did not jump
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_closing_and_reopening_resumes_the_session(page: Page, live_server: LiveServer) -> None:
+    await page.goto(live_server.url + "/")
+    await page.get_by_role("button", name="Book now").click()
+    await page.get_by_label("ZIP code").fill("78701")
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_text("What kind of service do you need?")).to_be_visible()
+    await page.get_by_role("button", name="Close").click()
+    await expect(page.get_by_role("dialog")).to_be_hidden()
+    await page.get_by_role("button", name="Book now").click()
+    await heading_has_focus(page, "What can we help with?")
+    assert await live_server.database.sessions.count_documents({}) == 1
+
+
+async def test_data_attributes_prefill_the_zip(page: Page, live_server: LiveServer) -> None:
+    await page.goto(live_server.url + "/")
+    await page.get_by_role("link", name="Book a visit in 78701").click()
+    await expect(page.get_by_label("ZIP code")).to_have_value("78701")
+    assert page.url.endswith("/")  # the link's href="#" did not navigate
+
+
+async def test_commercial_page_opens_its_own_flow(page: Page, live_server: LiveServer) -> None:
+    await page.goto(live_server.url + "/commercial")
+    await page.get_by_role("button", name="Book commercial service").click()
+    await heading_has_focus(page, "What does your business need?")

@@ -6,7 +6,9 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -17,6 +19,7 @@ from app.flows.repository import export_organization, save_organization
 from app.settings import ConfigurationError, Settings, load_settings
 
 DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -26,7 +29,7 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
     database = Database.connect(settings.require_database(), settings.mongodb_database)
     try:
         await database.create_indexes()
@@ -35,7 +38,7 @@ async def _with_database(settings: Settings, work):  # type: ignore[no-untyped-d
         await database.close()
 
 
-def _run(work) -> object:  # type: ignore[no-untyped-def]
+def _run(work: Callable[[Database], Awaitable[T]]) -> T:
     settings = _settings()
     try:
         return asyncio.run(_with_database(settings, work))
@@ -91,13 +94,10 @@ def import_flows(files: tuple[Path, ...]) -> None:
 def export_flows(slug: str, output: Path | None) -> None:
     """Write an organization and its flows as YAML."""
 
-    async def fetch(database: Database):  # type: ignore[no-untyped-def]
-        return await export_organization(database, slug)
-
-    config = _run(fetch)
+    config = _run(lambda database: export_organization(database, slug))
     if config is None:
         raise click.ClickException(f"no organization with the slug {slug!r}")
-    text = dump_organization(config)  # type: ignore[arg-type]
+    text = dump_organization(config)
     if output:
         output.write_text(text, encoding="utf-8")
     else:

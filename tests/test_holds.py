@@ -45,3 +45,22 @@ async def test_a_held_window_is_full_for_others_until_released(client) -> None: 
     await first.back()
     assert (await first.submit("Timeslot", date=day, window="morning")).step == "Customer"
     assert (await second.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
+
+
+async def test_a_visitor_keeps_their_window_when_the_new_one_is_taken(client, db) -> None:  # type: ignore[no-untyped-def]
+    today = datetime.now(UTC).date()
+    first, second = Visitor(quart_sender(client)), Visitor(quart_sender(client))
+    await first.walk_to("Timeslot", today)
+    await second.walk_to("Timeslot", today)
+    next_month = (today.replace(day=28) + timedelta(days=5)).strftime("%Y-%m")
+    day = (await first.view("Timeslot", month=next_month)).open_days()[0]
+    assert (await first.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
+    assert (await second.submit("Timeslot", date=day, window="morning")).step == "Customer"
+
+    await second.back()
+    page = await second.submit("Timeslot", date=day, window="afternoon")
+    assert page.errors == {"window": TAKEN_MESSAGE}
+    morning = await db.calendar_slots.find_one({"window_id": "morning"})
+    assert len(morning["holds"]) == 1  # the second visitor's morning place is still theirs
+    session = await db.sessions.find_one({"_id": morning["holds"][0]["session_id"]})
+    assert session["booking"]["timeslot"]["window_id"] == "morning"

@@ -21,6 +21,8 @@ from app.vendors.base import BookingRequest, SlotUnavailable, VendorStrategy
 
 # No 0/O or 1/I: references are read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+# 32^6 references: a collision is rare, several in a row mean something else is wrong.
+_REFERENCE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ async def confirm_booking(
         "attribution": session.attribution,
         "created_at": now,
     }
-    while True:
+    for _ in range(_REFERENCE_ATTEMPTS):
         record["_id"] = new_reference()
         try:
             await db.bookings.insert_one(record)
@@ -122,3 +124,4 @@ async def confirm_booking(
             existing = await booking_for_session(db, session.id)
             if existing is not None:
                 return Confirmed(existing)
+    raise RuntimeError(f"no free booking reference after {_REFERENCE_ATTEMPTS} attempts")

@@ -86,7 +86,6 @@ class TimeslotStep(StepHandler):
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         day, window_id = parse_day(form.text("date")), form.text("window")
-        previous = dict(ctx.state)
         ctx.state.update(date=form.text("date"), window=window_id)
         if day is None:
             return StepResult(errors={"date": "Choose a day in the calendar."})
@@ -95,13 +94,14 @@ class TimeslotStep(StepHandler):
         window = windows.get(window_id)
         if window is None:
             return StepResult(errors={"window": "Choose an arrival window."})
+        if not window.available or not await ctx.vendor.hold_timeslot(day, window_id, ctx.session.id):
+            ctx.state["window"] = None
+            return StepResult(errors={"window": TAKEN_MESSAGE})
+        # Only once the new window is held does the old one go back (the visitor keeps
+        # their earlier choice when the new one is taken).
         old = ctx.session.booking.timeslot
         if old and (old["date"], old["window_id"]) != (day.isoformat(), window_id):
             await ctx.vendor.release_hold(date.fromisoformat(old["date"]), old["window_id"], ctx.session.id)
-            ctx.session.booking.timeslot = None
-        if not window.available or not await ctx.vendor.hold_timeslot(day, window_id, ctx.session.id):
-            ctx.state.update(previous | {"date": day.isoformat(), "window": None})
-            return StepResult(errors={"window": TAKEN_MESSAGE})
         ctx.session.booking.timeslot = {
             "date": day.isoformat(),
             "window_id": window.window_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from quart import Response, render_template
@@ -17,7 +18,7 @@ from app.web.access import Visit
 from app.web.urls import external_url
 
 
-def step_context(db: Database, visit: Visit, vendor: VendorStrategy, now) -> StepContext:  # type: ignore[no-untyped-def]
+def step_context(db: Database, visit: Visit, vendor: VendorStrategy, now: datetime) -> StepContext:
     step = visit.flow.step(visit.session.current_step)
     assert step is not None
     return StepContext(db, visit.organization, visit.flow, step, visit.session, vendor, now)

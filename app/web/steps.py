@@ -52,7 +52,9 @@ async def _load() -> tuple[Visit, StepContext]:
     return visit, step_context(_db(), visit, vendor_for(_db(), visit.organization, now), now)
 
 
-async def _save_and_render(visit: Visit, ctx: StepContext, **render_args) -> Response:  # type: ignore[no-untyped-def]
+async def _save_and_render(
+    visit: Visit, ctx: StepContext, *, errors: dict[str, str] | None = None, notice: str | None = None
+) -> Response:
     try:
         await save_session(_db(), visit.session, ctx.now, _ttl())
     except SessionConflict:
@@ -60,7 +62,7 @@ async def _save_and_render(visit: Visit, ctx: StepContext, **render_args) -> Res
         # show the visitor where the session is now.
         visit, ctx = await _load()
         return await render_step(ctx, visit)
-    return await render_step(step_context(_db(), visit, ctx.vendor, ctx.now), visit, **render_args)
+    return await render_step(step_context(_db(), visit, ctx.vendor, ctx.now), visit, errors=errors, notice=notice)
 
 
 def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[str, str]], BookingDraft]:

@@ -63,6 +63,8 @@ async def test_bad_json_body(client) -> None:  # type: ignore[no-untyped-def]
     response = await client.post("/booking-flow-routers/resolve", data=b"{not json", headers=KEY | {"Content-Type": "application/json"})
     assert response.status_code in {400, 422}
     assert "error" in await response.get_json()
+    response = await client.post("/booking-flow-routers/resolve", data=b"\xff\xfe", headers=KEY | {"Content-Type": "application/json"})
+    assert response.status_code == 400 and (await response.get_json())["error"] == "invalid_encoding"
     response = await client.post("/booking-flow-routers/resolve", json={"url": ""}, headers=KEY)
     body = await response.get_json()
     assert response.status_code == 422 and body["fields"][0]["field"] == "url"

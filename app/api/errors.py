@@ -42,6 +42,14 @@ def init_errors(app: Quart) -> None:
             return api_error(error.code or 500, code, error.description or error.name)
         return error
 
+    @app.errorhandler(UnicodeDecodeError)
+    async def undecodable_body(error: UnicodeDecodeError) -> Response:
+        # Quart decodes a JSON body as UTF-8 before parsing it and lets this escape.
+        message = "The request body is not valid UTF-8."
+        if request.path.startswith(API_PREFIXES):
+            return api_error(400, "invalid_encoding", message)
+        return Response(message, status=400, content_type="text/plain; charset=utf-8")
+
     @app.errorhandler(AccessDenied)
     async def access_denied(error: AccessDenied) -> Response:
         return api_error(error.status, error.code, error.message)

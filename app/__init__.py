@@ -45,11 +45,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
 
     from app.api import init_api
-    from app.web import demo, health, steps
+    from app.web import assets, demo, health, steps
     from app.web.cors import init_cors
 
     init_cors(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(assets.bp)
     app.register_blueprint(steps.bp)
     init_api(app)
     if settings.environment != "production":

@@ -1,155 +1,326 @@
 /*
- * Scheduler widget core: mounts the booking modal in a shadow root on the host page and
- * lets htmx drive the server-rendered steps inside it.
+ * Scheduler core: the booking modal in a shadow root on the host page, driven by the
+ * server's HTML fragments through our own, scoped copy of htmx 4.
  *
- * Loaded with the page's htmx 4 already present as `window.htmx` (the demo page does
- * this; the one-tag embed with its own scoped htmx comes with the entry/CDN loader).
- * The script tag carries data-key="pk_…"; its src tells where the server is.
- * One global: window.Wrkbelt = { open(options), close() }.
+ * Rules kept here (see ../shared/docs/EMBEDDING-HTMX.md):
+ * - the host's window.htmx stays the host's; our htmx never processes the host's DOM,
+ *   never touches its history, and its events stop at our shadow root;
+ * - nothing is added to the host's <head>; styles are adopted by the shadow root;
+ * - no cookies, no storage: the session token lives in this module's memory and travels
+ *   in a request header;
+ * - every listener we add is removed by Wrkbelt.destroy().
  */
-(() => {
-  "use strict";
-  if (window.Wrkbelt) return;
 
-  const KEY_HEADER = "X-Scheduler-Key";
-  const SESSION_HEADER = "X-Scheduler-Session";
-  const CONTAINER_ID = "wrkbelt-scheduler-container";
-  const PREFILL_FIELDS = ["zip", "name", "email", "phone"];
+const KEY_HEADER = "X-Scheduler-Key";
+const SESSION_HEADER = "X-Scheduler-Session";
+const CONTAINER_ID = "wrkbelt-scheduler-container";
+const HOST_TAG = "wrkbelt-scheduler";
+const PREFILL_FIELDS = ["zip", "name", "email", "phone"];
 
-  const script = document.currentScript;
-  const key = script && script.dataset.key;
-  const server = script ? new URL(script.src, location.href).origin : location.origin;
-  const htmx = window.htmx;
+// Our instance's whole configuration: whatever a host's <meta name="htmx-config"> merged
+// into it at construction is replaced by this.
+const HTMX_CONFIG = {
+  logAll: false,
+  prefix: "data-hx-",
+  transitions: false,
+  history: false,
+  mode: "cors",
+  defaultSwap: "innerHTML",
+  defaultFocusScroll: false,
+  indicatorClass: "htmx-indicator",
+  requestClass: "htmx-request",
+  includeIndicatorCSS: false,
+  defaultTimeout: 20000,
+  extensions: "",
+  morphIgnore: ["data-htmx-powered"],
+  morphSkip: "[hx-morph-skip]",
+  morphSkipChildren: "[hx-morph-skip-children]",
+  morphScanLimit: 10,
+  noSwap: [204, 304],
+  implicitInheritance: false,
+  defaultSettleDelay: 1,
+  allowEmptySwapAfterOOB: false,
+};
 
-  let root, dialog, stepArea, token = null, sessionFlow = null, lastTrigger = null;
-  const listeners = [];
+// Every event htmx 4.0.1 dispatches (grep "htmx:" in static/vendor/htmx.js). They are
+// composed; we stop them at our shadow root so the host's listeners never see them.
+const HTMX_EVENTS = [
+  "htmx:abort", "htmx:after:cleanup", "htmx:after:init", "htmx:after:process",
+  "htmx:after:request", "htmx:after:settle", "htmx:after:swap", "htmx:before:cleanup",
+  "htmx:before:init", "htmx:before:morph:attr", "htmx:before:morph:node", "htmx:before:on:init",
+  "htmx:before:process", "htmx:before:request", "htmx:before:response", "htmx:before:settle",
+  "htmx:before:swap", "htmx:config:request", "htmx:confirm", "htmx:error", "htmx:finally:request",
+  "htmx:finally:swap", "htmx:response:error", "htmx:scope",
+];
 
-  function listen(target, type, handler, options) {
+const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+function emit(name, detail) {
+  window.dispatchEvent(new CustomEvent("wrkbelt:" + name, { detail }));
+}
+
+/** Import htmx's ES module build without letting it keep hold of the host's globals. */
+async function importScopedHtmx(url) {
+  const hadHtmx = Object.prototype.hasOwnProperty.call(window, "htmx");
+  const hostHtmx = window.htmx;
+  let htmx;
+  try {
+    htmx = (await import(url)).default;
+  } finally {
+    if (hadHtmx) window.htmx = hostHtmx;
+    else delete window.htmx;
+  }
+  for (const name of Object.keys(htmx.config)) if (!(name in HTMX_CONFIG)) delete htmx.config[name];
+  Object.assign(htmx.config, HTMX_CONFIG);
+  if (htmx.indicatorStyleSheet) {
+    document.adoptedStyleSheets = document.adoptedStyleSheets.filter((sheet) => sheet !== htmx.indicatorStyleSheet);
+  }
+  return htmx;
+}
+
+class Widget {
+  constructor(key, api) {
+    this.key = key;
+    this.api = api;
+    this.token = null;
+    this.sessionFlow = null;
+    this.lastTrigger = null;
+    this.savedOverflow = null;
+    this.triggers = [];
+    this.removers = [];
+  }
+
+  listen(target, type, handler, options) {
     target.addEventListener(type, handler, options);
-    listeners.push(() => target.removeEventListener(type, handler, options));
+    this.removers.push(() => target.removeEventListener(type, handler, options));
   }
 
-  async function adoptStyles() {
-    const response = await fetch(server + "/cdn/scheduler.css", { mode: "cors" });
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(await response.text());
-    root.adoptedStyleSheets = [sheet];
-  }
-
-  function mount() {
+  mount() {
     let host = document.getElementById(CONTAINER_ID);
     if (!host) {
-      host = document.createElement("div");
+      // A custom element: the host page's rules for div and friends do not match it.
+      host = document.createElement(HOST_TAG);
       host.id = CONTAINER_ID;
       document.body.appendChild(host);
     }
-    root = host.shadowRoot || host.attachShadow({ mode: "open" });
-    root.innerHTML =
+    this.host = host;
+    this.root = host.shadowRoot || host.attachShadow({ mode: "open" });
+    this.root.innerHTML =
       '<dialog class="wb-dialog" aria-labelledby="wb-dialog-title">' +
       '<div class="wb-dialog__bar"><p class="wb-dialog__title" id="wb-dialog-title">Book a visit</p>' +
       '<button type="button" class="wb-close" aria-label="Close">×</button></div>' +
-      '<div id="wb-step" class="wb-dialog__body" aria-live="polite"></div></dialog>';
-    dialog = root.querySelector("dialog");
-    stepArea = root.getElementById("wb-step");
-
-    listen(root, "htmx:config:request", (event) => {
-      const headers = event.detail.ctx.request.headers;
-      if (key) headers[KEY_HEADER] = key;
-      if (token) headers[SESSION_HEADER] = token;
-    });
-    listen(root, "htmx:after:request", (event) => {
-      const issued = event.detail.ctx.response && event.detail.ctx.response.headers.get(SESSION_HEADER);
-      if (issued) token = issued;
-    });
-    listen(root, "htmx:after:swap", focusHeading);
-    listen(root, "htmx:error", () => showProblem("We couldn't reach the booking service. Check your connection and try again."));
-    listen(root, "click", (event) => {
-      const target = event.composedPath()[0];
-      if (target.closest && target.closest(".wb-close")) close();
-      if (target.closest && target.closest("[data-wrkbelt-restart]")) startSession(sessionFlow, {});
-    });
-    listen(dialog, "close", () => {
-      document.documentElement.style.removeProperty("overflow");
-      if (lastTrigger && lastTrigger.focus) lastTrigger.focus({ preventScroll: true });
-    });
-    htmx.config.mode = "cors";
-    htmx.config.history = false;
-    htmx.process(root);
+      '<div id="wb-step" class="wb-dialog__body"></div></dialog>';
+    this.dialog = this.root.querySelector("dialog");
+    this.stepArea = this.root.getElementById("wb-step");
+    this.themeSheet = new CSSStyleSheet();
   }
 
-  function focusHeading() {
-    const heading = stepArea.querySelector("[data-step-heading]");
+  async adoptStyles(styles) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(await styles);
+    this.root.adoptedStyleSheets = [sheet, this.themeSheet];
+  }
+
+  applyTheme(variables) {
+    const safe = Object.entries(variables || {}).filter(
+      ([name, value]) => /^--wb-[a-z-]+$/.test(name) && typeof value === "string" && !/[;{}<>]/.test(value),
+    );
+    this.themeSheet.replaceSync(":host { " + safe.map(([name, value]) => `${name}: ${value};`).join(" ") + " }");
+  }
+
+  async loadHtmx(url) {
+    const htmx = await importScopedHtmx(url);
+    const root = this.root;
+    // Our htmx processes our shadow root only: its start-up pass over document.body,
+    // and anything else outside the root, is skipped.
+    const process = htmx.process.bind(htmx);
+    htmx.process = (element, force) => {
+      if (element === root || (element && element.getRootNode && element.getRootNode() === root)) process(element, force);
+    };
+    this.htmx = htmx;
+    for (const name of HTMX_EVENTS) this.listen(root, name, (event) => event.stopPropagation());
+    this.listen(root, "htmx:config:request", (event) => {
+      const headers = event.detail.ctx.request.headers;
+      headers[KEY_HEADER] = this.key;
+      if (this.token) headers[SESSION_HEADER] = this.token;
+      delete headers["HX-Current-URL"]; // the host page's full URL is not ours to send on every request
+    });
+    this.listen(root, "htmx:after:request", (event) => {
+      const response = event.detail.ctx.response;
+      const issued = response && response.headers.get(SESSION_HEADER);
+      if (issued) this.token = issued;
+    });
+    this.listen(root, "htmx:after:swap", () => this.stepShown());
+    this.listen(root, "htmx:error", () =>
+      this.showProblem("We couldn't reach the booking service. Check your connection and try again."),
+    );
+    this.listen(root, "click", (event) => {
+      const target = event.composedPath()[0];
+      if (!(target instanceof Element)) return;
+      if (target.closest(".wb-close")) this.close();
+      else if (target.closest("[data-wrkbelt-restart]")) this.startSession(this.sessionFlow, {});
+    });
+    this.listen(this.dialog, "keydown", (event) => this.trapTab(event));
+    this.listen(this.dialog, "close", () => this.closed());
+    process(root);
+  }
+
+  async request(method, path, body) {
+    const response = await fetch(this.api + path, {
+      method,
+      mode: "cors",
+      credentials: "omit",
+      headers: Object.assign({ [KEY_HEADER]: this.key }, body ? { "Content-Type": "application/json" } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  /** Resolve the flow for this page, apply its theme, and listen for the triggers. */
+  async configure() {
+    try {
+      const [flow, triggers] = await Promise.all([
+        this.request("POST", "/booking-flow-routers/resolve", { url: location.href }),
+        this.request("GET", "/booking-flow-routers/button-triggers"),
+      ]);
+      this.applyTheme(flow.theme);
+      this.triggers = triggers.triggers;
+    } catch (error) {
+      console.error(
+        `Wrkbelt: the scheduler at ${this.api} refused this page (${location.origin}) or could not be reached. ` +
+          "Check the publishable key and that this origin is among the organization's allowed origins.",
+        error,
+      );
+      return false;
+    }
+    this.listen(document, "click", (event) => this.triggerClicked(event), true);
+    return true;
+  }
+
+  triggerClicked(event) {
+    const element = event.target instanceof Element ? event.target : null;
+    if (!element) return;
+    const opener = element.closest("[data-wrkbelt-open]");
+    const match = opener ? null : this.triggers.find((t) => element.closest(t.selector));
+    if (!opener && !match) return;
+    event.preventDefault();
+    const trigger = opener || element.closest(match.selector);
+    const data = trigger.dataset;
+    this.open({
+      trigger,
+      flow: (opener ? data.wrkbeltFlow : match.flow_id) || undefined,
+      zip: data.wrkbeltZip,
+      name: data.wrkbeltName,
+      email: data.wrkbeltEmail,
+      phone: data.wrkbeltPhone,
+    });
+  }
+
+  focusHeading() {
+    const heading = this.stepArea.querySelector("[data-step-heading]");
     if (heading) heading.focus({ preventScroll: true });
   }
 
-  function showProblem(message) {
-    stepArea.innerHTML =
-      '<section class="wb-step wb-step--problem"><h2 class="wb-step__title" tabindex="-1" data-step-heading>Something went wrong</h2>' +
-      '<p class="wb-notice" role="alert"></p><p><button type="button" class="wb-button wb-button--primary" data-wrkbelt-restart>Try again</button></p></section>';
-    stepArea.querySelector(".wb-notice").textContent = message;
-    focusHeading();
+  stepShown() {
+    const step = this.stepArea.querySelector(".wb-step");
+    if (!step) return;
+    if (step.dataset.theme) this.applyTheme(JSON.parse(step.dataset.theme));
+    this.focusHeading();
+    emit("step", { step: step.dataset.step });
+    if (step.dataset.step === "Confirmation") {
+      emit("booking-confirmed", {
+        reference: step.dataset.reference,
+        service: step.dataset.service,
+        window: { date: step.dataset.date, label: step.dataset.window },
+      });
+    }
   }
 
-  function startSession(flow, prefill) {
-    token = null;
-    sessionFlow = flow || null;
+  showProblem(message) {
+    this.stepArea.innerHTML =
+      '<section class="wb-step wb-step--problem" data-step="Problem"><h2 class="wb-step__title" tabindex="-1" data-step-heading>Something went wrong</h2>' +
+      '<p class="wb-notice" role="alert"></p><p><button type="button" class="wb-button wb-button--primary" data-wrkbelt-restart>Try again</button></p></section>';
+    this.stepArea.querySelector(".wb-notice").textContent = message;
+    this.focusHeading();
+  }
+
+  trapTab(event) {
+    if (event.key !== "Tab") return;
+    const focusable = [...this.dialog.querySelectorAll(FOCUSABLE)].filter((el) => el.offsetParent !== null);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const active = this.root.activeElement;
+    if (event.shiftKey && (active === first || !this.dialog.contains(active))) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && active === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  startSession(flow, prefill) {
+    this.token = null;
+    this.sessionFlow = flow || null;
     const values = { page_url: location.href, referrer: document.referrer };
     if (flow) values.flow = flow;
-    for (const field of PREFILL_FIELDS) if (prefill[field]) values[field] = prefill[field];
-    return htmx.ajax("POST", server + "/sessions", { source: stepArea, target: stepArea, values });
+    for (const field of PREFILL_FIELDS) if (prefill[field]) values[field] = String(prefill[field]);
+    return this.htmx.ajax("POST", this.api + "/sessions", { source: this.stepArea, target: this.stepArea, values });
   }
 
-  function open(options = {}) {
-    if (!dialog) return;
-    lastTrigger = options.trigger || document.activeElement;
-    document.documentElement.style.overflow = "hidden";
-    if (!dialog.open) dialog.showModal();
-    focusHeading();
+  open(options = {}) {
+    this.lastTrigger = options.trigger || document.activeElement;
+    if (!this.dialog.open) {
+      this.savedOverflow = document.documentElement.style.overflow;
+      document.documentElement.style.overflow = "hidden";
+      this.dialog.showModal();
+      emit("open", { flow: options.flow || null });
+    }
+    this.focusHeading();
     const flow = options.flow || null;
-    if (!token || flow !== sessionFlow || options.restart) return startSession(flow, options);
-    return htmx.ajax("GET", server + "/session/step", { source: stepArea, target: stepArea });
+    if (!this.token || flow !== this.sessionFlow || options.restart) return this.startSession(flow, options);
+    return this.htmx.ajax("GET", this.api + "/session/step", { source: this.stepArea, target: this.stepArea });
   }
 
-  function close() {
-    if (dialog && dialog.open) dialog.close();
+  close() {
+    if (this.dialog.open) this.dialog.close();
   }
 
-  async function listenForTriggers() {
-    let triggers = [];
-    try {
-      const response = await fetch(server + "/booking-flow-routers/button-triggers", {
-        headers: { [KEY_HEADER]: key }, mode: "cors",
-      });
-      if (response.ok) triggers = (await response.json()).triggers;
-    } catch (error) { /* the data-wrkbelt-open attribute and Wrkbelt.open() still work */ }
-    listen(document, "click", (event) => {
-      const element = event.target instanceof Element ? event.target : null;
-      if (!element) return;
-      const opener = element.closest("[data-wrkbelt-open]");
-      const match = opener ? null : triggers.find((t) => element.closest(t.selector));
-      if (!opener && !match) return;
-      event.preventDefault();
-      const trigger = opener || element.closest(match.selector);
-      const data = trigger.dataset;
-      open({
-        trigger,
-        flow: (opener ? data.wrkbeltFlow : match.flow_id) || undefined,
-        zip: data.wrkbeltZip, name: data.wrkbeltName, email: data.wrkbeltEmail, phone: data.wrkbeltPhone,
-      });
-    });
+  closed() {
+    document.documentElement.style.overflow = this.savedOverflow || "";
+    emit("close", {});
+    if (this.lastTrigger && this.lastTrigger.focus) this.lastTrigger.focus({ preventScroll: true });
   }
 
-  function start() {
-    mount();
-    adoptStyles();
-    listenForTriggers();
+  destroy() {
+    this.close();
+    this.removers.splice(0).forEach((remove) => remove());
+    this.host.remove();
   }
+}
 
-  window.Wrkbelt = {
-    open,
-    close,
-    destroy() { close(); listeners.splice(0).forEach((remove) => remove()); },
+/** Called by the entry (static/scheduler.js) once this module has loaded. */
+export async function start({ key, base, manifest, styles, calls }) {
+  const widget = new Widget(key, manifest.api || new URL(base).origin);
+  const ready = () => {
+    widget.mount();
+    return Promise.all([widget.adoptStyles(styles), widget.loadHtmx(new URL(manifest.vendor, base).href)]);
   };
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start, { once: true });
-  else start();
-})();
+  if (document.readyState === "loading") await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+  await ready();
+  window.Wrkbelt = {
+    open: (options) => widget.open(options || {}),
+    close: () => widget.close(),
+    destroy: () => {
+      widget.destroy();
+      delete window.Wrkbelt;
+    },
+  };
+  for (const [name, options] of calls.splice(0)) window.Wrkbelt[name](options);
+  if (await widget.configure()) {
+    window.Wrkbelt.ready = true;
+    emit("ready", {});
+  }
+}

@@ -28,9 +28,24 @@ async def test_missing_key_gets_401(client) -> None:  # type: ignore[no-untyped-
     assert page.status == 401 and 'data-problem="missing_key"' in page.text
 
 
-async def test_foreign_origin_gets_403(client) -> None:  # type: ignore[no-untyped-def]
+async def test_foreign_origin_gets_403_without_cors_headers(client) -> None:  # type: ignore[no-untyped-def]
     page = await Visitor(quart_sender(client), origin="https://evil.example").start()
     assert page.status == 403 and page.contains("may not be used from https://evil.example")
+    assert "access-control-allow-origin" not in page.headers
+
+
+async def test_errors_to_an_allowed_origin_carry_cors_headers(client) -> None:  # type: ignore[no-untyped-def]
+    visitor = Visitor(quart_sender(client), origin="http://localhost:8000")
+    visitor.token = "expired-or-unknown"
+    page = await visitor.submit("ZipCode", zip_code="78701")
+    assert page.status == 410 and page.headers["access-control-allow-origin"] == "http://localhost:8000"
+
+
+async def test_preflight_from_an_origin_no_organization_allows_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.options(
+        "/sessions", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert response.status_code == 403 and "Access-Control-Allow-Origin" not in response.headers
 
 
 async def test_allowed_origin_gets_cors_headers(client) -> None:  # type: ignore[no-untyped-def]
@@ -46,6 +61,7 @@ async def test_preflight_lists_the_headers_htmx_sends(client) -> None:  # type: 
         headers={"Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST"},
     )
     assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:8000"
     allowed = response.headers["Access-Control-Allow-Headers"]
     for header in ("HX-Request", "HX-Current-URL", "HX-Target", "X-Scheduler-Key", "X-Scheduler-Session"):
         assert header in allowed

@@ -17,6 +17,7 @@ from app.flows.models import Flow, Organization
 from app.flows.repository import flow_by_id, organization_by_key
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
+from app.web.cors import allow_origin_for_this_request
 from app.web.origins import origin_allowed
 from app.web.protocol import KEY_HEADER, SESSION_HEADER
 
@@ -56,8 +57,10 @@ async def requesting_organization(db: Database) -> Organization:
         raise AccessDenied(401, "unknown_key", "This publishable key is not known.")
     origin = request.headers.get("Origin")
     # Browsers always send Origin on cross-origin requests; server-to-server calls have none.
-    if origin is not None and not origin_allowed(origin, organization.allowed_origins):
-        raise AccessDenied(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
+    if origin is not None:
+        if not origin_allowed(origin, organization.allowed_origins):
+            raise AccessDenied(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
+        allow_origin_for_this_request(origin)
     return organization
 
 

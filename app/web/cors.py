@@ -1,35 +1,68 @@
 """CORS for the widget: it runs on customers' pages, so its requests are cross-origin.
 
-The widget sends no cookies, so echoing the Origin exposes nothing that a request
-without CORS could not get; whether an origin may *use* a key is enforced on each
-request (`access.requesting_organization`), with a 403 that the widget can read.
+- `/cdn/` assets are public, for any origin (as the CDN's edge serves them).
+- A preflight carries no key, so it is approved for origins that some organization
+  allows; the request that follows is checked against its own organization.
+- Responses (errors included) carry CORS headers only when the requesting
+  organization allows the origin (`access.requesting_organization` records that).
+  Any other origin gets no CORS headers, so the browser refuses the answer.
 """
 
 from __future__ import annotations
 
-from quart import Quart, Response, request
+import time
 
+from quart import Quart, Response, current_app, g, request
+
+from app.web.origins import origin_allowed
 from app.web.protocol import CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS
 
 PREFLIGHT_MAX_AGE = "600"
+# Allowed origins change when an organization is imported; a preflight may lag that briefly.
+ORIGINS_CACHE_SECONDS = 30.0
+
+
+async def _all_allowed_origins() -> list[str]:
+    cached = current_app.extensions.get("cors.origins")
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    cursor = current_app.extensions["db"].organizations.find({}, {"allowed_origins": 1})
+    patterns = [p async for doc in cursor for p in doc.get("allowed_origins", [])]
+    current_app.extensions["cors.origins"] = (time.monotonic() + ORIGINS_CACHE_SECONDS, patterns)
+    return patterns
+
+
+def allow_origin_for_this_request(origin: str) -> None:
+    """The requesting organization allows `origin`: its answer may be read there."""
+    g.cors_origin = origin
 
 
 def init_cors(app: Quart) -> None:
     @app.before_request
     async def answer_preflight() -> Response | None:
-        if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
-            response = Response("", status=204)
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
-            response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
-            return response
-        return None
+        if request.method != "OPTIONS" or not request.headers.get("Access-Control-Request-Method"):
+            return None
+        origin = request.headers.get("Origin", "")
+        if request.path.startswith("/cdn/"):
+            g.cors_origin = "*"
+        elif origin_allowed(origin, await _all_allowed_origins()):
+            g.cors_origin = origin
+        else:
+            return Response("", status=403)
+        response = Response("", status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
+        response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+        return response
 
     @app.after_request
     async def add_cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
-        if origin:
+        if request.path.startswith("/cdn/"):
+            response.headers["Access-Control-Allow-Origin"] = "*"
+        elif origin and g.get("cors_origin") == origin:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
+        if origin:
             response.vary.add("Origin")
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +36,10 @@ def _progress(visit: Visit) -> list[dict[str, Any]]:
     ]
 
 
-def _theme_style(visit: Visit) -> str:
-    return "; ".join(f"{name}: {value}" for name, value in visit.flow.theme.css_variables().items())
+def _theme_json(visit: Visit) -> str:
+    # Applied by the widget to its own stylesheet: an inline style attribute would need
+    # 'unsafe-inline' in the host page's Content-Security-Policy.
+    return json.dumps(visit.flow.theme.css_variables(), separators=(",", ":"))
 
 
 async def render_step(
@@ -53,7 +56,7 @@ async def render_step(
         "flow": visit.flow,
         "organization": visit.organization,
         "session": session,
-        "theme_style": _theme_style(visit),
+        "theme_json": _theme_json(visit),
         "progress": _progress(visit),
         "format_phone": format_phone,
     }

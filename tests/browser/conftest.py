@@ -29,6 +29,12 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
+async def open_host_page(page: Page, url: str) -> None:
+    """Go to a page with the widget's tag and wait until its triggers are live."""
+    await page.goto(url)
+    await page.wait_for_function("() => window.Wrkbelt && window.Wrkbelt.ready === true", timeout=10000)
+
+
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})

@@ -6,6 +6,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from app.db import Database
+from tests.browser.conftest import open_host_page
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -22,7 +23,7 @@ async def heading_has_focus(page: Page, text: str) -> None:
 
 
 async def test_visitor_books_on_the_demo_page(page: Page, live_server: LiveServer) -> None:
-    await page.goto(live_server.url + "/")
+    await open_host_page(page, live_server.url + "/")
     await page.evaluate("window.scrollTo(0, 150)")
     scrolled = await page.evaluate("window.scrollY")
     assert scrolled > 0
@@ -93,7 +94,7 @@ async def test_visitor_books_on_the_demo_page(page: Page, live_server: LiveServe
 
 
 async def test_closing_and_reopening_resumes_the_session(page: Page, live_server: LiveServer) -> None:
-    await page.goto(live_server.url + "/")
+    await open_host_page(page, live_server.url + "/")
     await page.get_by_role("button", name="Book now").click()
     await page.get_by_label("ZIP code").fill("78701")
     await page.get_by_role("button", name="Continue").click()
@@ -106,13 +107,13 @@ async def test_closing_and_reopening_resumes_the_session(page: Page, live_server
 
 
 async def test_data_attributes_prefill_the_zip(page: Page, live_server: LiveServer) -> None:
-    await page.goto(live_server.url + "/")
+    await open_host_page(page, live_server.url + "/")
     await page.get_by_role("link", name="Book a visit in 78701").click()
     await expect(page.get_by_label("ZIP code")).to_have_value("78701")
     assert page.url.endswith("/")  # the link's href="#" did not navigate
 
 
 async def test_commercial_page_opens_its_own_flow(page: Page, live_server: LiveServer) -> None:
-    await page.goto(live_server.url + "/commercial")
+    await open_host_page(page, live_server.url + "/commercial")
     await page.get_by_role("button", name="Book commercial service").click()
     await heading_has_focus(page, "What does your business need?")

@@ -5,13 +5,15 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# JavaScript the browser tests load into pages (axe-core, the hostile host's htmx 2).
+BROWSER_JS := tests/browser/node_modules/.installed
 
 .PHONY: run test install chromium clean
 
 run: install
 	$(PY) -m app dev
 
-test: install chromium
+test: install chromium $(BROWSER_JS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -33,5 +35,13 @@ chromium:
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+$(BROWSER_JS): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "Installing Debian's npm for the browser tests' JavaScript"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
+
 clean:
-	rm -rf $(VENV) var/*.db* .pytest_cache
+	rm -rf $(VENV) var .pytest_cache tests/browser/node_modules tests/artifacts

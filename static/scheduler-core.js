@@ -226,6 +226,7 @@ class Widget {
     const step = this.stepArea.querySelector(".wb-step");
     if (!step) return;
     if (step.dataset.theme) this.applyTheme(JSON.parse(step.dataset.theme));
+    this.dialog.scrollTop = 0; // a long step re-rendered with messages starts at its heading
     this.focusHeading();
     emit("step", { step: step.dataset.step });
     if (step.dataset.step === "Confirmation") {

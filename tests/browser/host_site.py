@@ -1,0 +1,69 @@
+"""A customer's website on another origin: a plain HTTP server in a thread, serving the
+pages under hosts/ with the scheduler's address filled in."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PAGES = HERE / "hosts"
+HTMX_2 = HERE / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
+
+
+def csp_for(scheduler: str) -> str:
+    """The Content-Security-Policy the README tells hosts to allow (plus their own 'self')."""
+    return (
+        f"default-src 'self'; script-src 'self' {scheduler}; connect-src 'self' {scheduler}; "
+        "style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'self'"
+    )
+
+
+@dataclass
+class HostSite:
+    url: str
+    server: ThreadingHTTPServer
+    hits: dict[str, int] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
+    hits: dict[str, int] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+            pass
+
+        def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # noqa: N802 - the base class's name
+            path = self.path.split("?")[0]
+            hits[path] = hits.get(path, 0) + 1
+            if path == "/host-fragment":
+                self._send(200, b'<p id="host-loaded">Loaded by the host\'s own htmx</p>', "text/html")
+            elif path == "/vendor/htmx2.js":
+                self._send(200, HTMX_2.read_bytes(), "text/javascript")
+            elif path == "/host.js":
+                self._send(200, (PAGES / "host.js").read_bytes(), "text/javascript")
+            elif path.endswith(".html") and (PAGES / path.lstrip("/")).is_file():
+                page = (PAGES / path.lstrip("/")).read_text().replace("{{SCHEDULER}}", scheduler)
+                headers = {"Content-Security-Policy": csp_for(scheduler)} if path.startswith("/csp") else {}
+                self._send(200, page.encode(), "text/html; charset=utf-8", headers)
+            else:
+                self._send(404, b"not found", "text/plain")
+
+    server = ThreadingHTTPServer((host, 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return HostSite(url=f"http://{host}:{server.server_port}", server=server, hits=hits)

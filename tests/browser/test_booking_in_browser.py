@@ -7,19 +7,10 @@ from playwright.async_api import Page, expect
 
 from app.db import Database
 from tests.browser.conftest import open_host_page
+from tests.browser.flow import heading_has_focus
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-
-HEADING_FOCUSED = """(text) => {
-  const active = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement;
-  return !!active && active.hasAttribute('data-step-heading') && active.textContent === text;
-}"""
-
-
-async def heading_has_focus(page: Page, text: str) -> None:
-    await expect(page.get_by_role("heading", name=text)).to_be_visible()
-    await page.wait_for_function(HEADING_FOCUSED, arg=text, timeout=5000)
 
 
 async def test_visitor_books_on_the_demo_page(page: Page, live_server: LiveServer) -> None:

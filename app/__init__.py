@@ -20,16 +20,11 @@ MAX_REQUEST_BYTES = 64 * 1024
 def create_app(settings: Settings | None = None) -> Quart:
     """Build the application from settings (read from the environment when not given)."""
     settings = settings or load_settings()
-    app = Quart(
-        __name__,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
-        static_url_path="/cdn",
-    )
+    # No static folder: the widget's assets are the built dist/, served by web.assets.
+    app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         TEMPLATES_AUTO_RELOAD=settings.templates_auto_reload,
-        SEND_FILE_MAX_AGE_DEFAULT=0 if settings.environment == "development" else None,
     )
     app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
     app.extensions["settings"] = settings

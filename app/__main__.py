@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import threading
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -123,6 +124,7 @@ def load_demo() -> None:
 def dev(host: str, port: int) -> None:
     """Serve the demo: embedded database when MONGODB_URI is unset, demo data, auto-reload."""
     from app.embedded_db import start_embedded_mongo
+    from cdn.build import build, watch
 
     settings = _settings()
     env = dict(os.environ)
@@ -132,8 +134,13 @@ def dev(host: str, port: int) -> None:
         env["MONGODB_URI"] = embedded.uri
         os.environ["MONGODB_URI"] = embedded.uri
         click.echo(f"embedded MongoDB-wire server (nx-27017) at {embedded.uri}, data in var/mongo/")
+    stop_watching = threading.Event()
     try:
         load_demo.callback()  # type: ignore[misc]
+        dist = settings.cdn_dist_dir
+        build(dist)
+        # CSS and JavaScript edits rebuild dist/ at once: no build step to remember.
+        threading.Thread(target=watch, args=(dist, stop_watching), daemon=True).start()
         env["TEMPLATES_AUTO_RELOAD"] = "true"
         click.echo(f"serving the demo on http://{host}:{port}  (Ctrl-C stops)")
         server = subprocess.Popen(
@@ -147,6 +154,7 @@ def dev(host: str, port: int) -> None:
             server.terminate()
             server.wait()
     finally:
+        stop_watching.set()
         if embedded is not None:
             embedded.stop()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     # each request's Host.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^/\s]+$")
     session_ttl_minutes: int = Field(default=120, ge=5, le=7 * 24 * 60)
+    # The widget's build (`python -m cdn build`), served under /cdn/ in development and tests.
+    cdn_dist_dir: Path = Path(__file__).resolve().parent.parent / "dist"
     templates_auto_reload: bool = False
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,9 +25,17 @@ from app.flows.loading import load_organization_file
 from app.flows.models import OrganizationConfig
 from app.flows.repository import save_organization
 from app.settings import Settings, load_settings
+from cdn.build import build
 
 DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
 DEMO_KEY = "pk_test_demo"
+# Credentials moto accepts; no real AWS is ever asked (no metadata service either).
+AWS_TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +47,14 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = start_embedded_mongo(tmp_path_factory.mktemp("mongo"))
     yield server.uri
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def dist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The widget built once for the whole run, as `python -m cdn build` builds it."""
+    out = tmp_path_factory.mktemp("cdn") / "dist"
+    build(out, commit="testbuild")
+    return out
 
 
 @pytest.fixture
@@ -53,8 +70,10 @@ def drop_database(mongo_uri: str, database_name: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def settings(mongo_uri: str, database_name: str, drop_database: None) -> Settings:
-    return load_settings(environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name)
+def settings(mongo_uri: str, database_name: str, drop_database: None, dist_dir: Path) -> Settings:
+    return load_settings(
+        environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name, cdn_dist_dir=dist_dir
+    )
 
 
 def demo_config(**calendar_changes: object) -> OrganizationConfig:
@@ -92,6 +111,52 @@ def client(app: Quart) -> TestClientProtocol:
 
 
 @dataclass
+class MotoServer:
+    """AWS as moto serves it over HTTP: what aioboto3 talks to in the tests."""
+
+    url: str
+
+    def reset(self) -> None:
+        httpx.post(self.url + "/moto-api/reset")
+
+    def start_recording(self) -> None:
+        httpx.post(self.url + "/moto-api/recorder/reset-recording")
+        httpx.post(self.url + "/moto-api/recorder/start-recording")
+
+    def recorded_requests(self) -> list[tuple[str, str]]:
+        """(method, path with query) of every request since start_recording, in order."""
+        text = httpx.get(self.url + "/moto-api/recorder/download-recording").text
+        entries = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return [(e["method"], e["url"].removeprefix(self.url)) for e in entries]
+
+
+@pytest.fixture(scope="session")
+def moto_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    from moto.server import ThreadedMotoServer
+
+    environment = AWS_TEST_ENVIRONMENT | {"MOTO_RECORDER_FILEPATH": str(tmp_path_factory.mktemp("moto") / "recording")}
+    saved = {k: os.environ.get(k) for k in environment}
+    os.environ.update(environment)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield MotoServer(url=f"http://{host}:{port}")
+    server.stop()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def aws(moto_server: MotoServer) -> MotoServer:
+    """A fresh, empty AWS for one test."""
+    moto_server.reset()
+    return moto_server
+
+
+@dataclass
 class LiveServer:
     url: str
     database: Database
@@ -99,7 +164,12 @@ class LiveServer:
 
 @pytest.fixture
 async def live_server(
-    mongo_uri: str, database_name: str, drop_database: None, organization: OrganizationConfig, tmp_path: Path
+    mongo_uri: str,
+    database_name: str,
+    drop_database: None,
+    organization: OrganizationConfig,
+    tmp_path: Path,
+    dist_dir: Path,
 ) -> AsyncIterator[LiveServer]:
     """The app served by Hypercorn in its own process, on a free port, with its own database."""
     database = Database.connect(mongo_uri, database_name)
@@ -110,6 +180,7 @@ async def live_server(
         "ENVIRONMENT": "development",
         "MONGODB_URI": mongo_uri,
         "MONGODB_DATABASE": database_name,
+        "CDN_DIST_DIR": str(dist_dir),
     }
     log = (tmp_path / "hypercorn.log").open("wb")
     process = subprocess.Popen(

@@ -46,14 +46,3 @@ async def test_demo_page_is_served(client) -> None:  # type: ignore[no-untyped-d
     assert response.status_code == 200 and 'class="book-now"' in text and 'data-key="pk_test_demo"' in text
     assert '<script src="/cdn/scheduler.js" data-key="pk_test_demo" async></script>' in text
 
-
-async def test_manifest_names_the_widget_assets(client) -> None:  # type: ignore[no-untyped-def]
-    response = await client.get("/cdn/version-manifest.json", headers={"Origin": "https://shop.example"})
-    manifest = await response.get_json()
-    assert response.headers["Cache-Control"] == "no-cache, no-store, must-revalidate"
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert isinstance(manifest["buildTime"], int) and manifest["api"].startswith("http")
-    for name in ("core", "vendor", "css"):
-        asset = await client.get("/cdn/" + manifest[name], headers={"Origin": "https://shop.example"})
-        assert asset.status_code == 200 and asset.headers["Access-Control-Allow-Origin"] == "*"
-    assert (await client.get("/cdn/scheduler.js")).status_code == 200

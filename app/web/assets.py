@@ -1,27 +1,36 @@
-"""The widget's assets in development: the sources in static/, named by a manifest made from them.
+"""The widget's built assets (dist/) under /cdn/, as S3 + CloudFront serve them.
 
-The entry (`/cdn/scheduler.js`) fetches this manifest and loads what it names, exactly
-as it will from the CDN's built `dist/` (issue "CDN: versioned builds…" replaces this).
+Development and tests load the widget exactly as customers' pages will: the entry, the
+never-cached manifest, then the versioned chunks, with the Cache-Control of each key
+and the edge's CORS headers (all from `cdn.cache_rules`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, current_app, request, send_file
+from werkzeug.security import safe_join
+
+from cdn.cache_rules import EDGE_CORS_HEADERS, cache_control_for, content_type_for
 
 bp = Blueprint("assets", __name__)
 
-WIDGET_ASSETS = {"core": "scheduler-core.js", "vendor": "vendor/htmx.esm.min.js", "css": "scheduler.css"}
-NEVER_CACHED = "no-cache, no-store, must-revalidate"
 
-
-@bp.get("/cdn/version-manifest.json")
-async def version_manifest() -> Response:
-    static = Path(current_app.static_folder or "static")
-    # The newest source's time: an edit gives the browser a new ?v= and so a fresh copy.
-    build_time = max((static / name).stat().st_mtime_ns for name in WIDGET_ASSETS.values()) // 1_000_000
-    api = current_app.extensions["settings"].public_base_url or request.host_url.rstrip("/")
-    response = jsonify({**WIDGET_ASSETS, "buildTime": build_time, "api": api})
-    response.headers["Cache-Control"] = NEVER_CACHED
+def _edge(response: Response) -> Response:
+    response.headers.update(EDGE_CORS_HEADERS)
     return response
+
+
+@bp.route("/cdn/<path:key>", methods=["GET", "HEAD", "OPTIONS"])
+async def asset(key: str) -> Response:
+    if request.method == "OPTIONS":
+        return _edge(Response("", status=204))
+    dist: Path = current_app.extensions["settings"].cdn_dist_dir
+    found = safe_join(str(dist), key)
+    if found is None or not Path(found).is_file():
+        hint = "" if (dist / "version-manifest.json").exists() else " (no build: run `python -m cdn build`)"
+        return _edge(Response(f"not found{hint}", status=404, content_type="text/plain"))
+    response = await send_file(found, mimetype=content_type_for(key), conditional=True)
+    response.headers["Cache-Control"] = cache_control_for(key)
+    return _edge(response)

@@ -1,6 +1,6 @@
 """CORS for the widget: it runs on customers' pages, so its requests are cross-origin.
 
-- `/cdn/` assets are public, for any origin (as the CDN's edge serves them).
+- `/cdn/` assets are public and answered as the CDN's edge answers (`web.assets`).
 - A preflight carries no key, so it is approved for origins that some organization
   allows; the request that follows is checked against its own organization.
 - Responses (errors included) carry CORS headers only when the requesting
@@ -18,6 +18,7 @@ from app.web.origins import origin_allowed
 from app.web.protocol import CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS
 
 PREFLIGHT_MAX_AGE = "600"
+ASSETS_PREFIX = "/cdn/"
 # Allowed origins change when an organization is imported; a preflight may lag that briefly.
 ORIGINS_CACHE_SECONDS = 30.0
 
@@ -43,9 +44,9 @@ def init_cors(app: Quart) -> None:
         if request.method != "OPTIONS" or not request.headers.get("Access-Control-Request-Method"):
             return None
         origin = request.headers.get("Origin", "")
-        if request.path.startswith("/cdn/"):
-            g.cors_origin = "*"
-        elif origin_allowed(origin, await _all_allowed_origins()):
+        if request.path.startswith(ASSETS_PREFIX):
+            return None  # the assets route answers as the edge does
+        if origin_allowed(origin, await _all_allowed_origins()):
             g.cors_origin = origin
         else:
             return Response("", status=403)
@@ -58,9 +59,9 @@ def init_cors(app: Quart) -> None:
     @app.after_request
     async def add_cors_headers(response: Response) -> Response:
         origin = request.headers.get("Origin")
-        if request.path.startswith("/cdn/"):
-            response.headers["Access-Control-Allow-Origin"] = "*"
-        elif origin and g.get("cors_origin") == origin:
+        if request.path.startswith(ASSETS_PREFIX):
+            return response
+        if origin and g.get("cors_origin") == origin:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
         if origin:

@@ -10,6 +10,7 @@ from quart_schema import QuartSchema
 
 from app.clock import utc_now
 from app.db import Database
+from app.events.publishers import publisher_for
 from app.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,9 +59,13 @@ def create_app(settings: Settings | None = None) -> Quart:
         # A database that is down at start-up must not keep the process from starting:
         # /readyz reports it, and the indexes are created once it answers.
         await database.ensure_indexes()
+        publisher = publisher_for(database, settings.events_queue_url, settings.aws_endpoint_url)
+        await publisher.start()
+        app.extensions["events"] = publisher
 
     @app.after_serving
     async def close_database() -> None:
+        await app.extensions["events"].stop()
         await app.extensions["db"].close()
 
     return app

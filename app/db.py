@@ -58,6 +58,25 @@ class Database:
     def leads(self) -> AsyncCollection:
         return self.db["leads"]
 
+    @property
+    def events(self) -> AsyncCollection:
+        """Session events, one document per (session, source, sequence)."""
+        return self.db["session_events"]
+
+    @property
+    def event_counters(self) -> AsyncCollection:
+        """Per session, the last sequence number the server gave its own events."""
+        return self.db["session_event_counters"]
+
+    @property
+    def session_summaries(self) -> AsyncCollection:
+        return self.db["session_summaries"]
+
+    @property
+    def api_keys(self) -> AsyncCollection:
+        """Secret keys (server to server), stored as hashes."""
+        return self.db["api_keys"]
+
     async def create_indexes(self) -> None:
         await self.organizations.create_index("publishable_key", unique=True)
         await self.flows.create_index(
@@ -76,6 +95,11 @@ class Database:
             [("organization_id", ASCENDING), ("date", ASCENDING)]
         )
         await self.leads.create_index([("organization_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.events.create_index([("session_id", ASCENDING), ("at", ASCENDING)])
+        await self.session_summaries.create_index(
+            [("organization_id", ASCENDING), ("flow_id", ASCENDING), ("started_at", ASCENDING)]
+        )
+        await self.api_keys.create_index("organization_id")
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

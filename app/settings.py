@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     mongodb_database: str = Field(default="scheduler", pattern=r"^[A-Za-z0-9_-]{1,63}$")
     # Unset: session events go through an in-process queue (issue: session recording).
     events_queue_url: str | None = None
+    # Only for a local AWS (moto in tests); production uses the real endpoints.
+    aws_endpoint_url: str | None = None
     # The address visitors' browsers reach this server at; fragments carry absolute URLs
     # built from it so they work inside a host page of another origin. Unset: taken from
     # each request's Host.

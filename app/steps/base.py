@@ -25,6 +25,11 @@ class StepContext:
     session: BookingSession
     vendor: VendorStrategy
     now: datetime
+    # What happened on this step while handling the request: (type, data), recorded after it.
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def record(self, kind: str, **data: Any) -> None:
+        self.events.append((kind, data))
 
     @property
     def state(self) -> dict[str, Any]:

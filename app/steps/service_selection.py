@@ -46,6 +46,7 @@ class ServiceSelectionStep(StepHandler):
             return StepResult(errors={"answer": CHOOSE_MESSAGE})
         answers: dict[str, str] = ctx.state.setdefault("answers", {})
         answers[question.id] = answer.id
+        ctx.record("answer_chosen", question=question.id, answer=answer.id)
         if answer.question is not None:
             trail.append(answer.question)
             return StepResult()

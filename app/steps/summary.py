@@ -20,11 +20,14 @@ class SummaryStep(StepHandler):
         match outcome:
             case Confirmed(booking):
                 mark_booked(ctx.session, booking)
+                ctx.record("booking_confirmed", reference=booking["_id"], service=booking["service"]["id"], date=booking["date"])
                 return StepResult(advance=True)
             case SlotTaken(message):
+                ctx.record("booking_failed", reason="slot_taken")
                 ctx.session.booking.timeslot = None
                 ctx.session.state_of("Timeslot")["window"] = None
                 return StepResult(goto="Timeslot", notice=message)
             case Incomplete(step_id, message):
+                ctx.record("booking_failed", reason="incomplete", step=step_id)
                 return StepResult(goto=step_id, notice=message)
         raise AssertionError(outcome)

@@ -71,6 +71,13 @@ class TimeslotStep(StepHandler):
         windows: list[ArrivalWindow] = []
         if chosen_day is not None:
             windows = await ctx.vendor.get_date_timeslots(chosen_day, session_id=ctx.session.id)
+        ctx.record(
+            "timeslot_viewed",
+            month=month_key(*shown),
+            date=chosen_day.isoformat() if chosen_day else None,
+            open_days=sum(1 for d in days if d.available),
+            open_windows=sum(1 for w in windows if w.available),
+        )
         return {
             "month_label": date(shown[0], shown[1], 1).strftime("%B %Y"),
             "month": month_key(*shown),

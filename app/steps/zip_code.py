@@ -34,6 +34,7 @@ class ZipCodeStep(StepHandler):
         if area is not None and zip_code not in area.zip_codes:
             ctx.state["out_of_area"] = True
             ctx.session.status = "out_of_area"
+            ctx.record("out_of_area", zip_code=zip_code)
             return StepResult()
         ctx.session.status = "active"
         ctx.session.booking.zip_code = zip_code

@@ -6,13 +6,14 @@ form and moves the session → save → render the step the session is now on.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, current_app, render_template, request
 
 from app import clock
 from app.db import Database
+from app.events.recorder import EventItem, record_server_events
 from app.flows.models import Flow
 from app.flows.repository import flow_by_id
 from app.sessions.attribution import attribution_from
@@ -24,7 +25,7 @@ from app.steps.registry import handler_for
 from app.steps.zip_code import is_zip_code
 from app.vendors.factory import vendor_for
 from app.web.access import AccessDenied, Visit, current_visit, requesting_organization
-from app.web.protocol import SESSION_HEADER
+from app.web.protocol import SESSION_HEADER, SESSION_ID_HEADER
 from app.web.rendering import render_step, step_context
 
 bp = Blueprint("steps", __name__)
@@ -52,8 +53,28 @@ async def _load() -> tuple[Visit, StepContext]:
     return visit, step_context(_db(), visit, vendor_for(_db(), visit.organization, now), now)
 
 
+def _shown_step(visit: Visit) -> str:
+    return "Confirmation" if visit.session.status == "booked" else visit.session.current_step
+
+
+async def _record(visit: Visit, now: datetime, items: list[EventItem]) -> None:
+    await record_server_events(_db(), current_app.extensions["events"], visit.session, items, now)
+
+
+async def _render_and_record(visit: Visit, ctx: StepContext, **render_args: object) -> Response:
+    """Render the current step, then record what its view saw (a calendar month, say)."""
+    response = await render_step(ctx, visit, **render_args)  # type: ignore[arg-type]
+    await _record(visit, ctx.now, [(ctx.step.id, kind, data) for kind, data in ctx.events])
+    return response
+
+
 async def _save_and_render(
-    visit: Visit, ctx: StepContext, *, errors: dict[str, str] | None = None, notice: str | None = None
+    visit: Visit,
+    ctx: StepContext,
+    *,
+    shown_before: str,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
 ) -> Response:
     try:
         await save_session(_db(), visit.session, ctx.now, _ttl())
@@ -62,7 +83,12 @@ async def _save_and_render(
         # show the visitor where the session is now.
         visit, ctx = await _load()
         return await render_step(ctx, visit)
-    return await render_step(step_context(_db(), visit, ctx.vendor, ctx.now), visit, errors=errors, notice=notice)
+    happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
+    if _shown_step(visit) != shown_before:
+        happened.append((_shown_step(visit), "step_shown", {"direction": visit.session.direction}))
+    await _record(visit, ctx.now, happened)
+    shown = step_context(_db(), visit, ctx.vendor, ctx.now)
+    return await _render_and_record(visit, shown, errors=errors, notice=notice)
 
 
 def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[str, str]], BookingDraft]:
@@ -109,15 +135,20 @@ async def start_session() -> Response:
         saved_state=saved_state,
     )
     visit = Visit(organization, flow, session)
-    response = await render_step(step_context(db, visit, vendor_for(db, organization, now), now), visit)
+    await _record(visit, now, [
+        (None, "session_started", {"attribution": session.attribution, "flow": flow.id}),
+        (session.current_step, "step_shown", {"direction": "none"}),
+    ])
+    response = await _render_and_record(visit, step_context(db, visit, vendor_for(db, organization, now), now))
     response.headers[SESSION_HEADER] = token
+    response.headers[SESSION_ID_HEADER] = session.id
     return response
 
 
 @bp.get("/session/step")
 async def current_step() -> Response:
     visit, ctx = await _load()
-    return await render_step(ctx, visit)
+    return await _render_and_record(visit, ctx)
 
 
 @bp.get("/session/steps/<step_id>")
@@ -125,7 +156,7 @@ async def view_step(step_id: str) -> Response:
     """The current step shown another way (the Timeslot calendar's month and day)."""
     visit, ctx = await _load()
     query = {k: v[:MAX_QUERY_VALUE] for k, v in request.args.items()} if step_id == ctx.step.id else {}
-    return await render_step(ctx, visit, query=query)
+    return await _render_and_record(visit, ctx, query=query)
 
 
 @bp.post("/session/steps/<step_id>")
@@ -137,23 +168,26 @@ async def submit_step(step_id: str) -> Response:
         return await render_step(ctx, visit)
     form = FormData((await request.form).to_dict(flat=False))
     result = await handler_for(ctx.step.type).submit(ctx, form)
+    ctx.record("step_submitted", accepted=not result.errors)
     if result.errors:
+        ctx.record("validation_error", fields=sorted(result.errors))
         # 200, not 422: the browser would log every 4xx in the console of the customer's
         # page; the messages are in the fragment, tied to their fields.
-        return await _save_and_render(visit, ctx, errors=result.errors)
+        return await _save_and_render(visit, ctx, shown_before=step_id, errors=result.errors)
     if result.goto:
         go_to(session, result.goto)
     elif result.advance:
         advance(session)
-    return await _save_and_render(visit, ctx, notice=result.notice)
+    return await _save_and_render(visit, ctx, shown_before=step_id, notice=result.notice)
 
 
 @bp.post("/session/back")
 async def go_back() -> Response:
     visit, ctx = await _load()
+    shown_before = _shown_step(visit)
     if visit.session.status != "booked" and not await handler_for(ctx.step.type).back(ctx):
         go_to_previous(visit.session)
-    return await _save_and_render(visit, ctx)
+    return await _save_and_render(visit, ctx, shown_before=shown_before)
 
 
 @bp.post("/session/steps/<step_id>/edit")
@@ -162,5 +196,6 @@ async def edit_step(step_id: str) -> Response:
     visit, ctx = await _load()
     if visit.session.status == "booked" or not can_visit(visit.session, step_id):
         return await render_step(ctx, visit)
+    shown_before = _shown_step(visit)
     go_to(visit.session, step_id)
-    return await _save_and_render(visit, ctx)
+    return await _save_and_render(visit, ctx, shown_before=shown_before)

@@ -1,0 +1,1 @@
+"""Session recording: event models, publishers (SQS, in-process), the store and summaries."""

@@ -1,0 +1,76 @@
+"""What a session event is, from the web process or from the widget.
+
+An event is identified by (session, source, sequence): the server numbers its own
+events, the widget numbers its own, so the two never collide. That identity is the
+SQS deduplication id and the stored document's `_id`, which is what makes every
+delivery after the first a no-op.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Source = Literal["server", "client"]
+SERVER_EVENT_TYPES = (
+    "session_started",
+    "step_shown",
+    "step_submitted",
+    "answer_chosen",
+    "validation_error",
+    "out_of_area",
+    "timeslot_viewed",
+    "booking_confirmed",
+    "booking_failed",
+)
+CLIENT_EVENT_TYPES = ("modal_opened", "modal_closed", "step_time", "client_error", "page_hidden")
+MAX_DATA_BYTES = 1024
+
+
+class SessionEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    organization_id: str
+    flow_id: str
+    source: Source
+    seq: int = Field(ge=1)
+    type: str
+    at: datetime
+    step: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The event's identity: `session:s12` (server) or `session:c3` (widget)."""
+        return f"{self.session_id}:{self.source[0]}{self.seq}"
+
+
+class ClientEvent(BaseModel):
+    """One event as the widget sends it (over the socket or a beacon); bounded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seq: int = Field(ge=1, le=1_000_000)
+    type: Literal["modal_opened", "modal_closed", "step_time", "client_error", "page_hidden"]
+    at: datetime
+    step: str | None = Field(default=None, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("data")
+    @classmethod
+    def _small(cls, data: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        if len(json.dumps(data, default=str)) > MAX_DATA_BYTES:
+            raise ValueError(f"event data must be at most {MAX_DATA_BYTES} bytes")
+        return data
+
+
+class ClientBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["events"] = "events"
+    events: list[ClientEvent] = Field(min_length=1, max_length=50)

@@ -1,0 +1,112 @@
+"""Where events go from the web process: the SQS FIFO queue, or an in-process queue.
+
+Both end in `store.store_events`: the worker runs it for SQS, a background task here
+runs it for the in-process queue (development, tests, a single box).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+from typing import Any, Protocol
+
+import aioboto3
+
+from app.db import Database
+from app.events.models import SessionEvent
+from app.events.store import store_events
+
+logger = logging.getLogger(__name__)
+SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
+SEND_ATTEMPTS = 5
+
+
+class EventPublisher(Protocol):
+    async def start(self) -> None: ...
+    async def publish(self, events: list[SessionEvent]) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def message_for(index: int, event: SessionEvent) -> dict[str, str]:
+    return {
+        "Id": f"m{index}",  # unique within one SendMessageBatch call
+        "MessageBody": event.model_dump_json(),
+        "MessageGroupId": event.session_id,
+        "MessageDeduplicationId": event.key,
+    }
+
+
+class SqsPublisher:
+    """Sends events to the FIFO queue: grouped by session (ordered), deduplicated by identity."""
+
+    def __init__(self, queue_url: str, endpoint_url: str | None = None, region: str = "us-east-1") -> None:
+        self.queue_url = queue_url
+        self._endpoint_url = endpoint_url
+        self._region = region
+        self._stack = AsyncExitStack()
+        self._client: Any = None
+
+    async def start(self) -> None:
+        session = aioboto3.Session(region_name=self._region)
+        self._client = await self._stack.enter_async_context(session.client("sqs", endpoint_url=self._endpoint_url))
+
+    async def publish(self, events: list[SessionEvent]) -> None:
+        for start in range(0, len(events), SQS_BATCH):
+            batch = events[start : start + SQS_BATCH]
+            pending = {m["Id"]: m for m in (message_for(i, e) for i, e in enumerate(batch))}
+            for attempt in range(SEND_ATTEMPTS):
+                response = await self._client.send_message_batch(QueueUrl=self.queue_url, Entries=list(pending.values()))
+                for failed in response.get("Failed", []):
+                    logger.warning("SQS refused event %s: %s", failed["Id"], failed.get("Message"))
+                pending = {f["Id"]: pending[f["Id"]] for f in response.get("Failed", []) if f["Id"] in pending}
+                if not pending:
+                    break
+                await asyncio.sleep(0.1 * 2**attempt)
+            if pending:
+                raise RuntimeError(f"SQS refused {len(pending)} events after {SEND_ATTEMPTS} attempts")
+
+    async def stop(self) -> None:
+        await self._stack.aclose()
+
+
+class InProcessPublisher:
+    """A queue in this process, drained by a task running the worker's handler."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._queue: asyncio.Queue[list[SessionEvent]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._drain_forever())
+
+    async def publish(self, events: list[SessionEvent]) -> None:
+        if events:
+            self._queue.put_nowait(events)
+
+    async def _drain_forever(self) -> None:
+        while True:
+            batch = await self._queue.get()
+            try:
+                await store_events(self._db, batch)
+            except Exception:
+                logger.exception("storing %d events failed; they are put back", len(batch))
+                await asyncio.sleep(1)
+                self._queue.put_nowait(batch)
+            finally:
+                self._queue.task_done()
+
+    async def drain(self) -> None:
+        """Wait until everything published so far is stored."""
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        await self.drain()
+        if self._task is not None:
+            self._task.cancel()
+
+
+def publisher_for(db: Database, queue_url: str | None, endpoint_url: str | None) -> EventPublisher:
+    return SqsPublisher(queue_url, endpoint_url) if queue_url else InProcessPublisher(db)
+

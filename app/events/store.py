@@ -1,0 +1,42 @@
+"""Storing events exactly once, and keeping each session's summary up to date.
+
+This is the one handler both the worker (SQS) and the in-process queue run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from pymongo.errors import DuplicateKeyError
+
+from app.db import Database
+from app.events.models import SessionEvent
+from app.events.summary import summarize
+
+
+async def store_events(db: Database, events: Iterable[SessionEvent]) -> int:
+    """Insert each event under its identity (a redelivery is a no-op); returns how many were new."""
+    new = 0
+    touched: dict[str, SessionEvent] = {}
+    for event in events:
+        # stored_ns: when it was stored, to show that a session's events are stored in order.
+        document = event.model_dump() | {"_id": event.key, "stored_ns": time.time_ns()}
+        try:
+            await db.events.insert_one(document)
+            new += 1
+        except DuplicateKeyError:
+            pass
+        touched[event.session_id] = event
+    for session_id, event in touched.items():
+        await refresh_summary(db, session_id, event.organization_id, event.flow_id)
+    return new
+
+
+async def refresh_summary(db: Database, session_id: str, organization_id: str, flow_id: str) -> None:
+    events = await db.events.find({"session_id": session_id}).to_list()
+    if not events:
+        return
+    flow = await db.flows.find_one({"_id": f"{organization_id}:{flow_id}"}, {"steps": 1})
+    steps = [s["type"] for s in (flow or {}).get("steps", [])]
+    await db.session_summaries.replace_one({"_id": session_id}, summarize(session_id, events, steps), upsert=True)

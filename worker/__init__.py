@@ -1,0 +1,1 @@
+"""The session-event worker: SQS FIFO queue → MongoDB (`python -m worker`)."""

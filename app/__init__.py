@@ -41,13 +41,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
 
     from app.api import init_api
-    from app.web import assets, demo, health, steps
+    from app.web import assets, demo, health, session_events, steps
     from app.web.cors import init_cors
 
     init_cors(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)
     app.register_blueprint(steps.bp)
+    app.register_blueprint(session_events.bp)
     init_api(app)
     if settings.environment != "production":
         app.register_blueprint(demo.bp)

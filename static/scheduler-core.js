@@ -13,6 +13,7 @@
 
 const KEY_HEADER = "X-Scheduler-Key";
 const SESSION_HEADER = "X-Scheduler-Session";
+const SESSION_ID_HEADER = "X-Scheduler-Session-Id";
 const CONTAINER_ID = "wrkbelt-scheduler-container";
 const HOST_TAG = "wrkbelt-scheduler";
 const PREFILL_FIELDS = ["zip", "name", "email", "phone"];
@@ -55,6 +56,103 @@ const HTMX_EVENTS = [
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+// The widget's own events wait here until the server acknowledges them.
+const MAX_PENDING = 500;
+const MAX_BATCH = 50;
+const MAX_BEACON = 200;
+const BACKOFF_MS = [500, 1000, 2000, 5000, 10000, 30000];
+
+/**
+ * Records the widget's events for the session: numbered, sent in batches over the
+ * session's WebSocket, dropped only when acknowledged, resent after a drop (with
+ * backoff), and handed to navigator.sendBeacon when the page hides.
+ */
+class EventRecorder {
+  constructor(api, key) {
+    this.api = api;
+    this.key = key;
+    this.session = null;
+    this.token = null;
+    this.seq = 0;
+    this.pending = [];
+    this.sent = new Set();
+    this.socket = null;
+    this.ready = false;
+    this.attempt = 0;
+    this.timer = null;
+  }
+
+  begin(sessionId, token) {
+    if (this.session === sessionId) return;
+    this.end();
+    this.session = sessionId;
+    this.token = token;
+    this.seq = 0;
+    this.pending = [];
+    this.connect();
+  }
+
+  end() {
+    this.session = null;
+    clearTimeout(this.timer);
+    if (this.socket) this.socket.close();
+    this.socket = null;
+    this.ready = false;
+  }
+
+  record(type, data = {}, step = null) {
+    if (!this.session) return;
+    this.pending.push({ seq: ++this.seq, type, at: new Date().toISOString(), step, data });
+    if (this.pending.length > MAX_PENDING) this.pending.splice(0, this.pending.length - MAX_PENDING);
+    this.flush();
+  }
+
+  connect() {
+    const url = `${this.api.replace(/^http/, "ws")}/ws/sessions/${encodeURIComponent(this.session)}?key=${encodeURIComponent(this.key)}`;
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    this.ready = false;
+    socket.onopen = () => socket.send(JSON.stringify({ type: "hello", token: this.token }));
+    socket.onmessage = (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "ready") {
+        this.ready = true;
+        this.attempt = 0;
+        this.sent = new Set(); // a new connection: everything unacknowledged goes again
+        this.flush();
+      } else if (data.type === "ack") {
+        const acked = new Set(data.seqs);
+        this.pending = this.pending.filter((event) => !acked.has(event.seq));
+        for (const seq of acked) this.sent.delete(seq);
+        this.flush();
+      }
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      this.ready = false;
+      if (!this.session) return;
+      const base = BACKOFF_MS[Math.min(this.attempt++, BACKOFF_MS.length - 1)];
+      this.timer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
+    };
+  }
+
+  flush() {
+    if (!this.ready) return;
+    const batch = this.pending.filter((event) => !this.sent.has(event.seq)).slice(0, MAX_BATCH);
+    if (!batch.length) return;
+    for (const event of batch) this.sent.add(event.seq);
+    this.socket.send(JSON.stringify({ type: "events", events: batch }));
+  }
+
+  /** The page is going away: what is not acknowledged goes by beacon (duplicates are ignored). */
+  beacon() {
+    if (!this.session || !this.pending.length || !navigator.sendBeacon) return;
+    const body = JSON.stringify({ key: this.key, token: this.token, events: this.pending.slice(-MAX_BEACON) });
+    navigator.sendBeacon(`${this.api}/sessions/${encodeURIComponent(this.session)}/events`, new Blob([body], { type: "text/plain" }));
+  }
+}
+
 function emit(name, detail) {
   window.dispatchEvent(new CustomEvent("wrkbelt:" + name, { detail }));
 }
@@ -88,6 +186,9 @@ class Widget {
     this.savedOverflow = null;
     this.triggers = [];
     this.removers = [];
+    this.recorder = new EventRecorder(api, key);
+    this.currentStep = null;
+    this.stepSince = 0;
   }
 
   listen(target, type, handler, options) {
@@ -148,7 +249,11 @@ class Widget {
     this.listen(root, "htmx:after:request", (event) => {
       const response = event.detail.ctx.response;
       const issued = response && response.headers.get(SESSION_HEADER);
-      if (issued) this.token = issued;
+      if (issued) {
+        this.token = issued;
+        this.recorder.begin(response.headers.get(SESSION_ID_HEADER), issued);
+        if (this.dialog.open) this.recorder.record("modal_opened", { flow: this.sessionFlow });
+      }
     });
     this.listen(root, "htmx:after:swap", () => this.stepShown());
     this.listen(root, "htmx:error", () =>
@@ -161,6 +266,11 @@ class Widget {
       else if (target.closest("[data-wrkbelt-restart]")) this.startSession(this.sessionFlow, {});
     });
     this.listen(this.dialog, "keydown", (event) => this.trapTab(event));
+    this.listen(document, "visibilitychange", () => {
+      if (document.visibilityState !== "hidden") return;
+      this.recorder.record("page_hidden", {}, this.currentStep);
+      this.recorder.beacon();
+    });
     this.listen(this.dialog, "close", () => this.closed());
     process(root);
   }
@@ -225,6 +335,12 @@ class Widget {
   stepShown() {
     const step = this.stepArea.querySelector(".wb-step");
     if (!step) return;
+    const now = performance.now();
+    if (this.currentStep && this.currentStep !== step.dataset.step) {
+      this.recorder.record("step_time", { ms: Math.round(now - this.stepSince) }, this.currentStep);
+    }
+    if (this.currentStep !== step.dataset.step) this.stepSince = now;
+    this.currentStep = step.dataset.step;
     if (step.dataset.theme) this.applyTheme(JSON.parse(step.dataset.theme));
     this.dialog.scrollTop = 0; // a long step re-rendered with messages starts at its heading
     this.focusHeading();
@@ -239,6 +355,7 @@ class Widget {
   }
 
   showProblem(message) {
+    this.recorder.record("client_error", { message }, this.currentStep);
     this.stepArea.innerHTML =
       '<section class="wb-step wb-step--problem" data-step="Problem"><h2 class="wb-step__title" tabindex="-1" data-step-heading>Something went wrong</h2>' +
       '<p class="wb-notice" role="alert"></p><p><button type="button" class="wb-button wb-button--primary" data-wrkbelt-restart>Try again</button></p></section>';
@@ -278,6 +395,7 @@ class Widget {
       document.documentElement.style.overflow = "hidden";
       this.dialog.showModal();
       emit("open", { flow: options.flow || null });
+      this.recorder.record("modal_opened", { flow: options.flow || null }, this.currentStep);
     }
     this.focusHeading();
     const flow = options.flow || null;
@@ -290,6 +408,7 @@ class Widget {
   }
 
   closed() {
+    this.recorder.record("modal_closed", { ms: Math.round(performance.now() - this.stepSince) }, this.currentStep);
     document.documentElement.style.overflow = this.savedOverflow || "";
     emit("close", {});
     if (this.lastTrigger && this.lastTrigger.focus) this.lastTrigger.focus({ preventScroll: true });
@@ -297,6 +416,7 @@ class Widget {
 
   destroy() {
     this.close();
+    this.recorder.end();
     this.removers.splice(0).forEach((remove) => remove());
     this.host.remove();
   }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydantic import ValidationError
-from quart import Quart, Response, jsonify, request
+from quart import Quart, Response, has_request_context, jsonify, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -37,7 +37,8 @@ def init_errors(app: Quart) -> None:
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> Response | HTTPException:
-        if request.path.startswith(API_PREFIXES):
+        # A websocket refused before its handshake has no request: it keeps the plain answer.
+        if has_request_context() and request.path.startswith(API_PREFIXES):
             code = (error.name or "error").lower().replace(" ", "_")
             return api_error(error.code or 500, code, error.description or error.name)
         return error

@@ -47,19 +47,34 @@ def _header(name: str) -> str:
     return (request.headers.get(name) or "").strip()[:MAX_CREDENTIAL_LENGTH]
 
 
-async def requesting_organization(db: Database) -> Organization:
-    """The organization whose publishable key the request carries, from an allowed origin."""
-    key = _header(KEY_HEADER) or (request.args.get("key") or "")[:MAX_CREDENTIAL_LENGTH]
+async def organization_for(db: Database, key: str, origin: str | None) -> Organization:
+    """The organization of a publishable key, if `origin` (when there is one) may use it."""
+    key = key[:MAX_CREDENTIAL_LENGTH]
     if not key:
         raise AccessDenied(401, "missing_key", f"Send the publishable key in the {KEY_HEADER} header.")
     organization = await organization_by_key(db, key)
     if organization is None or not hmac.compare_digest(organization.publishable_key, key):
         raise AccessDenied(401, "unknown_key", "This publishable key is not known.")
-    origin = request.headers.get("Origin")
     # Browsers always send Origin on cross-origin requests; server-to-server calls have none.
+    if origin is not None and not origin_allowed(origin, organization.allowed_origins):
+        raise AccessDenied(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
+    return organization
+
+
+def session_of_organization(session: BookingSession | None, organization: Organization) -> BookingSession:
+    if session is None:
+        raise AccessDenied(410, "session_expired", "This booking session has expired.")
+    if session.organization_id != organization.slug:
+        raise AccessDenied(403, "session_of_other_organization", "This booking session belongs to another company.")
+    return session
+
+
+async def requesting_organization(db: Database) -> Organization:
+    """The organization whose publishable key the request carries, from an allowed origin."""
+    key = _header(KEY_HEADER) or (request.args.get("key") or "")
+    origin = request.headers.get("Origin")
+    organization = await organization_for(db, key, origin)
     if origin is not None:
-        if not origin_allowed(origin, organization.allowed_origins):
-            raise AccessDenied(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
         allow_origin_for_this_request(origin)
     return organization
 
@@ -70,11 +85,7 @@ async def current_visit(db: Database, now: datetime) -> Visit:
     token = _header(SESSION_HEADER)
     if not token:
         raise AccessDenied(401, "missing_session", "This booking session has not started.")
-    session = await session_for_token(db, token, now)
-    if session is None:
-        raise AccessDenied(410, "session_expired", "This booking session has expired.")
-    if session.organization_id != organization.slug:
-        raise AccessDenied(403, "session_of_other_organization", "This booking session belongs to another company.")
+    session = session_of_organization(await session_for_token(db, token, now), organization)
     flow = await flow_by_id(db, organization.slug, session.flow_id)
     if flow is None or not set(session.steps) <= set(flow.step_ids):
         raise AccessDenied(410, "flow_changed", "This booking form has changed since you started.")

@@ -15,8 +15,9 @@ HTMX_2 = HERE / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
 
 def csp_for(scheduler: str) -> str:
     """The Content-Security-Policy the README tells hosts to allow (plus their own 'self')."""
+    socket = scheduler.replace("http", "ws", 1)  # ws:// for http://, wss:// for https://
     return (
-        f"default-src 'self'; script-src 'self' {scheduler}; connect-src 'self' {scheduler}; "
+        f"default-src 'self'; script-src 'self' {scheduler}; connect-src 'self' {scheduler} {socket}; "
         "style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'self'"
     )
 

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
 
     from app.api import init_api
-    from app.web import assets, demo, health, session_events, steps
+    from app.web import assets, dashboard, demo, health, session_events, steps
     from app.web.cors import init_cors
 
     init_cors(app)
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(assets.bp)
     app.register_blueprint(steps.bp)
     app.register_blueprint(session_events.bp)
+    app.register_blueprint(dashboard.bp)
     init_api(app)
     if settings.environment != "production":
         app.register_blueprint(demo.bp)

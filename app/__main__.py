@@ -8,6 +8,7 @@ import subprocess
 import threading
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,7 +17,8 @@ import click
 from app import ROOT
 from app.db import Database
 from app.flows.loading import ConfigFileError, dump_organization, load_organization_file
-from app.flows.repository import export_organization, save_organization
+from app.flows.repository import export_organization, organization_by_slug, save_organization
+from app.secret_keys import create_secret_key
 from app.settings import ConfigurationError, Settings, load_settings
 
 DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
@@ -110,12 +112,41 @@ def demo() -> None:
     """The demo organization."""
 
 
+DEMO_SECRET_KEY = "sk_test_demo"
+
+
 @demo.command("load")
 def load_demo() -> None:
-    """Store the demo organization (Demo Plumbing & Air, key pk_test_demo)."""
+    """Store the demo organization (Demo Plumbing & Air, keys pk_test_demo and sk_test_demo)."""
     config = load_organization_file(DEMO_FILE)
-    _run(lambda database: save_organization(database, config))
-    click.echo(f"loaded {config.name} ({config.publishable_key})")
+
+    async def store(database: Database) -> None:
+        await save_organization(database, config)
+        await create_secret_key(database, config.slug, datetime.now(UTC), DEMO_SECRET_KEY)
+
+    _run(store)
+    click.echo(f"loaded {config.name} ({config.publishable_key}, secret key {DEMO_SECRET_KEY})")
+
+
+@cli.group()
+def keys() -> None:
+    """Secret keys (the company's servers and its funnel page use them)."""
+
+
+@keys.command("create")
+@click.argument("slug")
+def create_key(slug: str) -> None:
+    """Create a secret key for an organization; it is shown once, only its hash is kept."""
+
+    async def create(database: Database) -> str | None:
+        if await organization_by_slug(database, slug) is None:
+            return None
+        return await create_secret_key(database, slug, datetime.now(UTC))
+
+    key = _run(create)
+    if key is None:
+        raise click.ClickException(f"no organization with the slug {slug!r}")
+    click.echo(key)
 
 
 @cli.command()

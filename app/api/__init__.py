@@ -6,7 +6,8 @@ from quart import Quart
 
 
 def init_api(app: Quart) -> None:
-    from app.api import errors, routes
+    from app.api import errors, funnel, routes
 
     app.register_blueprint(routes.bp)
+    app.register_blueprint(funnel.bp)
     errors.init_errors(app)

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.models import ApiError, FieldProblem
 from app.web.access import AccessDenied
 
-API_PREFIXES = ("/booking-flow-routers", "/scheduler", "/bookings")
+API_PREFIXES = ("/booking-flow-routers", "/scheduler", "/bookings", "/api/")
 
 
 def api_error(status: int, code: str, message: str, fields: list[FieldProblem] | None = None) -> Response:

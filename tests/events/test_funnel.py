@@ -1,0 +1,69 @@
+"""The funnel, through the JSON API (secret key) and the company's page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from quart import Quart
+
+from app.db import Database
+from app.secret_keys import create_secret_key
+from tests.visitor import Visitor, quart_sender
+
+SECRET = "sk_test_funnel_key"
+BEARER = {"Authorization": f"Bearer {SECRET}"}
+
+
+@pytest.fixture
+async def three_visitors(app: Quart, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+    today = datetime.now(UTC).date()
+    booked = Visitor(quart_sender(client))
+    await booked.walk_to("Summary", today)
+    await booked.submit("Summary")
+    out_of_area = Visitor(quart_sender(client))
+    await out_of_area.start()
+    await out_of_area.submit("ZipCode", zip_code="10001")
+    gave_up = Visitor(quart_sender(client))
+    await gave_up.walk_to("Customer", today)
+    await gave_up.submit("Customer", first_name="Ada")
+    await app.extensions["events"].drain()
+    await create_secret_key(db, "demo-plumbing", datetime.now(UTC), SECRET)
+    # An hour later: the visitor who gave up has been quiet long enough to count as gone.
+    app.extensions["clock"] = lambda: datetime.now(UTC) + timedelta(hours=1)
+
+
+async def test_funnel_counts_each_step_and_why_visitors_left(client, three_visitors: None) -> None:  # type: ignore[no-untyped-def]
+    response = await client.get("/api/funnel?flow=residential", headers=BEARER)
+    body = await response.get_json()
+    assert response.status_code == 200, body
+    assert (body["sessions"], body["booked"], body["still_open"]) == (3, 1, 0)
+    assert body["conversion"] == round(1 / 3, 4)
+    assert [(s["step"], s["reached"], s["dropped"]) for s in body["steps"]] == [
+        ("ZipCode", 3, 1), ("ServiceSelection", 2, 0), ("AdditionalDetails", 2, 0),
+        ("Timeslot", 2, 0), ("Customer", 2, 1), ("Summary", 1, 0),
+    ]
+    assert {r["reason"]: r["sessions"] for r in body["reasons"]} == {"out_of_area": 1, "validation_error": 1}
+    assert body["end"] >= body["start"]
+
+
+async def test_funnel_api_refuses_without_the_secret_key(client, three_visitors: None) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/api/funnel")).status_code == 401
+    response = await client.get("/api/funnel", headers={"Authorization": "Bearer pk_test_demo"})
+    assert response.status_code == 401 and (await response.get_json())["error"] == "unknown_secret_key"
+    assert (await client.get("/api/funnel?flow=nope", headers=BEARER)).status_code == 404
+    response = await client.get("/api/funnel?start=2026-02-01&end=2026-01-01", headers=BEARER)
+    assert response.status_code == 422 and "start date is after" in (await response.get_json())["message"]
+    response = await client.get("/api/funnel?start=yesterday", headers=BEARER)
+    assert response.status_code == 422
+
+
+async def test_the_company_page_draws_the_funnel(client, three_visitors: None) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/dashboard")).status_code == 200
+    response = await client.post("/dashboard", form={"key": SECRET, "flow": "residential"})
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200 and "<svg" in page and "Sessions reaching each step" in page
+    assert "Outside the service area" in page and "Stopped at a form error" in page
+    assert SECRET not in page.replace(f'value="{SECRET}"', "")  # only echoed into the password field
+    response = await client.post("/dashboard", form={"key": "sk_wrong"})
+    assert response.status_code == 401 and "That secret key is not known." in await response.get_data(as_text=True)

@@ -20,6 +20,7 @@ from app.events.store import store_events
 logger = logging.getLogger(__name__)
 SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
 SEND_ATTEMPTS = 5
+COALESCE_EVENTS = 2000  # the in-process queue stores at most this many events per call
 
 
 class EventPublisher(Protocol):
@@ -87,15 +88,20 @@ class InProcessPublisher:
 
     async def _drain_forever(self) -> None:
         while True:
-            batch = await self._queue.get()
+            batches = [await self._queue.get()]
+            # Whatever else is waiting goes in the same call: one insert, one summary per session.
+            while not self._queue.empty() and sum(map(len, batches)) < COALESCE_EVENTS:
+                batches.append(self._queue.get_nowait())
+            events = [event for batch in batches for event in batch]
             try:
-                await store_events(self._db, batch)
+                await store_events(self._db, events)
             except Exception:
-                logger.exception("storing %d events failed; they are put back", len(batch))
+                logger.exception("storing %d events failed; they are put back", len(events))
                 await asyncio.sleep(1)
-                self._queue.put_nowait(batch)
+                self._queue.put_nowait(events)
             finally:
-                self._queue.task_done()
+                for _ in batches:
+                    self._queue.task_done()
 
     async def drain(self) -> None:
         """Wait until everything published so far is stored."""

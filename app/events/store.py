@@ -8,26 +8,31 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 from app.db import Database
 from app.events.models import SessionEvent
 from app.events.summary import summarize
 
+DUPLICATE_KEY = 11000
+
 
 async def store_events(db: Database, events: Iterable[SessionEvent]) -> int:
     """Insert each event under its identity (a redelivery is a no-op); returns how many were new."""
-    new = 0
-    touched: dict[str, SessionEvent] = {}
-    for event in events:
-        # stored_ns: when it was stored, to show that a session's events are stored in order.
-        document = event.model_dump() | {"_id": event.key, "stored_ns": time.time_ns()}
-        try:
-            await db.events.insert_one(document)
-            new += 1
-        except DuplicateKeyError:
-            pass
-        touched[event.session_id] = event
+    batch = list(events)
+    if not batch:
+        return 0
+    touched = {event.session_id: event for event in batch}
+    # stored_ns: when it was stored, to show that a session's events are stored in order.
+    documents = [e.model_dump() | {"_id": e.key, "stored_ns": time.time_ns()} for e in batch]
+    try:
+        # Unordered: a duplicate (a redelivery) does not stop the events after it going in.
+        new = len((await db.events.insert_many(documents, ordered=False)).inserted_ids)
+    except BulkWriteError as exc:
+        others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+        if others:
+            raise
+        new = exc.details.get("nInserted", 0)
     for session_id, event in touched.items():
         await refresh_summary(db, session_id, event.organization_id, event.flow_id)
     return new

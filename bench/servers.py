@@ -18,6 +18,25 @@ from app import ROOT
 from app.embedded_db import free_port, start_embedded_mongo
 
 
+async def seed_demo(uri: str, database: str, **calendar_changes: object) -> None:
+    """Store the demo organization (its calendar changed as asked) in a fresh database."""
+    from app.__main__ import DEMO_FILE
+    from app.db import Database
+    from app.flows.loading import load_organization_file
+    from app.flows.models import OrganizationConfig
+    from app.flows.repository import save_organization
+
+    config = load_organization_file(DEMO_FILE)
+    if calendar_changes:
+        data = config.model_dump()
+        data["vendor"]["calendar"].update(calendar_changes)
+        config = OrganizationConfig.model_validate(data)
+    db = Database.connect(uri, database)
+    await db.create_indexes()
+    await save_organization(db, config)
+    await db.close()
+
+
 @contextmanager
 def embedded_mongo() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="bench-mongo-") as folder:
@@ -42,20 +61,52 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes], timeout: float 
     raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
 
 
+# As the Procfile serves: keep-alive past a load balancer's 60 s idle timeout, a deep backlog.
+HYPERCORN_SETTINGS = ("--keep-alive", "75", "--backlog", "1024")
+
+
 @contextmanager
-def web_process(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+def web_process(
+    env: dict[str, str], application: str = "app:create_app()", ready_path: str = "/readyz"
+) -> Iterator[tuple[str, int]] | Iterator[str]:
+    """Hypercorn serving `application` in one process on a free port: yields its URL.
+
+    The process id is on the returned URL's `pid` attribute for the memory benchmark.
+    """
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "app:create_app()"],
+        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", *HYPERCORN_SETTINGS, application],
         cwd=ROOT, env=os.environ | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = ServerURL(f"http://127.0.0.1:{port}")
+    url.pid = process.pid
     try:
-        wait_until_ready(url + "/readyz", process)
+        wait_until_ready(url + ready_path, process)
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=20)
+        # A graceful stop stores the events still queued in process: that can take a while.
+        process.wait(timeout=120)
+
+
+class ServerURL(str):
+    """A server's base URL that also knows the server's process id."""
+
+    pid: int = 0
+
+
+def resident_kib(pid: int) -> int:
+    """Resident memory of a process and its children, in KiB (from /proc)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
 @contextmanager

@@ -32,6 +32,23 @@ from app.vendors.base import (
 _MAX_ATTEMPTS = 200
 
 SlotChange = Callable[[dict[str, Any]], bool]
+# A month's availability needs counts, not who booked: leave the lists out of that read.
+COUNTS_ONLY = {"booked": 0}
+
+
+def slot_document(organization_id: str, day: date, window_id: str, booked: list[str] | None = None) -> dict[str, Any]:
+    """The calendar's document for one window on one day (see _change_slot)."""
+    booked = booked or []
+    return {
+        "_id": f"{organization_id}|{day.isoformat()}|{window_id}",
+        "organization_id": organization_id,
+        "date": day.isoformat(),
+        "window_id": window_id,
+        "booked": booked,
+        "booked_count": len(booked),
+        "holds": [],
+        "version": 0,
+    }
 
 
 class LocalCalendarVendor(VendorStrategy):
@@ -51,7 +68,7 @@ class LocalCalendarVendor(VendorStrategy):
     # -- reading ---------------------------------------------------------------------
 
     def _slot_id(self, day: date, window_id: str) -> str:
-        return f"{self._organization_id}|{day.isoformat()}|{window_id}"
+        return slot_document(self._organization_id, day, window_id)["_id"]
 
     def _day_is_open(self, day: date) -> bool:
         return (
@@ -70,14 +87,15 @@ class LocalCalendarVendor(VendorStrategy):
         if slot is None:
             return window.capacity
         held = sum(1 for h in slot["holds"] if h["expires_at"] > self._now and h["session_id"] != session_id)
-        taken = len(slot["booked"]) + held
+        taken = slot["booked_count"] + held
         if session_id is not None and session_id in slot["booked"]:
             taken -= 1
         return max(window.capacity - taken, 0)
 
-    async def _slots_between(self, first: date, last: date) -> dict[str, dict[str, Any]]:
+    async def _slots_between(self, first: date, last: date, counts_only: bool = False) -> dict[str, dict[str, Any]]:
         cursor = self._db.calendar_slots.find(
-            {"organization_id": self._organization_id, "date": {"$gte": first.isoformat(), "$lte": last.isoformat()}}
+            {"organization_id": self._organization_id, "date": {"$gte": first.isoformat(), "$lte": last.isoformat()}},
+            COUNTS_ONLY if counts_only else None,
         )
         return {doc["_id"]: doc async for doc in cursor}
 
@@ -98,7 +116,7 @@ class LocalCalendarVendor(VendorStrategy):
 
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
         days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
-        slots = await self._slots_between(days[0], days[-1])
+        slots = await self._slots_between(days[0], days[-1], counts_only=True)
         return [
             DayAvailability(day=d, remaining=sum(w.remaining for w in self._windows_of(d, slots, None)))
             for d in days
@@ -117,19 +135,12 @@ class LocalCalendarVendor(VendorStrategy):
             doc = await self._db.calendar_slots.find_one({"_id": slot_id})
             fresh = doc is None
             if fresh:
-                doc = {
-                    "_id": slot_id,
-                    "organization_id": self._organization_id,
-                    "date": day.isoformat(),
-                    "window_id": window_id,
-                    "booked": [],
-                    "holds": [],
-                    "version": 0,
-                }
+                doc = slot_document(self._organization_id, day, window_id)
             version = doc["version"]
             doc["holds"] = [h for h in doc["holds"] if h["expires_at"] > self._now]
             if not change(doc):
                 return False
+            doc["booked_count"] = len(doc["booked"])  # written with the list it counts, in one swap
             doc["version"] = version + 1
             if fresh:
                 try:
@@ -155,6 +166,9 @@ class LocalCalendarVendor(VendorStrategy):
         window = self._window(window_id)
         if not self._window_is_bookable(day, window):
             return False
+        if self._calendar.hold_minutes == 0:
+            # No holds: nothing to write, only whether a place is left right now.
+            return await super().hold_timeslot(day, window_id, session_id)
         expires_at = self._now + timedelta(minutes=self._calendar.hold_minutes)
 
         def take_hold(slot: dict[str, Any]) -> bool:
@@ -163,8 +177,7 @@ class LocalCalendarVendor(VendorStrategy):
                 return True
             if self._remaining(window, slot, session_id) <= 0:
                 return False
-            if expires_at > self._now:
-                slot["holds"].append({"session_id": session_id, "expires_at": expires_at})
+            slot["holds"].append({"session_id": session_id, "expires_at": expires_at})
             return True
 
         return await self._change_slot(day, window_id, take_hold)

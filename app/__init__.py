@@ -11,6 +11,7 @@ from quart_schema import QuartSchema
 from app.clock import utc_now
 from app.db import Database
 from app.events.publishers import publisher_for
+from app.flows.cache import ConfigCache
 from app.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     async def connect_database() -> None:
         database = Database.connect(settings.require_database(), settings.mongodb_database)
         app.extensions["db"] = database
+        app.extensions["config"] = ConfigCache(database, settings.config_cache_seconds)
         # A database that is down at start-up must not keep the process from starting:
         # /readyz reports it, and the indexes are created once it answers.
         await database.ensure_indexes()

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     # The widget's build (`python -m cdn build`), served under /cdn/ in development and tests.
     cdn_dist_dir: Path = Path(__file__).resolve().parent.parent / "dist"
     templates_auto_reload: bool = False
+    # Organization and flow configuration is kept this long per process (0: always read).
+    config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     @property
     def session_ttl(self) -> timedelta:

@@ -59,7 +59,7 @@ def _timeslot(window: ArrivalWindow) -> Timeslot:
 @validate_response(ApiError, 401)
 async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
     """The flow (and its theme) that serves a page URL, by the organization's routing rules."""
-    organization = await requesting_organization(_db())
+    organization = await requesting_organization()
     try:
         path = urlsplit(data.url).path or "/"
     except ValueError:
@@ -80,7 +80,7 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
 @validate_response(ButtonTriggersResponse, 200)
 async def button_triggers() -> ButtonTriggersResponse:
     """CSS selectors of the host page's elements that open the widget."""
-    organization = await requesting_organization(_db())
+    organization = await requesting_organization()
     return ButtonTriggersResponse(
         triggers=[ButtonTrigger(selector=t.selector, flow_id=t.flow) for t in organization.button_triggers]
     )
@@ -92,7 +92,7 @@ async def button_triggers() -> ButtonTriggersResponse:
 @validate_response(MonthAvailabilityResponse, 200)
 async def month_availability(query_args: MonthQuery) -> MonthAvailabilityResponse:
     """Every day of a month with the places left in its arrival windows."""
-    organization = await requesting_organization(_db())
+    organization = await requesting_organization()
     year, month = (int(p) for p in query_args.month.split("-"))
     days = await vendor_for(_db(), organization, clock.now()).get_month_availability(year, month)
     return MonthAvailabilityResponse(
@@ -107,7 +107,7 @@ async def month_availability(query_args: MonthQuery) -> MonthAvailabilityRespons
 @validate_response(DateTimeslotsResponse, 200)
 async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
     """The arrival windows of one day."""
-    organization = await requesting_organization(_db())
+    organization = await requesting_organization()
     day: date = query_args.date
     windows = await vendor_for(_db(), organization, clock.now()).get_date_timeslots(day)
     return DateTimeslotsResponse(date=day, timeslots=[_timeslot(w) for w in windows])

@@ -10,11 +10,10 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
-from quart import request
+from quart import current_app, request
 
 from app.db import Database
 from app.flows.models import Flow, Organization
-from app.flows.repository import flow_by_id, organization_by_key
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
 from app.web.cors import allow_origin_for_this_request
@@ -47,12 +46,12 @@ def _header(name: str) -> str:
     return (request.headers.get(name) or "").strip()[:MAX_CREDENTIAL_LENGTH]
 
 
-async def organization_for(db: Database, key: str, origin: str | None) -> Organization:
+async def organization_for(key: str, origin: str | None) -> Organization:
     """The organization of a publishable key, if `origin` (when there is one) may use it."""
     key = key[:MAX_CREDENTIAL_LENGTH]
     if not key:
         raise AccessDenied(401, "missing_key", f"Send the publishable key in the {KEY_HEADER} header.")
-    organization = await organization_by_key(db, key)
+    organization = await current_app.extensions["config"].organization_by_key(key)
     if organization is None or not hmac.compare_digest(organization.publishable_key, key):
         raise AccessDenied(401, "unknown_key", "This publishable key is not known.")
     # Browsers always send Origin on cross-origin requests; server-to-server calls have none.
@@ -69,11 +68,11 @@ def session_of_organization(session: BookingSession | None, organization: Organi
     return session
 
 
-async def requesting_organization(db: Database) -> Organization:
+async def requesting_organization() -> Organization:
     """The organization whose publishable key the request carries, from an allowed origin."""
     key = _header(KEY_HEADER) or (request.args.get("key") or "")
     origin = request.headers.get("Origin")
-    organization = await organization_for(db, key, origin)
+    organization = await organization_for(key, origin)
     if origin is not None:
         allow_origin_for_this_request(origin)
     return organization
@@ -81,12 +80,12 @@ async def requesting_organization(db: Database) -> Organization:
 
 async def current_visit(db: Database, now: datetime) -> Visit:
     """The live session a request's token opens, checked against the requesting organization."""
-    organization = await requesting_organization(db)
+    organization = await requesting_organization()
     token = _header(SESSION_HEADER)
     if not token:
         raise AccessDenied(401, "missing_session", "This booking session has not started.")
     session = session_of_organization(await session_for_token(db, token, now), organization)
-    flow = await flow_by_id(db, organization.slug, session.flow_id)
+    flow = await current_app.extensions["config"].flow(organization.slug, session.flow_id)
     if flow is None or not set(session.steps) <= set(flow.step_ids):
         raise AccessDenied(410, "flow_changed", "This booking form has changed since you started.")
     return Visit(organization, flow, session)

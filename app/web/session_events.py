@@ -76,7 +76,7 @@ class RateLimit:
 
 
 async def _session_for(session_id: str, key: str, token: str, origin: str | None) -> BookingSession:
-    organization = await organization_for(_db(), key, origin)
+    organization = await organization_for(key, origin)
     session = session_of_organization(await session_for_token(_db(), token[:200], clock.now()), organization)
     if session.id != session_id:
         raise AccessDenied(403, "wrong_session", "This token is for another session.")
@@ -88,7 +88,7 @@ async def session_socket(session_id: str) -> None:
     key = (websocket.args.get("key") or "")[:200]
     origin = websocket.headers.get("Origin")
     try:
-        await organization_for(_db(), key, origin)
+        await organization_for(key, origin)
     except AccessDenied as denied:
         abort(denied.status)  # before accepting: the browser sees the handshake refused
     await websocket.accept()

@@ -115,7 +115,7 @@ def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[s
 async def start_session() -> Response:
     """Open a booking session for the page the visitor is on; answers with the first step."""
     db, now = _db(), clock.now()
-    organization = await requesting_organization(db)
+    organization = await requesting_organization()
     form = {k: v[:2000] for k, v in (await request.form).items()}
     page_url = form.get("page_url", "")
     flow_id = form.get("flow") or organization.routing.flow_for_path(urlsplit(page_url).path or "/")

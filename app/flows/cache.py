@@ -1,0 +1,61 @@
+"""Organization and flow configuration, kept a few seconds per web process.
+
+Every widget request needs its organization (by publishable key) and its flow; both
+change only when someone imports a YAML file. Keeping them `config_cache_seconds`
+saves two of a step's database round trips; an import reaches every process within
+that time. Nothing about a session is kept here.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Generic, TypeVar
+
+from app.db import Database
+from app.flows.models import Flow, Organization
+from app.flows.repository import flow_by_id, organization_by_key
+
+T = TypeVar("T")
+
+
+class _Expiring(Generic[T]):
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.entries: dict[str, tuple[float, T]] = {}
+
+    def get(self, key: str) -> T | None:
+        entry = self.entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, value: T) -> T:
+        if self.seconds > 0:
+            if len(self.entries) > 10_000:  # bounded: unknown keys are never stored, but be safe
+                self.entries.clear()
+            self.entries[key] = (time.monotonic() + self.seconds, value)
+        return value
+
+
+class ConfigCache:
+    def __init__(self, db: Database, seconds: float) -> None:
+        self._db = db
+        self._organizations: _Expiring[Organization] = _Expiring(seconds)
+        self._flows: _Expiring[Flow] = _Expiring(seconds)
+
+    async def organization_by_key(self, key: str) -> Organization | None:
+        found = self._organizations.get(key)
+        if found is None:
+            found = await organization_by_key(self._db, key)
+            if found is not None:
+                self._organizations.put(key, found)
+        return found
+
+    async def flow(self, organization_id: str, flow_id: str) -> Flow | None:
+        key = f"{organization_id}:{flow_id}"
+        found = self._flows.get(key)
+        if found is None:
+            found = await flow_by_id(self._db, organization_id, flow_id)
+            if found is not None:
+                self._flows.put(key, found)
+        return found

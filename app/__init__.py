@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from jinja2 import StrictUndefined
 from quart import Quart
 from quart_schema import QuartSchema
 
@@ -28,7 +29,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         TEMPLATES_AUTO_RELOAD=settings.templates_auto_reload,
     )
-    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
+    # StrictUndefined: a template naming a variable it was not given fails (the gallery's
+    # test renders every template in every state), instead of rendering a blank.
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
     app.extensions["settings"] = settings
     app.jinja_env.filters["todate"] = date.fromisoformat
     app.extensions["clock"] = utc_now
@@ -42,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
 
     from app.api import init_api
-    from app.web import assets, dashboard, demo, health, session_events, steps
+    from app.web import assets, dashboard, demo, gallery, health, session_events, steps
     from app.web.cors import init_cors
 
     init_cors(app)
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_api(app)
     if settings.environment != "production":
         app.register_blueprint(demo.bp)
+        app.register_blueprint(gallery.bp)
 
     @app.before_serving
     async def connect_database() -> None:

@@ -16,12 +16,12 @@ import click
 
 from app import ROOT
 from app.db import Database
+from app.demo import DEMO_FILE
 from app.flows.loading import ConfigFileError, dump_organization, load_organization_file
 from app.flows.repository import export_organization, organization_by_slug, save_organization
 from app.secret_keys import create_secret_key
 from app.settings import ConfigurationError, Settings, load_settings
 
-DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
 T = TypeVar("T")
 
 

@@ -20,7 +20,7 @@ from app.embedded_db import free_port, start_embedded_mongo
 
 async def seed_demo(uri: str, database: str, **calendar_changes: object) -> None:
     """Store the demo organization (its calendar changed as asked) in a fresh database."""
-    from app.__main__ import DEMO_FILE
+    from app.demo import DEMO_FILE
     from app.db import Database
     from app.flows.loading import load_organization_file
     from app.flows.models import OrganizationConfig

@@ -20,6 +20,7 @@ from quart.typing import TestClientProtocol
 
 from app import ROOT, create_app
 from app.db import Database
+from app.demo import DEMO_FILE
 from app.embedded_db import free_port, start_embedded_mongo
 from app.flows.loading import load_organization_file
 from app.flows.models import OrganizationConfig
@@ -27,7 +28,6 @@ from app.flows.repository import save_organization
 from app.settings import Settings, load_settings
 from cdn.build import build
 
-DEMO_FILE = ROOT / "app" / "demo" / "demo-plumbing.yaml"
 DEMO_KEY = "pk_test_demo"
 # Credentials moto accepts; no real AWS is ever asked (no metadata service either).
 AWS_TEST_ENVIRONMENT = {

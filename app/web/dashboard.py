@@ -49,14 +49,15 @@ def _date(text: str | None) -> date | None:
 
 @bp.route("/dashboard", methods=["GET", "POST"])
 async def dashboard() -> tuple[str, int]:
+    signed_out = {"problem": None, "result": None, "key": None, "organization": None, "flows": None, "flow": None}
     if request.method == "GET":
-        return await render_template("dashboard/funnel.html", problem=None, result=None), 200
+        return await render_template("dashboard/funnel.html", **signed_out), 200
     form = await request.form
     key = (form.get("key") or "").strip()
     db = current_app.extensions["db"]
     organization_id = await organization_for_secret(db, key) if key else None
     if organization_id is None:
-        return await render_template("dashboard/funnel.html", problem="That secret key is not known.", result=None), 401
+        return await render_template("dashboard/funnel.html", **signed_out | {"problem": "That secret key is not known."}), 401
     organization = await organization_by_slug(db, organization_id)
     assert organization is not None
     flows = await db.flows.find({"organization_id": organization.slug}, {"flow_id": 1, "name": 1}).sort("position", 1).to_list()

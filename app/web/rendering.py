@@ -50,6 +50,7 @@ async def render_step(
     notice: str | None = None,
     query: dict[str, str] | None = None,
     status: int = 200,
+    booking: dict[str, Any] | None = None,
 ) -> Response:
     session = visit.session
     common: dict[str, Any] = {
@@ -61,7 +62,7 @@ async def render_step(
         "format_phone": format_phone,
     }
     if session.status == "booked":
-        booking = await booking_for_session(ctx.db, session.id)
+        booking = booking or await booking_for_session(ctx.db, session.id)
         html = await render_template("steps/confirmation.html", **common, booking=booking)
         return Response(html, status=status, content_type="text/html; charset=utf-8")
     handler = handler_for(ctx.step.type)

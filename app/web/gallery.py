@@ -1,0 +1,159 @@
+"""The designers' workbench (not served in production): every step in each of its states.
+
+Each state is rendered by the real step handler and `render_step` from an in-memory
+session of the demo organization and a sample calendar, so what the gallery shows is
+what visitors get. The page puts each into a real shadow root with the built CSS, at
+desktop and phone width, with a theme switcher fed by the flows' themes.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from quart import Blueprint, current_app, render_template
+
+from app.demo import DEMO_FILE
+from app.flows.loading import load_organization_file
+from app.flows.models import Flow, Organization, Theme
+from app.sessions.model import BookingDraft, BookingSession
+from app.steps.base import StepContext
+from app.web.access import AccessDenied, Visit
+from app.web.rendering import render_step
+from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorBooking, VendorStrategy
+
+bp = Blueprint("gallery", __name__)
+
+
+class SampleCalendar(VendorStrategy):
+    """Believable availability without a database: open weekdays, one full window."""
+
+    vendor_type = "sample"
+
+    def __init__(self, today: date, full: bool = False) -> None:
+        self.today, self.full = today, full
+
+    def _open(self, day: date) -> bool:
+        return not self.full and day > self.today and day.weekday() < 6
+
+    async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
+        days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+        return [DayAvailability(day=d, remaining=(d.day % 4 + 1) * 2 if self._open(d) else 0) for d in days]
+
+    async def get_date_timeslots(self, day: date, *, session_id: str | None = None) -> list[ArrivalWindow]:
+        places = (3, 1, 0) if self._open(day) else (0, 0, 0)
+        spans = (("morning", "8 – 11 am", 8, 11), ("midday", "11 am – 2 pm", 11, 14), ("afternoon", "2 – 5 pm", 14, 17))
+        return [ArrivalWindow(day, wid, label, time(s), time(e), left) for (wid, label, s, e), left in zip(spans, places)]
+
+    async def create_booking(self, request: BookingRequest) -> VendorBooking:
+        raise NotImplementedError("the gallery does not book")
+
+
+@dataclass(frozen=True)
+class GalleryState:
+    step: str
+    name: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    notice: str | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    full_calendar: bool = False
+    booking_status: str | None = None  # Confirmation states
+
+
+def _next_weekday(today: date) -> date:
+    day = today + timedelta(days=2)
+    return day if day.weekday() < 6 else day + timedelta(days=1)
+
+
+def states(today: date) -> list[GalleryState]:
+    day = _next_weekday(today).isoformat()
+    customer = {"first_name": "Ada", "last_name": "Lovelace", "phone": "(512) 555-0142", "email": "ada@example.com",
+                "street": "100 Congress Ave", "unit": "Suite 4", "city": "Austin", "state": "TX", "zip_code": "78701"}
+    return [
+        GalleryState("ZipCode", "empty"),
+        GalleryState("ZipCode", "filled", {"zip_code": "78701"}),
+        GalleryState("ZipCode", "invalid", {"zip_code": "78a"}, {"zip_code": "Enter a 5-digit ZIP code."}),
+        GalleryState("ZipCode", "out of area", {"zip_code": "10001", "out_of_area": True}),
+        GalleryState("ZipCode", "out of area, lead invalid", {"zip_code": "10001", "out_of_area": True, "lead_phone": "12", "lead_email": "x@"},
+                     {"lead_phone": "Enter a 10-digit US phone number, like (512) 555-0100.", "lead_email": "Enter an email address like name@example.com."}),
+        GalleryState("ZipCode", "out of area, lead saved", {"zip_code": "10001", "out_of_area": True, "lead_saved": True}),
+        GalleryState("ServiceSelection", "first question"),
+        GalleryState("ServiceSelection", "second question, answered before", {"trail": ["kind", "plumbing-problem"], "answers": {"kind": "plumbing", "plumbing-problem": "leak"}}),
+        GalleryState("ServiceSelection", "nothing chosen", {}, {"answer": "Choose one of the options."}),
+        GalleryState("AdditionalDetails", "empty"),
+        GalleryState("AdditionalDetails", "filled", {"description": "Water under the kitchen sink", "property-type": "House", "pets": True}),
+        GalleryState("AdditionalDetails", "errors", {"description": "", "property-type": ""},
+                     {"detail-description": "Please fill this in.", "detail-property-type": "Please choose one."}),
+        GalleryState("Timeslot", "month"),
+        GalleryState("Timeslot", "day chosen", query={"date": day}),
+        GalleryState("Timeslot", "window chosen", {"date": day, "window": "morning"}, query={"date": day}),
+        GalleryState("Timeslot", "window just taken", {"date": day}, query={"date": day}, notice="Sorry, that arrival window was just taken. Please choose another time."),
+        GalleryState("Timeslot", "no windows left", full_calendar=True),
+        GalleryState("Timeslot", "errors", {}, {"date": "Choose a day in the calendar."}),
+        GalleryState("Customer", "empty", {"zip_code": "78701"}),
+        GalleryState("Customer", "filled", customer),
+        GalleryState("Customer", "errors", {"state": "Texas", "zip_code": "10001", "phone": "555", "email": "ada@"}, {
+            "first_name": "Enter your first name.", "last_name": "Enter your last name.", "street": "Enter the street address.",
+            "city": "Enter the city.", "phone": "Enter a 10-digit US phone number, like (512) 555-0100.",
+            "email": "Enter an email address like name@example.com.", "state": "Enter the 2-letter state code, like TX.",
+            "zip_code": "We don't serve ZIP code 10001. Check the service address."}),
+        GalleryState("Summary", "filled"),
+        GalleryState("Confirmation", "confirmed", booking_status="confirmed"),
+        GalleryState("Confirmation", "vendor pending", booking_status="pending"),
+        GalleryState("Problem", "session expired"),
+    ]
+
+
+def sample_draft(flow: Flow, day: date) -> BookingDraft:
+    return BookingDraft(
+        zip_code="78701",
+        service={"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90},
+        answers=[{"question": "kind", "prompt": "", "answer": "plumbing", "label": "Plumbing"},
+                 {"question": "plumbing-problem", "prompt": "", "answer": "leak", "label": "A leak or burst pipe"}],
+        details={"description": "Water under the kitchen sink", "property-type": "House", "pets": True},
+        timeslot={"date": day.isoformat(), "window_id": "morning", "label": "8 – 11 am", "start": "08:00", "end": "11:00"},
+        customer={"first_name": "Ada", "last_name": "Lovelace", "phone": "+15125550142", "email": "ada@example.com",
+                  "street": "100 Congress Ave", "unit": "", "city": "Austin", "state": "TX", "zip_code": "78701"},
+    )
+
+
+async def render_state(organization: Organization, flow: Flow, state: GalleryState, now: datetime) -> str:
+    if state.step == "Problem":
+        problem = AccessDenied(410, "session_expired", "This booking session has expired.")
+        return await render_template("steps/problem.html", problem=problem, restart=True)
+    today = now.astimezone(organization.zone).date()
+    draft = sample_draft(flow, _next_weekday(today))
+    step = flow.steps[-1].type if state.step == "Confirmation" else state.step
+    index = flow.step_ids.index(step)
+    session = BookingSession(
+        id="gallery", token_hash="", organization_id=organization.slug, flow_id=flow.id, steps=flow.step_ids,
+        current_step=step, created_at=now, updated_at=now, expires_at=now, completed_steps=flow.step_ids[:index],
+        saved_state={step: dict(state.values)}, booking=draft, direction="forward",
+        status="booked" if state.step == "Confirmation" else "active",
+    )
+    visit = Visit(organization, flow, session)
+    ctx = StepContext(current_app.extensions.get("db"), organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
+    booking = None
+    if state.booking_status:
+        booking = {"_id": "WB-7K4M2Q", "status": state.booking_status, "date": draft.timeslot["date"], "window": draft.timeslot,  # type: ignore[index]
+                   "service": draft.service, "customer": draft.customer}
+    response = await render_step(ctx, visit, errors=state.errors, notice=state.notice, query=state.query, booking=booking)
+    return await response.get_data(as_text=True)
+
+
+@bp.get("/_dev/gallery")
+async def gallery() -> str:
+    config = load_organization_file(DEMO_FILE)
+    organization, flow = config.organization, config.flows[0]
+    now = datetime.now(UTC)
+    rendered = [(state, await render_state(organization, flow, state, now)) for state in states(now.date())]
+    themes = {f"{config.name}: {f.name}": f.theme.css_variables() for f in config.flows}
+    db = current_app.extensions.get("db")
+    if db is not None:
+        async for doc in db.flows.find({}, {"name": 1, "organization_id": 1, "theme": 1}):
+            themes[f"{doc['organization_id']}: {doc['name']}"] = Theme.model_validate(doc.get("theme") or {}).css_variables()
+    return await render_template("dev/gallery.html", rendered=rendered, themes_json=json.dumps(themes))

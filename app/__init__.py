@@ -12,6 +12,7 @@ from quart_schema import QuartSchema
 from app.clock import utc_now
 from app.db import Database
 from app.events.publishers import publisher_for
+from app.logs import configure_logging
 from app.flows.cache import ConfigCache
 from app.settings import Settings, load_settings
 
@@ -23,6 +24,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 def create_app(settings: Settings | None = None) -> Quart:
     """Build the application from settings (read from the environment when not given)."""
     settings = settings or load_settings()
+    if settings.environment != "test":
+        configure_logging(settings.log_level)
     # No static folder: the widget's assets are the built dist/, served by web.assets.
     app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
     app.config.update(
@@ -46,8 +49,12 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app.api import init_api
     from app.web import assets, dashboard, demo, gallery, health, session_events, steps
+    from app.logs import init_request_logging
+    from app.metrics import init_metrics
     from app.web.cors import init_cors
 
+    init_request_logging(app)  # first: every later hook and handler has the request id
+    init_metrics(app)
     init_cors(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(assets.bp)

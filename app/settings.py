@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Literal
@@ -31,12 +32,26 @@ class Settings(BaseSettings):
     # The widget's build (`python -m cdn build`), served under /cdn/ in development and tests.
     cdn_dist_dir: Path = Path(__file__).resolve().parent.parent / "dist"
     templates_auto_reload: bool = False
+    # `python -m app serve`: where Hypercorn listens and how many workers it runs.
+    port: int = Field(default=5000, ge=1, le=65535)
+    web_concurrency: int = Field(default=2, ge=1, le=64)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Organization and flow configuration is kept this long per process (0: always read).
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     @property
     def session_ttl(self) -> timedelta:
         return timedelta(minutes=self.session_ttl_minutes)
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as its environment variable would say it, credentials hidden."""
+        shown: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            text = "" if value is None else str(value)
+            if name == "mongodb_uri" and text:
+                text = re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:****@", text)
+            shown[name.upper()] = text or "(unset)"
+        return shown
 
     def require_database(self) -> str:
         if not self.mongodb_uri:

@@ -243,6 +243,7 @@ class Widget {
     this.listen(root, "htmx:config:request", (event) => {
       const headers = event.detail.ctx.request.headers;
       headers[KEY_HEADER] = this.key;
+      headers["X-Request-Id"] = crypto.randomUUID(); // follows this request through the server's logs
       if (this.token) headers[SESSION_HEADER] = this.token;
       delete headers["HX-Current-URL"]; // the host page's full URL is not ours to send on every request
     });

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 
 import aioboto3
 import click
 
 from app.db import Database
+from app.logs import configure_logging
 from app.settings import ConfigurationError, load_settings
 from worker.consumer import ConsumerSettings, EventConsumer
 
@@ -37,7 +37,7 @@ async def consume(wait_seconds: int, visibility_timeout: int) -> None:
 @click.option("--visibility-timeout", default=60, show_default=True, help="Seconds a received batch stays hidden.")
 def main(wait_seconds: int, visibility_timeout: int) -> None:
     """Store session events from the SQS FIFO queue in MongoDB."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()
     try:
         asyncio.run(consume(wait_seconds, visibility_timeout))
     except ConfigurationError as exc:

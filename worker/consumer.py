@@ -87,8 +87,13 @@ class EventConsumer:
                     receives = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
                     logger.error("unreadable message %s (received %s times): %s", message["MessageId"], receives, exc)
             if events:
-                self.stored += await store_events(self.db, events)
+                new = await store_events(self.db, events)
+                self.stored += new
                 await self._delete(readable)
+                logger.info(
+                    "stored events",
+                    extra={"received": len(events), "new": new, "request_ids": sorted({e.request_id for e in events if e.request_id})},
+                )
         finally:
             heartbeat.cancel()
 

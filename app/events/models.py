@@ -41,6 +41,7 @@ class SessionEvent(BaseModel):
     at: datetime
     step: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None  # the request that recorded it, for following it in the logs
 
     @property
     def key(self) -> str:

@@ -16,6 +16,7 @@ import aioboto3
 from app.db import Database
 from app.events.models import SessionEvent
 from app.events.store import store_events
+from app.metrics import EVENT_QUEUE_DEPTH
 
 logger = logging.getLogger(__name__)
 SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
@@ -85,6 +86,7 @@ class InProcessPublisher:
     async def publish(self, events: list[SessionEvent]) -> None:
         if events:
             self._queue.put_nowait(events)
+            EVENT_QUEUE_DEPTH.set(self._queue.qsize())
 
     async def _drain_forever(self) -> None:
         while True:
@@ -102,6 +104,7 @@ class InProcessPublisher:
             finally:
                 for _ in batches:
                     self._queue.task_done()
+                EVENT_QUEUE_DEPTH.set(self._queue.qsize())
 
     async def drain(self) -> None:
         """Wait until everything published so far is stored."""

@@ -11,6 +11,7 @@ from pymongo import ReturnDocument
 from app.db import Database
 from app.events.models import SessionEvent
 from app.events.publishers import EventPublisher
+from app.logs import current_request_id
 from app.sessions.model import BookingSession
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ async def record_server_events(
                 at=now,
                 step=step,
                 data=data,
+                request_id=current_request_id(),
             )
             for i, (step, kind, data) in enumerate(items)
         ]

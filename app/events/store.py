@@ -6,11 +6,13 @@ This is the one handler both the worker (SQS) and the in-process queue run.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from collections.abc import Iterable
 
 from pymongo.errors import BulkWriteError
 
 from app.db import Database
+from app.metrics import EVENT_LAG
 from app.events.models import SessionEvent
 from app.events.summary import summarize
 
@@ -35,6 +37,9 @@ async def store_events(db: Database, events: Iterable[SessionEvent]) -> int:
         new = exc.details.get("nInserted", 0)
     for session_id, event in touched.items():
         await refresh_summary(db, session_id, event.organization_id, event.flow_id)
+    stored_at = datetime.now(UTC)
+    for event in batch:
+        EVENT_LAG.observe(max((stored_at - event.at).total_seconds(), 0))
     return new
 
 

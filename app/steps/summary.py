@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
+from app.metrics import BOOKINGS
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 
 
@@ -17,6 +18,7 @@ class SummaryStep(StepHandler):
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         outcome = await confirm_booking(ctx.db, ctx.flow, ctx.session, ctx.vendor, ctx.now)
+        BOOKINGS.labels(type(outcome).__name__.lower()).inc()
         match outcome:
             case Confirmed(booking):
                 mark_booked(ctx.session, booking)

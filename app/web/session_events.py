@@ -23,6 +23,8 @@ from quart import Blueprint, Response, abort, current_app, request, websocket
 from app import clock
 from app.db import Database
 from app.events.models import ClientBatch, ClientEvent, SessionEvent
+from app.logs import current_request_id
+from app.metrics import OPEN_SOCKETS
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
 from app.web.access import AccessDenied, organization_for, session_of_organization
@@ -56,6 +58,7 @@ def client_events(session: BookingSession, events: list[ClientEvent]) -> list[Se
             at=now,
             step=e.step,
             data=e.data | {"client_at": e.at.isoformat()},
+            request_id=current_request_id(),
         )
         for e in events
     ]
@@ -101,6 +104,15 @@ async def session_socket(session_id: str) -> None:
         await websocket.close(CLOSE_UNAUTHORIZED)
         return
     await websocket.send_json({"type": "ready"})
+    OPEN_SOCKETS.inc()
+    try:
+        await _relay(session)
+    finally:
+        OPEN_SOCKETS.dec()
+
+
+async def _relay(session: BookingSession) -> None:
+    """Publish each batch the widget sends, and acknowledge it, until the socket closes."""
     limit = RateLimit(RATE_MESSAGES, RATE_WINDOW_SECONDS)
     publisher = current_app.extensions["events"]
     while True:

@@ -1,0 +1,48 @@
+"""Prometheus metrics for /metrics: requests, latency, open sockets, queue lag, bookings.
+
+With several Hypercorn workers in one container, each worker answers /metrics for
+itself; scrape each task (ECS) and sum by route.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from quart import Blueprint, Quart, Response, g, request
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("scheduler_requests_total", "HTTP requests answered", ["route", "method", "status"], registry=REGISTRY)
+LATENCY = Histogram(
+    "scheduler_request_seconds", "Time to answer an HTTP request", ["route"], registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OPEN_SOCKETS = Gauge("scheduler_open_sockets", "Session-event WebSockets open", registry=REGISTRY)
+EVENT_QUEUE_DEPTH = Gauge("scheduler_event_queue_batches", "Event batches waiting in the in-process queue", registry=REGISTRY)
+EVENT_LAG = Histogram(
+    "scheduler_event_lag_seconds", "From an event happening to it being stored", registry=REGISTRY,
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),
+)
+BOOKINGS = Counter("scheduler_bookings_total", "Confirm attempts by outcome", ["outcome"], registry=REGISTRY)
+
+bp = Blueprint("metrics", __name__)
+
+
+@bp.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+
+
+def init_metrics(app: Quart) -> None:
+    app.register_blueprint(bp)
+
+    @app.before_request
+    async def start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    async def count(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+        return response

@@ -26,15 +26,19 @@ def organization() -> OrganizationConfig:
     )
 
 
-async def test_a_held_window_is_full_for_others_until_released(client) -> None:  # type: ignore[no-untyped-def]
+async def two_visitors_at_timeslot(client) -> tuple[Visitor, Visitor, str]:  # type: ignore[no-untyped-def]
+    """Two visitors on the Timeslot step, and a day on which every window is open."""
     today = datetime.now(UTC).date()
     first, second = Visitor(quart_sender(client)), Visitor(quart_sender(client))
     await first.walk_to("Timeslot", today)
     await second.walk_to("Timeslot", today)
     # The first day of next month: every window of it is open (no closed days, no notice).
     next_month = (today.replace(day=28) + timedelta(days=5)).strftime("%Y-%m")
-    day = (await first.view("Timeslot", month=next_month)).open_days()[0]
+    return first, second, (await first.view("Timeslot", month=next_month)).open_days()[0]
 
+
+async def test_a_held_window_is_full_for_others_until_released(client) -> None:  # type: ignore[no-untyped-def]
+    first, second, day = await two_visitors_at_timeslot(client)
     assert (await first.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
     page = await second.view("Timeslot", date=day)
     assert "afternoon" not in page.open_windows() and page.contains("Full")
@@ -48,12 +52,7 @@ async def test_a_held_window_is_full_for_others_until_released(client) -> None: 
 
 
 async def test_a_visitor_keeps_their_window_when_the_new_one_is_taken(client, db) -> None:  # type: ignore[no-untyped-def]
-    today = datetime.now(UTC).date()
-    first, second = Visitor(quart_sender(client)), Visitor(quart_sender(client))
-    await first.walk_to("Timeslot", today)
-    await second.walk_to("Timeslot", today)
-    next_month = (today.replace(day=28) + timedelta(days=5)).strftime("%Y-%m")
-    day = (await first.view("Timeslot", month=next_month)).open_days()[0]
+    first, second, day = await two_visitors_at_timeslot(client)
     assert (await first.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
     assert (await second.submit("Timeslot", date=day, window="morning")).step == "Customer"
 

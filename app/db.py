@@ -73,6 +73,11 @@ class Database:
         return self.db["session_summaries"]
 
     @property
+    def rate_limits(self) -> AsyncCollection:
+        """One counter per limit, key and time window (app/rate_limits.py)."""
+        return self.db["rate_limits"]
+
+    @property
     def api_keys(self) -> AsyncCollection:
         """Secret keys (server to server), stored as hashes."""
         return self.db["api_keys"]
@@ -100,6 +105,7 @@ class Database:
             [("organization_id", ASCENDING), ("flow_id", ASCENDING), ("started_at", ASCENDING)]
         )
         await self.api_keys.create_index("organization_id")
+        await self.rate_limits.create_index("expires_at", expireAfterSeconds=0)
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

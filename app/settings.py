@@ -36,6 +36,13 @@ class Settings(BaseSettings):
     port: int = Field(default=5000, ge=1, le=65535)
     web_concurrency: int = Field(default=2, ge=1, le=64)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Requests per minute, counted across all web processes (429 with Retry-After beyond).
+    rate_limit_sessions_per_ip: int = Field(default=30, ge=1)
+    rate_limit_steps_per_session: int = Field(default=120, ge=1)
+    rate_limit_steps_per_ip: int = Field(default=600, ge=1)
+    rate_limit_confirms_per_session: int = Field(default=10, ge=1)
+    # Proxies in front that append to X-Forwarded-For (1 behind an AWS load balancer).
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     # Organization and flow configuration is kept this long per process (0: always read).
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 

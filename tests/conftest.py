@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,45 +162,63 @@ class LiveServer:
     database: Database
 
 
+class WebProcess:
+    """The app served by Hypercorn in its own process, on a free port."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
+                cwd=ROOT, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError("Hypercorn did not start:\n" + log.read_text())
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        self.process.terminate()
+        return self.process.wait(timeout=30)
+
+
 @pytest.fixture
-async def live_server(
+async def web_processes(
     mongo_uri: str,
     database_name: str,
     drop_database: None,
     organization: OrganizationConfig,
     tmp_path: Path,
     dist_dir: Path,
-) -> AsyncIterator[LiveServer]:
-    """The app served by Hypercorn in its own process, on a free port, with its own database."""
+) -> AsyncIterator[tuple[Database, Callable[[], WebProcess]]]:
+    """The test's database (the organization stored) and a way to start web processes on it."""
     database = Database.connect(mongo_uri, database_name)
     await database.create_indexes()
     await save_organization(database, organization)
-    port = free_port()
-    env = os.environ | {
-        "ENVIRONMENT": "development",
-        "MONGODB_URI": mongo_uri,
-        "MONGODB_DATABASE": database_name,
-        "CDN_DIST_DIR": str(dist_dir),
-    }
-    log = (tmp_path / "hypercorn.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError("Hypercorn did not start:\n" + (tmp_path / "hypercorn.log").read_text())
-        time.sleep(0.1)
-    yield LiveServer(url=url, database=database)
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    env = {"ENVIRONMENT": "development", "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "CDN_DIST_DIR": str(dist_dir)}
+    started: list[WebProcess] = []
+
+    def start() -> WebProcess:
+        started.append(WebProcess(env, tmp_path / f"hypercorn-{len(started)}.log"))
+        return started[-1]
+
+    yield database, start
+    for process in started:
+        if process.process.poll() is None:
+            process.stop()
     await database.close()
+
+
+@pytest.fixture
+async def live_server(web_processes: tuple[Database, Callable[[], WebProcess]]) -> LiveServer:
+    database, start = web_processes
+    return LiveServer(url=start().url, database=database)

@@ -53,4 +53,8 @@ def init_errors(app: Quart) -> None:
 
     @app.errorhandler(AccessDenied)
     async def access_denied(error: AccessDenied) -> Response:
-        return api_error(error.status, error.code, error.message)
+        response = api_error(error.status, error.code, error.message)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response

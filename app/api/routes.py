@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from quart import Blueprint, current_app
 from quart_schema import document_headers, validate_querystring, validate_request, validate_response
 
-from app import clock
+from app import clock, rate_limits
 from app.api.models import (
     ApiError,
     BookingResponse,
@@ -121,6 +121,7 @@ async def create_booking() -> tuple[BookingResponse | ApiError, int]:
     """Confirm the session's booking; sending it again returns the same booking."""
     db, now = _db(), clock.now()
     visit = await current_visit(db, now)
+    await rate_limits.check(db, "confirms_per_session", visit.session.id, now)
     outcome = await confirm_booking(db, visit.flow, visit.session, vendor_for(db, visit.organization, now), now)
     match outcome:
         case SlotTaken(message):

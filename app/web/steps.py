@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from quart import Blueprint, Response, current_app, render_template, request
 
-from app import clock
+from app import clock, rate_limits
+from app.rate_limits import RateLimited
 from app.db import Database
 from app.events.recorder import EventItem, record_server_events
 from app.flows.models import Flow
@@ -44,12 +45,17 @@ def _ttl() -> timedelta:
 @bp.errorhandler(AccessDenied)
 async def access_denied(error: AccessDenied) -> Response:
     html = await render_template("steps/problem.html", problem=error, restart=error.status in {401, 410})
-    return Response(html, status=error.status, content_type="text/html; charset=utf-8")
+    response = Response(html, status=error.status, content_type="text/html; charset=utf-8")
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 async def _load() -> tuple[Visit, StepContext]:
     now = clock.now()
+    await rate_limits.check(_db(), "steps_per_ip", rate_limits.client_ip(), now)
     visit = await current_visit(_db(), now)
+    await rate_limits.check(_db(), "steps_per_session", visit.session.id, now)
     return visit, step_context(_db(), visit, vendor_for(_db(), visit.organization, now), now)
 
 
@@ -116,6 +122,7 @@ async def start_session() -> Response:
     """Open a booking session for the page the visitor is on; answers with the first step."""
     db, now = _db(), clock.now()
     organization = await requesting_organization()
+    await rate_limits.check(db, "sessions_per_ip", rate_limits.client_ip(), now)
     form = {k: v[:2000] for k, v in (await request.form).items()}
     page_url = form.get("page_url", "")
     flow_id = form.get("flow") or organization.routing.flow_for_path(urlsplit(page_url).path or "/")
@@ -166,6 +173,8 @@ async def submit_step(step_id: str) -> Response:
     if session.status == "booked" or step_id != session.current_step:
         # A form from a step the session has left (double click, second tab).
         return await render_step(ctx, visit)
+    if ctx.step.type == "Summary":
+        await rate_limits.check(_db(), "confirms_per_session", session.id, ctx.now)
     form = FormData((await request.form).to_dict(flat=False))
     result = await handler_for(ctx.step.type).submit(ctx, form)
     ctx.record("step_submitted", accepted=not result.errors)

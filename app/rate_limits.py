@@ -1,0 +1,68 @@
+"""Rate limits shared by every web process: fixed windows counted in MongoDB.
+
+A window's count is one document, incremented atomically, so two processes behind the
+load balancer count the same visitor once; a TTL index removes old windows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pymongo import ReturnDocument
+from quart import current_app, request
+
+from app.db import Database
+from app.web.access import AccessDenied
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    count: int
+    seconds: int = 60
+
+
+class RateLimited(AccessDenied):
+    """Too many requests; `retry_after` seconds until the window ends."""
+
+    def __init__(self, limit: Limit, retry_after: int) -> None:
+        super().__init__(429, "rate_limited", f"Too many requests. Please wait {retry_after} seconds and try again.")
+        self.limit = limit
+        self.retry_after = retry_after
+
+
+def limits() -> dict[str, Limit]:
+    settings = current_app.extensions["settings"]
+    return {
+        "sessions_per_ip": Limit("new sessions per IP address", settings.rate_limit_sessions_per_ip),
+        "steps_per_session": Limit("step requests per session", settings.rate_limit_steps_per_session),
+        "steps_per_ip": Limit("step requests per IP address", settings.rate_limit_steps_per_ip),
+        "confirms_per_session": Limit("confirmations per session", settings.rate_limit_confirms_per_session),
+    }
+
+
+def client_ip() -> str:
+    """The visitor's address: behind `trusted_proxy_hops` proxies, taken from X-Forwarded-For."""
+    hops = current_app.extensions["settings"].trusted_proxy_hops
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    if hops and len(forwarded) >= hops:
+        return forwarded[-hops][:64]
+    return (request.remote_addr or "unknown")[:64]
+
+
+async def check(db: Database, which: str, key: str, now: datetime | None = None) -> None:
+    """Count one request against a limit; raise RateLimited when it is over."""
+    limit = limits()[which]
+    now = now or datetime.now(UTC)
+    window = int(now.timestamp()) // limit.seconds
+    ends = (window + 1) * limit.seconds
+    counter = await db.rate_limits.find_one_and_update(
+        {"_id": f"{which}:{key}:{window}"},
+        {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": datetime.fromtimestamp(ends + limit.seconds, UTC)}},
+        upsert=True,
+        return_document=ReturnDocument.AFTER,
+    )
+    if counter["count"] > limit.count:
+        raise RateLimited(limit, max(math.ceil(ends - now.timestamp()), 1))

@@ -1,0 +1,66 @@
+"""Rate limits: 429 with Retry-After, counted across web processes, per IP and per session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.settings import Settings, load_settings
+from tests.visitor import Visitor, quart_sender
+
+
+@pytest.fixture
+def settings(mongo_uri: str, database_name: str, drop_database: None, dist_dir: Path) -> Settings:
+    return load_settings(
+        environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name, cdn_dist_dir=dist_dir,
+        rate_limit_sessions_per_ip=3, rate_limit_steps_per_session=12, rate_limit_confirms_per_session=2,
+        trusted_proxy_hops=1,
+    )
+
+
+def from_ip(client, address: str) -> Visitor:  # type: ignore[no-untyped-def]
+    send = quart_sender(client)
+
+    async def forwarded(method, path, form, headers):  # type: ignore[no-untyped-def]
+        # The load balancer appends the address it saw; what comes before is the visitor's claim.
+        return await send(method, path, form, headers | {"X-Forwarded-For": f"192.0.2.{len(form)}, {address}"})
+
+    return Visitor(forwarded)
+
+
+async def test_too_many_new_sessions_from_one_address(client) -> None:  # type: ignore[no-untyped-def]
+    pages = [await from_ip(client, "203.0.113.7").start() for _ in range(4)]
+    assert [p.status for p in pages] == [200, 200, 200, 429]
+    refused = pages[-1]
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.step == "Problem" and refused.contains("Too many requests. Please wait")
+    assert (await from_ip(client, "198.51.100.9").start()).status == 200  # another visitor is not held up
+
+
+async def test_two_web_processes_count_together(app, client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    other = create_app(settings)
+    async with other.test_app():
+        statuses = []
+        for test_client in (client, other.test_client(), client, other.test_client()):
+            statuses.append((await from_ip(test_client, "203.0.113.8").start()).status)
+    assert statuses == [200, 200, 200, 429]
+
+
+async def test_too_many_steps_in_one_session(client) -> None:  # type: ignore[no-untyped-def]
+    visitor = from_ip(client, "203.0.113.9")
+    await visitor.start()
+    statuses = [(await visitor.submit("ZipCode", zip_code="1")).status for _ in range(13)]
+    assert statuses[:12] == [200] * 12 and statuses[12] == 429
+
+
+async def test_confirmations_are_limited_per_session(client) -> None:  # type: ignore[no-untyped-def]
+    visitor = from_ip(client, "203.0.113.10")
+    await visitor.walk_to("Summary", datetime.now(UTC).date())
+    headers = {"X-Scheduler-Key": "pk_test_demo", "X-Scheduler-Session": visitor.token, "X-Forwarded-For": "192.0.2.1, 203.0.113.10"}
+    responses = [await client.post("/bookings", headers=headers) for _ in range(3)]
+    assert [r.status_code for r in responses] == [201, 201, 429]
+    body = await responses[-1].get_json()
+    assert body["error"] == "rate_limited" and int(responses[-1].headers["Retry-After"]) >= 1

@@ -67,10 +67,12 @@ async def _record(visit: Visit, now: datetime, items: list[EventItem]) -> None:
     await record_server_events(_db(), current_app.extensions["events"], visit.session, items, now)
 
 
-async def _render_and_record(visit: Visit, ctx: StepContext, **render_args: object) -> Response:
-    """Render the current step, then record what its view saw (a calendar month, say)."""
+async def _render_and_record(
+    visit: Visit, ctx: StepContext, happened: list[EventItem] | None = None, **render_args: object
+) -> Response:
+    """Render the current step, then record what happened and what its view saw, in one go."""
     response = await render_step(ctx, visit, **render_args)  # type: ignore[arg-type]
-    await _record(visit, ctx.now, [(ctx.step.id, kind, data) for kind, data in ctx.events])
+    await _record(visit, ctx.now, (happened or []) + [(ctx.step.id, kind, data) for kind, data in ctx.events])
     return response
 
 
@@ -92,9 +94,8 @@ async def _save_and_render(
     happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
     if _shown_step(visit) != shown_before:
         happened.append((_shown_step(visit), "step_shown", {"direction": visit.session.direction}))
-    await _record(visit, ctx.now, happened)
     shown = step_context(_db(), visit, ctx.vendor, ctx.now)
-    return await _render_and_record(visit, shown, errors=errors, notice=notice)
+    return await _render_and_record(visit, shown, happened, errors=errors, notice=notice)
 
 
 def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[str, str]], BookingDraft]:
@@ -142,11 +143,11 @@ async def start_session() -> Response:
         saved_state=saved_state,
     )
     visit = Visit(organization, flow, session)
-    await _record(visit, now, [
+    started: list[EventItem] = [
         (None, "session_started", {"attribution": session.attribution, "flow": flow.id}),
         (session.current_step, "step_shown", {"direction": "none"}),
-    ])
-    response = await _render_and_record(visit, step_context(db, visit, vendor_for(db, organization, now), now))
+    ]
+    response = await _render_and_record(visit, step_context(db, visit, vendor_for(db, organization, now), now), started)
     response.headers[SESSION_HEADER] = token
     response.headers[SESSION_ID_HEADER] = session.id
     return response

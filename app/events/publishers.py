@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from contextlib import AsyncExitStack
 from typing import Any, Protocol
 
 import aioboto3
+from aiobotocore.config import AioConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
 from app.db import Database
 from app.events.models import SessionEvent
@@ -40,20 +43,78 @@ def message_for(index: int, event: SessionEvent) -> dict[str, str]:
 
 
 class SqsPublisher:
-    """Sends events to the FIFO queue: grouped by session (ordered), deduplicated by identity."""
+    """Sends events to the FIFO queue: grouped by session (ordered), deduplicated by identity.
 
-    def __init__(self, queue_url: str, endpoint_url: str | None = None, region: str = "us-east-1") -> None:
+    While the queue cannot be reached, events wait here in order (bounded) and a task
+    sends them when it answers again; what waits is lost only if the process dies.
+    """
+
+    def __init__(
+        self,
+        queue_url: str,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        retry_delays: tuple[float, ...] = (1, 2, 5, 10, 30),
+        max_waiting: int = 50_000,
+    ) -> None:
         self.queue_url = queue_url
         self._endpoint_url = endpoint_url
         self._region = region
+        self._retry_delays = retry_delays
+        self._max_waiting = max_waiting
+        self._waiting: deque[SessionEvent] = deque()
+        self._retrying: asyncio.Task[None] | None = None
         self._stack = AsyncExitStack()
         self._client: Any = None
 
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
     async def start(self) -> None:
         session = aioboto3.Session(region_name=self._region)
-        self._client = await self._stack.enter_async_context(session.client("sqs", endpoint_url=self._endpoint_url))
+        # Short timeouts: a visitor's request waits on this only until we know the queue is away.
+        config = AioConfig(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+        self._client = await self._stack.enter_async_context(
+            session.client("sqs", endpoint_url=self._endpoint_url, config=config)
+        )
 
     async def publish(self, events: list[SessionEvent]) -> None:
+        if self._waiting:
+            self._wait(events)  # behind what already waits: a session's events keep their order
+            return
+        try:
+            await self._send(events)
+        except (BotoCoreError, ClientError, RuntimeError) as exc:
+            logger.warning("the event queue is unreachable (%s): %d events wait", exc, len(events))
+            self._wait(events)
+
+    def _wait(self, events: list[SessionEvent]) -> None:
+        self._waiting.extend(events)
+        overflow = len(self._waiting) - self._max_waiting
+        if overflow > 0:
+            logger.error("the event queue has been away too long: %d oldest waiting events dropped", overflow)
+            for _ in range(overflow):
+                self._waiting.popleft()
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.create_task(self._send_waiting())
+
+    async def _send_waiting(self) -> None:
+        attempt = 0
+        while self._waiting:
+            chunk = [self._waiting[i] for i in range(min(len(self._waiting), SQS_BATCH * 10))]
+            try:
+                await self._send(chunk)
+            except (BotoCoreError, ClientError, RuntimeError):
+                await asyncio.sleep(self._retry_delays[min(attempt, len(self._retry_delays) - 1)])
+                attempt += 1
+                continue
+            for _ in chunk:
+                self._waiting.popleft()
+            attempt = 0
+        logger.info("the event queue answers again: every waiting event was sent")
+
+    async def _send(self, events: list[SessionEvent]) -> None:
         for start in range(0, len(events), SQS_BATCH):
             batch = events[start : start + SQS_BATCH]
             pending = {m["Id"]: m for m in (message_for(i, e) for i, e in enumerate(batch))}
@@ -69,6 +130,12 @@ class SqsPublisher:
                 raise RuntimeError(f"SQS refused {len(pending)} events after {SEND_ATTEMPTS} attempts")
 
     async def stop(self) -> None:
+        if self._retrying is not None and not self._retrying.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._retrying), timeout=10)
+            except asyncio.TimeoutError:
+                logger.error("stopping with %d events the queue never took", len(self._waiting))
+            self._retrying.cancel()
         await self._stack.aclose()
 
 

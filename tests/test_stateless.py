@@ -4,6 +4,8 @@ normally, and a process restarted in the middle of a session loses nothing of it
 from __future__ import annotations
 
 import json
+import signal
+import time
 from datetime import UTC, datetime
 
 import aiohttp
@@ -64,3 +66,24 @@ async def test_a_process_restarted_mid_session_loses_nothing(web_processes) -> N
     assert booking["details"]["description"] == DETAILS["detail-description"] and booking["service"]["id"] == "leak-repair"
     shown = [e["step"] for e in await database.events.find({"session_id": session_id, "type": "step_shown"}).to_list()]
     assert shown[:4] == ["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot"] and shown[-1] == "Confirmation"
+
+
+async def test_sigterm_closes_open_sockets_and_the_process_exits(web_processes) -> None:  # type: ignore[no-untyped-def]
+    database, start = web_processes
+    server = start()
+    async with httpx.AsyncClient(timeout=30) as http:
+        visitor = Visitor(httpx_sender(http, server.url))
+        page = await visitor.start()
+    session_id = page.headers["x-scheduler-session-id"]
+    socket_url = server.url.replace("http", "ws", 1) + f"/ws/sessions/{session_id}?key=pk_test_demo"
+    async with aiohttp.ClientSession() as client, client.ws_connect(socket_url, origin="http://localhost:8000") as socket:
+        await socket.send_str(json.dumps({"type": "hello", "token": visitor.token}))
+        assert await socket.receive_json() == {"type": "ready"}
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        message = await socket.receive(timeout=30)
+        assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+    assert server.process.wait(timeout=30) == 0
+    assert time.monotonic() - started < 30
+    # What the session recorded before the restart is all there (the widget reconnects elsewhere).
+    assert await database.events.count_documents({"session_id": session_id, "type": "session_started"}) == 1

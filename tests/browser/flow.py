@@ -31,8 +31,13 @@ async def _nothing(_: str) -> None:
     return None
 
 
-async def book_with_mouse(page: Page, on_step: OnStep = _nothing, show_errors: bool = False) -> None:
-    """From the open dialog's first step to the confirmation, clicking and typing."""
+async def book_with_mouse(
+    page: Page, on_step: OnStep = _nothing, show_errors: bool = False, typed: dict[str, str] | None = None
+) -> None:
+    """From the open dialog's first step to the confirmation, clicking and typing.
+
+    `typed` replaces what is typed into a field, by its label."""
+    typed = typed or {}
     dialog = page.get_by_role("dialog")
     await heading_has_focus(page, "Where do you need service?")
     await on_step("1-zip-code")
@@ -58,7 +63,7 @@ async def book_with_mouse(page: Page, on_step: OnStep = _nothing, show_errors: b
         await _continue(page)
         await expect(dialog.get_by_text("Please fill this in.")).to_be_visible()
         await on_step("3-additional-details-errors")
-    await page.get_by_label("Describe the problem").fill("Water under the sink")
+    await page.get_by_label("Describe the problem").fill(typed.get("Describe the problem", "Water under the sink"))
     await page.get_by_label("Property type").select_option("House")
     await _continue(page)
 
@@ -80,7 +85,7 @@ async def book_with_mouse(page: Page, on_step: OnStep = _nothing, show_errors: b
         ("First name", "Ada"), ("Last name", "Lovelace"), ("Phone", "512 555 0142"), ("Email", "ada@example.com"),
         ("Street address", "100 Congress Ave"), ("City", "Austin"), ("State", "TX"),
     ):
-        await page.get_by_label(label).fill(value)
+        await page.get_by_label(label).fill(typed.get(label, value))
     await _continue(page)
 
     await heading_has_focus(page, "Review your booking")

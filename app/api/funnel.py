@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from pydantic import BaseModel, Field
-from quart import Blueprint, current_app, request
+from quart import Blueprint, request
 from quart_schema import document_headers, validate_querystring, validate_response
 
 from app import clock
+from app.db import current_db
 from app.events.funnel import date_range, funnel
 from app.flows.repository import flow_by_id, organization_by_slug
 from app.secret_keys import organization_for_secret
@@ -59,7 +60,7 @@ async def organization_for_bearer() -> str:
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key:
         raise AccessDenied(401, "missing_secret_key", "Send the secret key as Authorization: Bearer sk_….")
-    organization_id = await organization_for_secret(current_app.extensions["db"], key.strip())
+    organization_id = await organization_for_secret(current_db(), key.strip())
     if organization_id is None:
         raise AccessDenied(401, "unknown_secret_key", "This secret key is not known.")
     return organization_id
@@ -71,7 +72,7 @@ async def organization_for_bearer() -> str:
 @validate_response(FunnelResponse, 200)
 async def get_funnel(query_args: FunnelQuery) -> FunnelResponse:
     """Sessions per step of a flow over a date range, drop-off, conversion, reasons for leaving."""
-    db = current_app.extensions["db"]
+    db = current_db()
     organization = await organization_by_slug(db, await organization_for_bearer())
     assert organization is not None
     flow = await flow_by_id(db, organization.slug, query_args.flow or organization.routing.default_flow)

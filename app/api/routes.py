@@ -27,7 +27,7 @@ from app.api.models import (
     Timeslot,
 )
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
-from app.db import Database
+from app.db import current_db
 from app.flows.repository import flow_by_id
 from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow
@@ -36,9 +36,6 @@ from app.web.access import AccessDenied, current_visit, requesting_organization
 
 bp = Blueprint("api", __name__)
 
-
-def _db() -> Database:
-    return current_app.extensions["db"]
 
 
 def _timeslot(window: ArrivalWindow) -> Timeslot:
@@ -64,7 +61,7 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
         path = urlsplit(data.url).path or "/"
     except ValueError:
         path = "/"
-    flow = await flow_by_id(_db(), organization.slug, organization.routing.flow_for_path(path))
+    flow = await flow_by_id(current_db(), organization.slug, organization.routing.flow_for_path(path))
     if flow is None:
         raise AccessDenied(404, "unknown_flow", "No booking flow serves this page.")
     return ResolveResponse(
@@ -94,7 +91,7 @@ async def month_availability(query_args: MonthQuery) -> MonthAvailabilityRespons
     """Every day of a month with the places left in its arrival windows."""
     organization = await requesting_organization()
     year, month = (int(p) for p in query_args.month.split("-"))
-    days = await vendor_for(_db(), organization, clock.now()).get_month_availability(year, month)
+    days = await vendor_for(current_db(), organization, clock.now()).get_month_availability(year, month)
     return MonthAvailabilityResponse(
         month=query_args.month,
         days=[DayAvailability(date=d.day, available=d.available, remaining=d.remaining) for d in days],
@@ -109,7 +106,7 @@ async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
     """The arrival windows of one day."""
     organization = await requesting_organization()
     day: date = query_args.date
-    windows = await vendor_for(_db(), organization, clock.now()).get_date_timeslots(day)
+    windows = await vendor_for(current_db(), organization, clock.now()).get_date_timeslots(day)
     return DateTimeslotsResponse(date=day, timeslots=[_timeslot(w) for w in windows])
 
 
@@ -119,7 +116,7 @@ async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
 @validate_response(ApiError, 409)
 async def create_booking() -> tuple[BookingResponse | ApiError, int]:
     """Confirm the session's booking; sending it again returns the same booking."""
-    db, now = _db(), clock.now()
+    db, now = current_db(), clock.now()
     visit = await current_visit(db, now)
     await rate_limits.check(db, "confirms_per_session", visit.session.id, now)
     outcome = await confirm_booking(db, visit.flow, visit.session, vendor_for(db, visit.organization, now), now)

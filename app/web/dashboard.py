@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from quart import Blueprint, current_app, render_template, request
+from quart import Blueprint, render_template, request
 
 from app import clock
+from app.db import current_db
 from app.events.funnel import Funnel, date_range, funnel
 from app.flows.repository import flow_by_id, organization_by_slug
 from app.secret_keys import organization_for_secret
@@ -54,7 +55,7 @@ async def dashboard() -> tuple[str, int]:
         return await render_template("dashboard/funnel.html", **signed_out), 200
     form = await request.form
     key = (form.get("key") or "").strip()
-    db = current_app.extensions["db"]
+    db = current_db()
     organization_id = await organization_for_secret(db, key) if key else None
     if organization_id is None:
         return await render_template("dashboard/funnel.html", **signed_out | {"problem": "That secret key is not known."}), 401

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, current_app
+from quart import Blueprint
+
+from app.db import current_db
 
 bp = Blueprint("health", __name__)
 
@@ -16,6 +18,6 @@ async def healthz() -> tuple[dict[str, str], int]:
 @bp.get("/readyz")
 async def readyz() -> tuple[dict[str, str], int]:
     """The process can serve visitors: its database answers."""
-    if await current_app.extensions["db"].is_reachable():
+    if await current_db().is_reachable():
         return {"status": "ready"}, 200
     return {"status": "unavailable", "reason": "the database does not answer"}, 503

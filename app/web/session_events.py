@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from quart import Blueprint, Response, abort, current_app, request, websocket
 
 from app import clock
-from app.db import Database
+from app.db import current_db
 from app.events.models import ClientBatch, ClientEvent, SessionEvent
 from app.logs import current_request_id
 from app.metrics import OPEN_SOCKETS
@@ -40,9 +40,6 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_MANY = 4429
 CLOSE_TOO_BIG = 1009
 
-
-def _db() -> Database:
-    return current_app.extensions["db"]
 
 
 def client_events(session: BookingSession, events: list[ClientEvent]) -> list[SessionEvent]:
@@ -80,7 +77,7 @@ class RateLimit:
 
 async def _session_for(session_id: str, key: str, token: str, origin: str | None) -> BookingSession:
     organization = await organization_for(key, origin)
-    session = session_of_organization(await session_for_token(_db(), token[:200], clock.now()), organization)
+    session = session_of_organization(await session_for_token(current_db(), token[:200], clock.now()), organization)
     if session.id != session_id:
         raise AccessDenied(403, "wrong_session", "This token is for another session.")
     return session

@@ -13,7 +13,7 @@ from quart import Blueprint, Response, current_app, render_template, request
 
 from app import clock, rate_limits
 from app.rate_limits import RateLimited
-from app.db import Database
+from app.db import current_db
 from app.events.recorder import EventItem, record_server_events
 from app.flows.models import Flow
 from app.flows.repository import flow_by_id
@@ -34,9 +34,6 @@ bp = Blueprint("steps", __name__)
 MAX_QUERY_VALUE = 100
 
 
-def _db() -> Database:
-    return current_app.extensions["db"]
-
 
 def _ttl() -> timedelta:
     return current_app.extensions["settings"].session_ttl
@@ -53,10 +50,10 @@ async def access_denied(error: AccessDenied) -> Response:
 
 async def _load() -> tuple[Visit, StepContext]:
     now = clock.now()
-    await rate_limits.check(_db(), "steps_per_ip", rate_limits.client_ip(), now)
-    visit = await current_visit(_db(), now)
-    await rate_limits.check(_db(), "steps_per_session", visit.session.id, now)
-    return visit, step_context(_db(), visit, vendor_for(_db(), visit.organization, now), now)
+    await rate_limits.check(current_db(), "steps_per_ip", rate_limits.client_ip(), now)
+    visit = await current_visit(current_db(), now)
+    await rate_limits.check(current_db(), "steps_per_session", visit.session.id, now)
+    return visit, step_context(current_db(), visit, vendor_for(current_db(), visit.organization, now), now)
 
 
 def _shown_step(visit: Visit) -> str:
@@ -64,7 +61,7 @@ def _shown_step(visit: Visit) -> str:
 
 
 async def _record(visit: Visit, now: datetime, items: list[EventItem]) -> None:
-    await record_server_events(_db(), current_app.extensions["events"], visit.session, items, now)
+    await record_server_events(current_db(), current_app.extensions["events"], visit.session, items, now)
 
 
 async def _render_and_record(
@@ -85,7 +82,7 @@ async def _save_and_render(
     notice: str | None = None,
 ) -> Response:
     try:
-        await save_session(_db(), visit.session, ctx.now, _ttl())
+        await save_session(current_db(), visit.session, ctx.now, _ttl())
     except SessionConflict:
         # Another request of this session was saved first (a double click, a second tab):
         # show the visitor where the session is now.
@@ -94,7 +91,7 @@ async def _save_and_render(
     happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
     if _shown_step(visit) != shown_before:
         happened.append((_shown_step(visit), "step_shown", {"direction": visit.session.direction}))
-    shown = step_context(_db(), visit, ctx.vendor, ctx.now)
+    shown = step_context(current_db(), visit, ctx.vendor, ctx.now)
     return await _render_and_record(visit, shown, happened, errors=errors, notice=notice)
 
 
@@ -121,7 +118,7 @@ def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[s
 @bp.post("/sessions")
 async def start_session() -> Response:
     """Open a booking session for the page the visitor is on; answers with the first step."""
-    db, now = _db(), clock.now()
+    db, now = current_db(), clock.now()
     organization = await requesting_organization()
     await rate_limits.check(db, "sessions_per_ip", rate_limits.client_ip(), now)
     form = {k: v[:2000] for k, v in (await request.form).items()}
@@ -175,7 +172,7 @@ async def submit_step(step_id: str) -> Response:
         # A form from a step the session has left (double click, second tab).
         return await render_step(ctx, visit)
     if ctx.step.type == "Summary":
-        await rate_limits.check(_db(), "confirms_per_session", session.id, ctx.now)
+        await rate_limits.check(current_db(), "confirms_per_session", session.id, ctx.now)
     form = FormData((await request.form).to_dict(flat=False))
     result = await handler_for(ctx.step.type).submit(ctx, form)
     ctx.record("step_submitted", accepted=not result.errors)

@@ -28,7 +28,6 @@ from app.flows.repository import save_organization
 from app.settings import Settings, load_settings
 from cdn.build import build
 
-DEMO_KEY = "pk_test_demo"
 # Credentials moto accepts; no real AWS is ever asked (no metadata service either).
 AWS_TEST_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -70,9 +69,18 @@ def drop_database(mongo_uri: str, database_name: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def settings(mongo_uri: str, database_name: str, drop_database: None, dist_dir: Path) -> Settings:
+def settings_overrides() -> dict[str, object]:
+    """Override in a test module to change settings (rate limits, say) for its tests."""
+    return {}
+
+
+@pytest.fixture
+def settings(
+    mongo_uri: str, database_name: str, drop_database: None, dist_dir: Path, settings_overrides: dict[str, object]
+) -> Settings:
     return load_settings(
-        environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name, cdn_dist_dir=dist_dir
+        environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name, cdn_dist_dir=dist_dir,
+        **settings_overrides,
     )
 
 

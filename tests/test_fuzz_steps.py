@@ -4,12 +4,10 @@ session stays usable afterwards (hypothesis)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
-from app.settings import Settings, load_settings
 from tests.visitor import Visitor, quart_sender
 
 FIELDS = {
@@ -29,9 +27,10 @@ FORMS = st.fixed_dictionaries({}, optional={name: NASTY for names in FIELDS.valu
 
 
 @pytest.fixture
-def settings(mongo_uri: str, database_name: str, drop_database: None, dist_dir: Path) -> Settings:
-    limits = {name: 1_000_000 for name in ("rate_limit_sessions_per_ip", "rate_limit_steps_per_session", "rate_limit_steps_per_ip", "rate_limit_confirms_per_session")}
-    return load_settings(environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name, cdn_dist_dir=dist_dir, **limits)
+def settings_overrides() -> dict[str, object]:
+    """Hundreds of generated requests per session: the rate limits out of the way."""
+    names = ("rate_limit_sessions_per_ip", "rate_limit_steps_per_session", "rate_limit_steps_per_ip", "rate_limit_confirms_per_session")
+    return {name: 1_000_000 for name in names}
 
 
 @pytest.fixture

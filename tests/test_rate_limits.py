@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from app import create_app
-from app.settings import Settings, load_settings
+from app.settings import Settings
 from tests.visitor import Visitor, quart_sender
 
 
 @pytest.fixture
-def settings(mongo_uri: str, database_name: str, drop_database: None, dist_dir: Path) -> Settings:
-    return load_settings(
-        environment="test", mongodb_uri=mongo_uri, mongodb_database=database_name, cdn_dist_dir=dist_dir,
-        rate_limit_sessions_per_ip=3, rate_limit_steps_per_session=12, rate_limit_confirms_per_session=2,
-        trusted_proxy_hops=1,
-    )
+def settings_overrides() -> dict[str, object]:
+    return {
+        "rate_limit_sessions_per_ip": 3,
+        "rate_limit_steps_per_session": 12,
+        "rate_limit_confirms_per_session": 2,
+        "trusted_proxy_hops": 1,
+    }
 
 
 def from_ip(client, address: str) -> Visitor:  # type: ignore[no-untyped-def]

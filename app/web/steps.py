@@ -49,10 +49,16 @@ async def access_denied(error: AccessDenied) -> Response:
 
 
 async def _load() -> tuple[Visit, StepContext]:
+    """The request's session and current step, counted against the rate limits."""
     now = clock.now()
     await rate_limits.check(current_db(), "steps_per_ip", rate_limits.client_ip(), now)
-    visit = await current_visit(current_db(), now)
+    visit, ctx = await _reload(now)
     await rate_limits.check(current_db(), "steps_per_session", visit.session.id, now)
+    return visit, ctx
+
+
+async def _reload(now: datetime) -> tuple[Visit, StepContext]:
+    visit = await current_visit(current_db(), now)
     return visit, step_context(current_db(), visit, vendor_for(current_db(), visit.organization, now), now)
 
 
@@ -85,8 +91,8 @@ async def _save_and_render(
         await save_session(current_db(), visit.session, ctx.now, _ttl())
     except SessionConflict:
         # Another request of this session was saved first (a double click, a second tab):
-        # show the visitor where the session is now.
-        visit, ctx = await _load()
+        # show the visitor where the session is now (the same request: not counted again).
+        visit, ctx = await _reload(ctx.now)
         return await render_step(ctx, visit)
     happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
     if _shown_step(visit) != shown_before:

@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(seed_demo(uri, database))
         with web_process({"MONGODB_URI": uri, "MONGODB_DATABASE": database}) as url:
             asyncio.run(open_sessions(url, 50, args.concurrency))  # warm: imports, templates, pools
-            before = resident_kib(url.pid)  # type: ignore[attr-defined]
+            before = resident_kib(url.pid)
             elapsed = asyncio.run(open_sessions(url, args.sessions, args.concurrency))
-            after = resident_kib(url.pid)  # type: ignore[attr-defined]
+            after = resident_kib(url.pid)
     print(f"command: python -m bench.memory --sessions {args.sessions} --concurrency {args.concurrency}")
     print(f"{'resident memory, warm':34}{before / 1024:>10.1f} MiB")
     print(f"{f'after {args.sessions:,} sessions':34}{after / 1024:>10.1f} MiB")

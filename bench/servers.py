@@ -72,14 +72,17 @@ UNLIMITED = {
 }
 
 
+class ServerURL(str):
+    """A server's base URL that also knows the server's process id."""
+
+    pid: int = 0
+
+
 @contextmanager
 def web_process(
     env: dict[str, str], application: str = "app:create_app()", ready_path: str = "/readyz"
-) -> Iterator[tuple[str, int]] | Iterator[str]:
-    """Hypercorn serving `application` in one process on a free port: yields its URL.
-
-    The process id is on the returned URL's `pid` attribute for the memory benchmark.
-    """
+) -> Iterator[ServerURL]:
+    """Hypercorn serving `application` in one process on a free port: yields its URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", *HYPERCORN_SETTINGS, application],
@@ -94,12 +97,6 @@ def web_process(
         process.terminate()
         # A graceful stop stores the events still queued in process: that can take a while.
         process.wait(timeout=120)
-
-
-class ServerURL(str):
-    """A server's base URL that also knows the server's process id."""
-
-    pid: int = 0
 
 
 def resident_kib(pid: int) -> int:

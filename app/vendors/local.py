@@ -9,7 +9,6 @@ of a window at once, exactly as many succeed as there were places.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from app.db import Database
-from app.flows.models import WEEKDAYS, ArrivalWindowConfig, LocalCalendar, Organization
+from app.flows.models import ArrivalWindowConfig, Organization
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
@@ -27,6 +26,7 @@ from app.vendors.base import (
     VendorBooking,
     VendorStrategy,
 )
+from app.vendors.calendar_rules import CalendarRules, month_days
 
 # Attempts at a compare-and-swap before giving up; contention on one window is short-lived.
 _MAX_ATTEMPTS = 200
@@ -57,40 +57,28 @@ class LocalCalendarVendor(VendorStrategy):
     def __init__(self, db: Database, organization: Organization, now: datetime) -> None:
         self._db = db
         self._organization_id = organization.slug
-        self._calendar: LocalCalendar = organization.vendor.calendar
-        self._zone = organization.zone
+        self._rules = CalendarRules(organization.vendor.calendar, organization.zone, now)
+        self._calendar = organization.vendor.calendar
         self._now = now
-        self._today = now.astimezone(self._zone).date()
-        self._closed_weekdays = {WEEKDAYS.index(d) for d in self._calendar.closed_weekdays}
-        self._closed_dates = set(self._calendar.closed_dates)
-        self._windows = {w.id: w for w in self._calendar.windows}
+        self._windows = self._rules.windows
 
     # -- reading ---------------------------------------------------------------------
 
     def _slot_id(self, day: date, window_id: str) -> str:
         return slot_document(self._organization_id, day, window_id)["_id"]
 
-    def _day_is_open(self, day: date) -> bool:
-        return (
-            self._today <= day <= self._today + timedelta(days=self._calendar.horizon_days)
-            and day.weekday() not in self._closed_weekdays
-            and day not in self._closed_dates
-        )
-
-    def _window_is_bookable(self, day: date, window: ArrivalWindowConfig) -> bool:
-        if not self._day_is_open(day):
-            return False
-        starts = datetime.combine(day, window.start, tzinfo=self._zone)
-        return starts >= self._now + timedelta(hours=self._calendar.minimum_notice_hours)
-
     def _remaining(self, window: ArrivalWindowConfig, slot: dict[str, Any] | None, session_id: str | None) -> int:
+        return max(window.capacity - self._taken(slot, session_id), 0)
+
+    def _taken(self, slot: dict[str, Any] | None, session_id: str | None) -> int:
+        """Places booked or held by others; the session's own hold or booking counts as free to it."""
         if slot is None:
-            return window.capacity
+            return 0
         held = sum(1 for h in slot["holds"] if h["expires_at"] > self._now and h["session_id"] != session_id)
         taken = slot["booked_count"] + held
         if session_id is not None and session_id in slot["booked"]:
             taken -= 1
-        return max(window.capacity - taken, 0)
+        return taken
 
     async def _slots_between(self, first: date, last: date, counts_only: bool = False) -> dict[str, dict[str, Any]]:
         cursor = self._db.calendar_slots.find(
@@ -99,32 +87,18 @@ class LocalCalendarVendor(VendorStrategy):
         )
         return {doc["_id"]: doc async for doc in cursor}
 
-    def _windows_of(self, day: date, slots: dict[str, dict[str, Any]], session_id: str | None) -> list[ArrivalWindow]:
-        return [
-            ArrivalWindow(
-                day=day,
-                window_id=w.id,
-                label=w.label,
-                start=w.start,
-                end=w.end,
-                remaining=self._remaining(w, slots.get(self._slot_id(day, w.id)), session_id)
-                if self._window_is_bookable(day, w)
-                else 0,
-            )
-            for w in self._calendar.windows
-        ]
-
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
-        days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
+        days = month_days(year, month)
         slots = await self._slots_between(days[0], days[-1], counts_only=True)
-        return [
-            DayAvailability(day=d, remaining=sum(w.remaining for w in self._windows_of(d, slots, None)))
-            for d in days
-        ]
+        return self._rules.month_availability(
+            year, month, lambda day, w: self._taken(slots.get(self._slot_id(day, w.id)), None)
+        )
 
     async def get_date_timeslots(self, day: date, *, session_id: str | None = None) -> list[ArrivalWindow]:
         slots = await self._slots_between(day, day)
-        return self._windows_of(day, slots, session_id)
+        return self._rules.arrival_windows(
+            day, lambda d, w: self._taken(slots.get(self._slot_id(d, w.id)), session_id)
+        )
 
     # -- changing --------------------------------------------------------------------
 
@@ -164,7 +138,7 @@ class LocalCalendarVendor(VendorStrategy):
 
     async def hold_timeslot(self, day: date, window_id: str, session_id: str) -> bool:
         window = self._window(window_id)
-        if not self._window_is_bookable(day, window):
+        if not self._rules.window_is_bookable(day, window):
             return False
         if self._calendar.hold_minutes == 0:
             # No holds: nothing to write, only whether a place is left right now.
@@ -200,7 +174,7 @@ class LocalCalendarVendor(VendorStrategy):
         def book(slot: dict[str, Any]) -> bool:
             if session_id in slot["booked"]:
                 return True  # a retried confirm: already booked
-            if not self._window_is_bookable(request.day, window):
+            if not self._rules.window_is_bookable(request.day, window):
                 return False
             if self._remaining(window, slot, session_id) <= 0:
                 return False

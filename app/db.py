@@ -83,6 +83,16 @@ class Database:
         """Secret keys (server to server), stored as hashes."""
         return self.db["api_keys"]
 
+    @property
+    def vendor_tokens(self) -> AsyncCollection:
+        """OAuth tokens a vendor rotates (Jobber's refresh token), shared by every process."""
+        return self.db["vendor_tokens"]
+
+    @property
+    def vendor_outbox(self) -> AsyncCollection:
+        """Bookings and leads still to be pushed to a remote vendor (app/bookings/outbox.py)."""
+        return self.db["vendor_outbox"]
+
     async def create_indexes(self) -> None:
         await self.organizations.create_index("publishable_key", unique=True)
         await self.flows.create_index(
@@ -107,6 +117,7 @@ class Database:
         )
         await self.api_keys.create_index("organization_id")
         await self.rate_limits.create_index("expires_at", expireAfterSeconds=0)
+        await self.vendor_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

@@ -14,7 +14,18 @@ from typing import TYPE_CHECKING, Annotated, Literal
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 StepType = Literal["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot", "Customer", "Summary"]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
@@ -190,9 +201,104 @@ class LocalCalendar(Model):
     hold_minutes: float = Field(default=10, ge=0, le=120)
 
 
-class VendorConfig(Model):
+class LocalVendor(Model):
+    """The built-in calendar: capacity per arrival window, kept in our database."""
+
     type: Literal["local"] = "local"
     calendar: LocalCalendar
+
+
+def _reveal(secret: SecretStr) -> str:
+    return secret.get_secret_value()
+
+
+# A secret from the YAML: either the value itself or `env:NAME`, read from the process's
+# environment when it is used. It prints as `**********`; only the database sees it.
+Credential = Annotated[
+    SecretStr, StringConstraints(min_length=1, max_length=4096), PlainSerializer(_reveal, return_type=str)
+]
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(:\d{1,5})?(/[^\s]*)?$", max_length=300)]
+
+
+class RemoteVendor(Model):
+    """What every field-service system's client shares: time-outs, pacing, caching."""
+
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    requests_per_second: float = Field(default=5, gt=0, le=100)
+    availability_cache_seconds: int = Field(default=60, ge=0, le=900)
+
+
+class ServiceTitanVendor(RemoteVendor):
+    type: Literal["servicetitan"]
+    api_url: HttpsUrl = "https://api.servicetitan.io"
+    auth_url: HttpsUrl = "https://auth.servicetitan.io"
+    tenant: int = Field(gt=0)
+    client_id: Credential
+    client_secret: Credential
+    app_key: Credential
+    # "crm": a booking in the call-booking screen that a CSR turns into a job;
+    # "job": the job itself, with an appointment in the chosen arrival window.
+    booking_mode: Literal["crm", "job"] = "crm"
+    booking_provider_id: int | None = Field(default=None, gt=0)
+    campaign_id: int = Field(gt=0)
+    # Our service id -> ServiceTitan job type id; services not listed use the default.
+    job_types: dict[Identifier, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    default_job_type_id: int = Field(gt=0)
+    # Used when no dispatch zone names the visitor's ZIP code's business units.
+    business_unit_ids: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
+    skill_based_availability: bool = False
+    # How many days of capacity one request asks for (ServiceTitan allows up to 14).
+    capacity_chunk_days: int = Field(default=14, ge=1, le=14)
+
+    @model_validator(mode="after")
+    def _crm_needs_provider(self) -> "ServiceTitanVendor":
+        if self.booking_mode == "crm" and self.booking_provider_id is None:
+            raise ValueError("booking_mode 'crm' needs booking_provider_id (Settings > Integrations > Booking providers)")
+        return self
+
+    def job_type_for(self, service_id: str) -> int:
+        return self.job_types.get(service_id, self.default_job_type_id)
+
+
+class HousecallProVendor(RemoteVendor):
+    type: Literal["housecallpro"]
+    api_url: HttpsUrl = "https://api.housecallpro.com"
+    api_key: Credential
+    # Our service id -> Housecall Pro online-booking service id (its duration then applies).
+    services: dict[Identifier, Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=dict
+    )
+    lead_source: Text = "Online booking"
+
+
+class JobberVendor(RemoteVendor):
+    type: Literal["jobber"]
+    api_url: HttpsUrl = "https://api.getjobber.com"
+    client_id: Credential
+    client_secret: Credential
+    # The first refresh token; Jobber rotates it on every use and we keep the newest.
+    refresh_token: Credential
+    graphql_version: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] = "2025-04-16"
+    # Jobber has no availability query: working days and arrival windows are ours.
+    calendar: LocalCalendar
+    # "request": a request with an assessment in the window; "job": a job scheduled in it.
+    booking_mode: Literal["request", "job"] = "request"
+
+
+def _vendor_type(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", "local"))
+    return str(getattr(value, "type", "local"))
+
+
+VendorConfig = Annotated[
+    Annotated[LocalVendor, Tag("local")]
+    | Annotated[ServiceTitanVendor, Tag("servicetitan")]
+    | Annotated[HousecallProVendor, Tag("housecallpro")]
+    | Annotated[JobberVendor, Tag("jobber")],
+    Discriminator(_vendor_type),
+]
+VENDOR_TYPES = ("local", "servicetitan", "housecallpro", "jobber")
 
 
 OriginPattern = Annotated[str, StringConstraints(pattern=r"^https?://(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$")]

@@ -38,12 +38,18 @@ def check_organization(config: OrganizationConfig) -> list[ConfigProblem]:
     for i, trigger in enumerate(config.button_triggers):
         if trigger.flow is not None and trigger.flow not in known:
             problems.append(ConfigProblem(f"button_triggers[{i}].flow", f"no flow has the id {trigger.flow!r}"))
-    calendar = config.vendor.calendar
-    for dup in _duplicates([w.id for w in calendar.windows]):
-        problems.append(ConfigProblem("vendor.calendar.windows", f"window id {dup!r} is used more than once"))
-    for i, window in enumerate(calendar.windows):
-        if window.start >= window.end:
-            problems.append(ConfigProblem(f"vendor.calendar.windows[{i}]", "start must be before end"))
+    calendar = getattr(config.vendor, "calendar", None)
+    if calendar is not None:
+        for dup in _duplicates([w.id for w in calendar.windows]):
+            problems.append(ConfigProblem("vendor.calendar.windows", f"window id {dup!r} is used more than once"))
+        for i, window in enumerate(calendar.windows):
+            if window.start >= window.end:
+                problems.append(ConfigProblem(f"vendor.calendar.windows[{i}]", "start must be before end"))
+    service_ids = {s.id for f in config.flows for s in f.service_graph.services}
+    for kind in ("job_types", "services"):
+        for service_id in getattr(config.vendor, kind, {}):
+            if service_id not in service_ids:
+                problems.append(ConfigProblem(f"vendor.{kind}.{service_id}", f"no flow has the service {service_id!r}"))
     for i, flow in enumerate(config.flows):
         problems.extend(_check_flow(flow, f"flows[{i}]"))
     return problems

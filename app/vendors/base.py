@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
@@ -34,6 +35,33 @@ class DayAvailability:
         return self.remaining > 0
 
 
+class BookingProgress:
+    """What a booking made of several vendor calls has created so far (customer, address…).
+
+    Saved after each call, so a retry continues where the last try stopped instead of
+    creating a second customer. `retried` says an earlier try may have gone through:
+    look for what it made before creating again.
+    """
+
+    def __init__(
+        self,
+        done: dict[str, Any] | None = None,
+        save: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        retried: bool = False,
+    ) -> None:
+        self.done: dict[str, Any] = dict(done or {})
+        self._save = save
+        self.retried = retried
+
+    def get(self, key: str) -> Any:
+        return self.done.get(key)
+
+    async def remember(self, key: str, value: Any) -> None:
+        self.done[key] = value
+        if self._save is not None:
+            await self._save(dict(self.done))
+
+
 @dataclass(frozen=True)
 class BookingRequest:
     session_id: str  # the idempotency key: one session makes at most one booking
@@ -43,6 +71,9 @@ class BookingRequest:
     customer: dict[str, str]
     details: dict[str, Any] = field(default_factory=dict)
     zip_code: str | None = None
+    reference: str = ""  # our booking reference, sent as the vendor's external id
+    window: dict[str, Any] = field(default_factory=dict)  # label, start and end as chosen
+    progress: BookingProgress = field(default_factory=BookingProgress)
 
 
 @dataclass(frozen=True)
@@ -55,16 +86,58 @@ class SlotUnavailable(Exception):
     """The chosen window has no place left (or can no longer be booked)."""
 
 
+class VendorError(Exception):
+    """A field-service system did not do what we asked; the message is safe to log."""
+
+    def __init__(self, vendor: str, message: str) -> None:
+        super().__init__(f"{vendor}: {message}")
+        self.vendor = vendor
+        self.message = message
+
+
+class VendorUnavailable(VendorError):
+    """Timed out, unreachable, 5xx or still throttled: the same request may work later.
+
+    `ambiguous` means the vendor may have acted on it (a time-out after the request was
+    sent), so whoever retries a create must first look for what the last try made.
+    """
+
+    def __init__(self, vendor: str, message: str, *, retry_after: float | None = None, ambiguous: bool = False) -> None:
+        super().__init__(vendor, message)
+        self.retry_after = retry_after
+        self.ambiguous = ambiguous
+
+
+class VendorRejected(VendorError):
+    """The vendor refused the request as it is (validation, permissions): retrying won't help."""
+
+    def __init__(self, vendor: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(vendor, message)
+        self.status = status
+
+
+class VendorUnauthorized(VendorRejected):
+    """Credentials missing, wrong or expired."""
+
+
 class VendorStrategy(ABC):
     vendor_type: str
+    # Remote vendors are pushed to through the outbox after the booking is stored;
+    # the local calendar takes the place atomically before it is stored.
+    books_through_outbox: bool = False
 
     @abstractmethod
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
         """Every day of the month with the places left on it."""
 
     @abstractmethod
-    async def get_date_timeslots(self, day: date, *, session_id: str | None = None) -> list[ArrivalWindow]:
-        """The arrival windows of a day; a window held by `session_id` counts as free to it."""
+    async def get_date_timeslots(
+        self, day: date, *, session_id: str | None = None, fresh: bool = False
+    ) -> list[ArrivalWindow]:
+        """The arrival windows of a day; a window held by `session_id` counts as free to it.
+
+        `fresh` asks the vendor itself rather than a recent answer (before booking).
+        """
 
     async def hold_timeslot(self, day: date, window_id: str, session_id: str) -> bool:
         """Keep a place for the session for a few minutes; False when none is left."""
@@ -73,6 +146,14 @@ class VendorStrategy(ABC):
 
     async def release_hold(self, day: date, window_id: str, session_id: str) -> None:
         """Give back a place the session held (it chose another window)."""
+
+    async def serves_zip(self, zip_code: str) -> bool | None:
+        """Whether the vendor's service area covers the ZIP code; None when it keeps none."""
+        return None
+
+    async def create_lead(self, lead: dict[str, Any]) -> str | None:
+        """Pass a visitor who left their details on to the vendor; None when it takes no leads."""
+        return None
 
     @abstractmethod
     async def create_booking(self, request: BookingRequest) -> VendorBooking:

@@ -8,9 +8,32 @@ from app.db import Database
 from app.flows.models import Organization
 from app.vendors.base import VendorStrategy
 from app.vendors.local import LocalCalendarVendor
+from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
 
 
-def vendor_for(db: Database, organization: Organization, now: datetime) -> VendorStrategy:
-    if organization.vendor.type == "local":
+def _remote_strategies() -> dict[str, type[RemoteVendorStrategy]]:
+    from app.vendors.housecallpro import HousecallProStrategy
+    from app.vendors.jobber import JobberStrategy
+    from app.vendors.servicetitan import ServiceTitanStrategy
+
+    return {s.vendor_type: s for s in (ServiceTitanStrategy, HousecallProStrategy, JobberStrategy)}
+
+
+def vendor_for(
+    db: Database,
+    organization: Organization,
+    now: datetime,
+    *,
+    clients: VendorClients | None = None,
+    scope: AvailabilityScope = AvailabilityScope(),
+) -> VendorStrategy:
+    """The organization's vendor, answering for what the visitor has chosen (`scope`)."""
+    vendor_type = organization.vendor.type
+    if vendor_type == "local":
         return LocalCalendarVendor(db, organization, now)
-    raise ValueError(f"unsupported vendor type {organization.vendor.type!r}")
+    strategy = _remote_strategies().get(vendor_type)
+    if strategy is None:
+        raise ValueError(f"unsupported vendor type {vendor_type!r}")
+    if clients is None:
+        raise RuntimeError("a remote vendor needs the process's VendorClients")
+    return strategy(db, organization, clients, scope, now)

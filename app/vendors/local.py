@@ -94,7 +94,9 @@ class LocalCalendarVendor(VendorStrategy):
             year, month, lambda day, w: self._taken(slots.get(self._slot_id(day, w.id)), None)
         )
 
-    async def get_date_timeslots(self, day: date, *, session_id: str | None = None) -> list[ArrivalWindow]:
+    async def get_date_timeslots(
+        self, day: date, *, session_id: str | None = None, fresh: bool = False
+    ) -> list[ArrivalWindow]:
         slots = await self._slots_between(day, day)
         return self._rules.arrival_windows(
             day, lambda d, w: self._taken(slots.get(self._slot_id(d, w.id)), session_id)

@@ -43,7 +43,9 @@ class SampleCalendar(VendorStrategy):
         days = [date(year, month, d) for d in range(1, calendar.monthrange(year, month)[1] + 1)]
         return [DayAvailability(day=d, remaining=(d.day % 4 + 1) * 2 if self._open(d) else 0) for d in days]
 
-    async def get_date_timeslots(self, day: date, *, session_id: str | None = None) -> list[ArrivalWindow]:
+    async def get_date_timeslots(
+        self, day: date, *, session_id: str | None = None, fresh: bool = False
+    ) -> list[ArrivalWindow]:
         places = (3, 1, 0) if self._open(day) else (0, 0, 0)
         spans = (("morning", "8 – 11 am", 8, 11), ("midday", "11 am – 2 pm", 11, 14), ("afternoon", "2 – 5 pm", 14, 17))
         return [ArrivalWindow(day, wid, label, time(s), time(e), left) for (wid, label, s, e), left in zip(spans, places)]

@@ -1,0 +1,183 @@
+"""Housecall Pro: booking windows, service zones, customers with addresses, jobs, leads.
+
+Auth is the company's API key as `Authorization: Token …`. Booking windows come in the
+service's length (30 minutes when none is given); consecutive open ones are joined into
+the arrival windows the visitor chooses from.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.flows.models import HousecallProVendor
+from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorBooking, VendorRejected
+from app.vendors.credentials import fingerprint, reveal
+from app.vendors.remote import (
+    SETTINGS_CACHE_SECONDS,
+    AvailabilityScope,
+    RemoteVendorStrategy,
+    arrival_window,
+    booking_summary,
+    parse_time,
+)
+
+PAGE_SIZE = 100
+
+
+def housecallpro_error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("code") or error)[:300]
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])[:300]
+    return str(error or body)[:300]
+
+
+def joined_windows(slots: list[dict[str, Any]], zone: Any) -> list[ArrivalWindow]:
+    """Consecutive open booking windows of one day as one arrival window each."""
+    runs: list[list[datetime]] = []
+    for slot in sorted(slots, key=lambda s: s.get("start_time", "")):
+        if not slot.get("available"):
+            continue
+        try:
+            start, end = parse_time(slot["start_time"]), parse_time(slot["end_time"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        last = runs[-1] if runs else None
+        if last is not None and last[1] == start and start.astimezone(zone).date() == last[0].astimezone(zone).date():
+            last[1] = end
+        else:
+            runs.append([start, end])
+    return [arrival_window(start, end, zone, 1) for start, end in runs]
+
+
+class HousecallProStrategy(RemoteVendorStrategy):
+    vendor_type = "housecallpro"
+    config: HousecallProVendor
+
+    @property
+    def account(self) -> str:
+        return fingerprint(self.config.api_url, self._api_key())
+
+    def _api_key(self) -> str:
+        return reveal(self.config.api_key, self.vendor_type, "api_key")
+
+    async def _api(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Token {self._api_key()}", "Accept": "application/json"}
+        return await self._send(method, f"{self.config.api_url}{path}", headers=headers, read_error=housecallpro_error, **kwargs)
+
+    async def serves_zip(self, zip_code: str) -> bool | None:
+        async def load() -> bool:
+            body = await self._api("GET", "/service_zones", params={"zip_code": zip_code})
+            return bool(body.get("service_zones"))
+
+        return await self.clients.availability.get(self.cache_key("zones", zip_code), SETTINGS_CACHE_SECONDS, load)
+
+    async def _windows_between(self, first: date, last: date) -> list[ArrivalWindow]:
+        params: dict[str, Any] = {
+            "start_date": first.isoformat(),
+            "show_for_days": (last - first).days + 1,
+            "service_duration": self.scope.duration_minutes,
+        }
+        service_id = self.config.services.get(self.scope.service_id or "")
+        if service_id:
+            params["service_id"] = service_id
+        body = await self._api("GET", "/company/schedule_availability/booking_windows", params=params)
+        return joined_windows(body.get("booking_windows") or [], self.zone)
+
+    # -- booking ---------------------------------------------------------------------
+
+    def _customer(self, request: BookingRequest) -> dict[str, Any]:
+        c = request.customer
+        return {
+            "first_name": c.get("first_name", ""),
+            "last_name": c.get("last_name", ""),
+            "email": c.get("email") or None,
+            "mobile_number": c.get("phone") or None,
+            "notifications_enabled": True,
+            "lead_source": self.config.lead_source,
+            "tags": [request.reference],
+            "addresses": [{
+                "street": c.get("street", ""),
+                "street_line_2": c.get("unit") or None,
+                "city": c.get("city", ""),
+                "state": c.get("state", ""),
+                "zip": c.get("zip_code") or request.zip_code or "",
+                "country": "US",
+                "type": "service",
+            }],
+        }
+
+    async def _earlier_job(self, customer_id: str, reference: str) -> str | None:
+        body = await self._api("GET", "/jobs", params={"customer_id": customer_id, "page_size": PAGE_SIZE})
+        return next((str(j["id"]) for j in body.get("jobs") or [] if reference in (j.get("tags") or [])), None)
+
+    async def _earlier_customer(self, request: BookingRequest) -> dict[str, Any] | None:
+        query = request.customer.get("email") or request.customer.get("phone")
+        if not query:
+            return None
+        body = await self._api("GET", "/customers", params={"q": query, "page_size": PAGE_SIZE})
+        return next((c for c in body.get("customers") or [] if request.reference in (c.get("tags") or [])), None)
+
+    async def create_booking(self, request: BookingRequest) -> VendorBooking:
+        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
+        progress = request.progress
+        if progress.retried and progress.get("customer_id") is None:
+            earlier = await self._earlier_customer(request)
+            if earlier is not None:
+                await progress.remember("customer_id", str(earlier["id"]))
+                await progress.remember("address_id", str(earlier["addresses"][0]["id"]))
+        if progress.get("customer_id") is None:
+            customer = await self._api("POST", "/customers", json=self._customer(request))
+            await progress.remember("customer_id", str(customer["id"]))
+            await progress.remember("address_id", str(customer["addresses"][0]["id"]))
+        job_id = progress.get("job_id")
+        if job_id is None and progress.retried:
+            job_id = await self._earlier_job(progress.get("customer_id"), request.reference)
+        if job_id is None:
+            start, end = self.window_bounds(request.day, request.window_id)
+            duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
+            try:
+                job = await self._api(
+                    "POST",
+                    "/jobs",
+                    json={
+                        "customer_id": progress.get("customer_id"),
+                        "address_id": progress.get("address_id"),
+                        "schedule": {
+                            "scheduled_start": start.isoformat(),
+                            "scheduled_end": (start + duration).isoformat(),
+                            "arrival_window": int((end - start).total_seconds() // 60),
+                        },
+                        "notes": booking_summary(request),
+                        "lead_source": self.config.lead_source,
+                        "tags": [request.reference],
+                    },
+                )
+            except VendorRejected as exc:
+                if exc.status == 409:
+                    raise SlotUnavailable(exc.message) from None
+                raise
+            job_id = str(job["id"])
+        await progress.remember("job_id", job_id)
+        self.forget_availability()
+        return VendorBooking(vendor_type=self.vendor_type, external_id=job_id)
+
+    async def create_lead(self, lead: dict[str, Any]) -> str | None:
+        body = await self._api(
+            "POST",
+            "/leads",
+            json={
+                "customer": {"email": lead.get("email"), "mobile_number": lead.get("phone"), "lead_source": self.config.lead_source},
+                "lead_source": self.config.lead_source,
+                "note": f"Left their details online: {lead.get('reason', 'out of area')} (ZIP {lead.get('zip_code') or 'unknown'})",
+            },
+        )
+        return str(body["id"])

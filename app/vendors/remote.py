@@ -1,0 +1,224 @@
+"""What the clients of field-service systems share: their connections and caching.
+
+A remote vendor answers availability for a service at an address, so each strategy is
+made for one visitor's scope (service and ZIP code). Its arrival windows come from the
+vendor and are named by their times (`0800-1100`), which stay the same between calls.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from app.db import Database
+from app.flows.models import Organization, RemoteVendor
+from app.vendors.availability_cache import AvailabilityCache
+from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorStrategy
+from app.vendors.calendar_rules import month_days
+from app.vendors.http import ErrorReader, VendorHttp, body_text
+from app.vendors.tokens import AccessTokens
+
+# Zones, service areas and similar settings change rarely: keep them longer.
+SETTINGS_CACHE_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class AvailabilityScope:
+    """What the visitor has chosen so far that a vendor's availability depends on."""
+
+    service_id: str | None = None
+    duration_minutes: int = 60
+    zip_code: str | None = None
+
+    @classmethod
+    def of_booking(cls, service: dict[str, Any] | None, zip_code: str | None) -> "AvailabilityScope":
+        if not service:
+            return cls(zip_code=zip_code)
+        return cls(service["id"], int(service.get("duration_minutes") or 60), zip_code)
+
+
+@dataclass
+class VendorClients:
+    """One per process: the HTTP client, access tokens and availability answers."""
+
+    http: VendorHttp
+    tokens: AccessTokens = field(default_factory=AccessTokens)
+    availability: AvailabilityCache = field(default_factory=AvailabilityCache)
+
+    @classmethod
+    def create(cls) -> "VendorClients":
+        return cls(VendorHttp.create())
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+def window_id_for(start: time, end: time) -> str:
+    return f"{start:%H%M}-{end:%H%M}"
+
+
+def _clock(t: time) -> tuple[str, str]:
+    hour = t.hour % 12 or 12
+    text = f"{hour}" if t.minute == 0 else f"{hour}:{t.minute:02d}"
+    return text, "am" if t.hour < 12 else "pm"
+
+
+def window_label(start: time, end: time) -> str:
+    """'8 – 11 am', '11 am – 2 pm': how the built-in calendar's demo labels read."""
+    (s, s_half), (e, e_half) = _clock(start), _clock(end)
+    return f"{s} – {e} {e_half}" if s_half == e_half else f"{s} {s_half} – {e} {e_half}"
+
+
+def arrival_window(start: datetime, end: datetime, zone: Any, remaining: int) -> ArrivalWindow:
+    """A vendor's time frame as an arrival window on the company's local date."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    return ArrivalWindow(
+        day=local_start.date(),
+        window_id=window_id_for(local_start.time(), local_end.time()),
+        label=window_label(local_start.time(), local_end.time()),
+        start=local_start.time(),
+        end=local_end.time(),
+        remaining=remaining,
+    )
+
+
+class RemoteVendorStrategy(VendorStrategy):
+    books_through_outbox = True
+    config: RemoteVendor
+
+    def __init__(
+        self,
+        db: Database,
+        organization: Organization,
+        clients: VendorClients,
+        scope: AvailabilityScope,
+        now: datetime,
+    ) -> None:
+        self.db = db
+        self.organization = organization
+        self.config = organization.vendor  # type: ignore[assignment]
+        self.clients = clients
+        self.scope = scope
+        self.now = now
+        self.zone = organization.zone
+        self.today = now.astimezone(self.zone).date()
+
+    # -- what each vendor implements -------------------------------------------------
+
+    @abstractmethod
+    async def _windows_between(self, first: date, last: date) -> list[ArrivalWindow]:
+        """Every arrival window the vendor offers from `first` to `last` (local dates)."""
+
+    @property
+    @abstractmethod
+    def account(self) -> str:
+        """A fingerprint of the credentials: the key for pacing and tokens (never the secret)."""
+
+    # -- shared ----------------------------------------------------------------------
+
+    async def _send(self, method: str, url: str, *, read_error: ErrorReader = body_text, **kwargs: Any) -> Any:
+        response = await self.clients.http.send(
+            self.vendor_type,
+            self.account,
+            method,
+            url,
+            timeout=self.config.timeout_seconds,
+            rate=self.config.requests_per_second,
+            read_error=read_error,
+            **kwargs,
+        )
+        return response.json() if response.content else None
+
+    def cache_key(self, *parts: Any) -> tuple[Any, ...]:
+        return (self.organization.slug, self.vendor_type, *parts)
+
+    async def _windows_by_day(self, first: date, last: date, fresh: bool) -> dict[date, list[ArrivalWindow]]:
+        first = max(first, self.today)
+        if last < first:
+            return {}
+
+        async def load() -> dict[date, list[ArrivalWindow]]:
+            by_day: dict[date, list[ArrivalWindow]] = defaultdict(list)
+            for window in await self._windows_between(first, last):
+                if first <= window.day <= last:
+                    by_day[window.day].append(window)
+            return {d: sorted(ws, key=lambda w: w.start) for d, ws in by_day.items()}
+
+        if fresh:
+            return await load()
+        key = self.cache_key("windows", self.scope.service_id, self.scope.zip_code, first, last)
+        return await self.clients.availability.get(key, self.config.availability_cache_seconds, load)
+
+    def _still_ahead(self, window: ArrivalWindow) -> ArrivalWindow:
+        starts = datetime.combine(window.day, window.start, tzinfo=self.zone)
+        if starts > self.now:
+            return window
+        return ArrivalWindow(window.day, window.window_id, window.label, window.start, window.end, 0)
+
+    async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
+        days = month_days(year, month)
+        by_day = await self._windows_by_day(days[0], days[-1], fresh=False)
+        return [
+            DayAvailability(day=d, remaining=sum(self._still_ahead(w).remaining for w in by_day.get(d, [])))
+            for d in days
+        ]
+
+    async def get_date_timeslots(
+        self, day: date, *, session_id: str | None = None, fresh: bool = False
+    ) -> list[ArrivalWindow]:
+        if fresh:
+            by_day = await self._windows_by_day(day, day, fresh=True)
+        else:
+            # The month's answer serves its days: one vendor call per month and scope.
+            days = month_days(day.year, day.month)
+            by_day = await self._windows_by_day(days[0], days[-1], fresh=False)
+        return [self._still_ahead(w) for w in by_day.get(day, [])]
+
+    def forget_availability(self) -> None:
+        """After a booking: the next visitor sees the vendor's own count again."""
+        self.clients.availability.forget(self.cache_key("windows"))
+
+    def local_datetime(self, day: date, at: time) -> datetime:
+        return datetime.combine(day, at, tzinfo=self.zone)
+
+    def window_bounds(self, day: date, window_id: str) -> tuple[datetime, datetime]:
+        start_text, end_text = window_id.split("-")
+        start = time(int(start_text[:2]), int(start_text[2:]))
+        end = time(int(end_text[:2]), int(end_text[2:]))
+        return self.local_datetime(day, start), self.local_datetime(day, end)
+
+
+def utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, the way these APIs write times."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time from a vendor (with Z or an offset) as an aware datetime."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def day_range(first: date, last: date, chunk_days: int) -> list[tuple[date, date]]:
+    """[first, last] cut into pieces of at most `chunk_days` days."""
+    pieces = []
+    start = first
+    while start <= last:
+        end = min(start + timedelta(days=chunk_days - 1), last)
+        pieces.append((start, end))
+        start = end + timedelta(days=1)
+    return pieces
+
+
+def booking_summary(request: BookingRequest) -> str:
+    """What the office reads on the vendor's side: the service, the answers, our reference."""
+    lines = [f"{request.service.get('name', request.service.get('id'))} — booked online ({request.reference})"]
+    if request.window.get("label"):
+        lines.append(f"Arrival window: {request.window['label']}")
+    for name, value in request.details.items():
+        if value not in (None, "", False):
+            lines.append(f"{name}: {'yes' if value is True else value}")
+    return "\n".join(lines)[:2000]

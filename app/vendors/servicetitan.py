@@ -1,0 +1,282 @@
+"""ServiceTitan: capacity from Dispatch, bookings in CRM or as jobs in JPM.
+
+Auth is OAuth client credentials; the token (15 minutes) is kept per tenant and app and
+renewed a minute before it lapses. Every call sends `ST-App-Key` and the bearer token.
+Capacity is asked for at most 14 days at a time; a ZIP code picks its business units
+through the dispatch zones.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.flows.models import ServiceTitanVendor
+from app.vendors.base import (
+    ArrivalWindow,
+    BookingRequest,
+    SlotUnavailable,
+    VendorBooking,
+    VendorRejected,
+    VendorUnauthorized,
+)
+from app.vendors.credentials import fingerprint, reveal
+from app.vendors.remote import (
+    SETTINGS_CACHE_SECONDS,
+    AvailabilityScope,
+    RemoteVendorStrategy,
+    arrival_window,
+    booking_summary,
+    day_range,
+    parse_time,
+    utc_text,
+)
+
+PAGE_SIZE = 50
+MAX_PAGES = 100  # 5,000 zones: far beyond any company; stops a paging loop that never ends
+EXTERNAL_DATA_KEY = "wrkbelt-reference"
+SOURCE = "Online booking"
+
+
+def servicetitan_error(response: httpx.Response) -> str:
+    """Their ApiErrorResponse: `title` and `errors {field: [messages]}` as one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    title = str(body.get("title") or body.get("error") or response.reason_phrase)
+    errors = body.get("errors") or {}
+    details = "; ".join(
+        f"{field}: {' '.join(str(m) for m in messages) if isinstance(messages, list) else messages}"
+        for field, messages in errors.items()
+    ) if isinstance(errors, dict) else ""
+    return f"{title} ({details})" if details else title
+
+
+class ServiceTitanStrategy(RemoteVendorStrategy):
+    vendor_type = "servicetitan"
+    config: ServiceTitanVendor
+
+    @property
+    def account(self) -> str:
+        return fingerprint(self.config.auth_url, str(self.config.tenant), reveal(self.config.client_id, self.vendor_type, "client_id"))
+
+    def _tenant_url(self, area: str, path: str) -> str:
+        return f"{self.config.api_url}/{area}/v2/tenant/{self.config.tenant}{path}"
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        body = await self._send(
+            "POST",
+            f"{self.config.auth_url}/connect/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": reveal(self.config.client_id, self.vendor_type, "client_id"),
+                "client_secret": reveal(self.config.client_secret, self.vendor_type, "client_secret"),
+            },
+            read_error=servicetitan_error,
+        )
+        try:
+            return str(body["access_token"]), float(body.get("expires_in", 900))
+        except (KeyError, TypeError, ValueError):
+            raise VendorRejected(self.vendor_type, "the token endpoint answered without an access_token") from None
+
+    async def _api(self, method: str, area: str, path: str, **kwargs: Any) -> Any:
+        """A tenant API call; a token the API refuses is fetched again, once."""
+        for attempt in (1, 2):
+            token = await self.clients.tokens.get(self.account, self._fetch_token)
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "ST-App-Key": reveal(self.config.app_key, self.vendor_type, "app_key"),
+            }
+            try:
+                return await self._send(method, self._tenant_url(area, path), headers=headers, read_error=servicetitan_error, **kwargs)
+            except VendorUnauthorized as exc:
+                if attempt == 2 or exc.status != 401:
+                    raise
+                self.clients.tokens.forget(self.account)
+        raise AssertionError("unreachable")
+
+    # -- zones -----------------------------------------------------------------------
+
+    async def _zones(self) -> list[dict[str, Any]]:
+        async def load() -> list[dict[str, Any]]:
+            zones: list[dict[str, Any]] = []
+            for page in range(1, MAX_PAGES + 1):
+                body = await self._api("GET", "dispatch", "/zones", params={"page": page, "pageSize": PAGE_SIZE, "active": "True"})
+                zones.extend(body.get("data") or [])
+                if not body.get("hasMore"):
+                    break
+            return zones
+
+        return await self.clients.availability.get(self.cache_key("zones"), SETTINGS_CACHE_SECONDS, load)
+
+    async def _business_units(self) -> list[int]:
+        zip_code = self.scope.zip_code
+        units: set[int] = set()
+        if zip_code:
+            for zone in await self._zones():
+                if zone.get("active", True) and zip_code in (zone.get("zips") or []):
+                    units.update(int(u) for u in zone.get("businessUnits") or [])
+        return sorted(units) or list(self.config.business_unit_ids)
+
+    async def serves_zip(self, zip_code: str) -> bool | None:
+        scoped = type(self)(self.db, self.organization, self.clients, AvailabilityScope(zip_code=zip_code), self.now)
+        return bool(await scoped._business_units())
+
+    # -- availability ----------------------------------------------------------------
+
+    def _job_type(self) -> int:
+        return self.config.job_type_for(self.scope.service_id or "")
+
+    async def _windows_between(self, first: date, last: date) -> list[ArrivalWindow]:
+        units = await self._business_units()
+        if not units:
+            return []
+        windows: dict[tuple[date, str], ArrivalWindow] = {}
+        for start, end in day_range(first, last, self.config.capacity_chunk_days):
+            body = await self._api(
+                "POST",
+                "dispatch",
+                "/capacity",
+                json={
+                    "startsOnOrAfter": utc_text(self.local_datetime(start, datetime.min.time())),
+                    "endsOnOrBefore": utc_text(self.local_datetime(end + timedelta(days=1), datetime.min.time())),
+                    "businessUnitIds": units,
+                    "jobTypeId": self._job_type(),
+                    "skillBasedAvailability": self.config.skill_based_availability,
+                },
+                safe_to_repeat=True,  # a query sent as POST: asking twice changes nothing
+            )
+            for frame in body.get("availabilities") or []:
+                window = self._window_of(frame)
+                if window is None:
+                    continue
+                key = (window.day, window.window_id)
+                if key in windows:  # the same frame for several business units: add the places
+                    earlier = windows[key]
+                    window = ArrivalWindow(window.day, window.window_id, window.label, window.start, window.end, earlier.remaining + window.remaining)
+                windows[key] = window
+        return list(windows.values())
+
+    def _window_of(self, frame: dict[str, Any]) -> ArrivalWindow | None:
+        try:
+            start, end = parse_time(frame["start"]), parse_time(frame["end"])
+            open_places = float(frame.get("openAvailability") or 0)
+        except (KeyError, TypeError, ValueError):
+            return None
+        is_open = frame["isAvailable"] if "isAvailable" in frame else open_places > 0
+        remaining = max(int(open_places), 1) if is_open else 0
+        return arrival_window(start, end, self.zone, remaining)
+
+    # -- booking ---------------------------------------------------------------------
+
+    def _address(self, request: BookingRequest) -> dict[str, str]:
+        c = request.customer
+        street = c.get("street", "") + (f", {c['unit']}" if c.get("unit") else "")
+        return {"street": street, "city": c.get("city", ""), "state": c.get("state", ""), "zip": c.get("zip_code") or request.zip_code or "", "country": "USA"}
+
+    def _name(self, request: BookingRequest) -> str:
+        return f"{request.customer.get('first_name', '')} {request.customer.get('last_name', '')}".strip()
+
+    def _contacts(self, request: BookingRequest) -> list[dict[str, str]]:
+        contacts = []
+        if request.customer.get("phone"):
+            contacts.append({"type": "MobilePhone", "value": request.customer["phone"], "memo": "Online booking"})
+        if request.customer.get("email"):
+            contacts.append({"type": "Email", "value": request.customer["email"], "memo": "Online booking"})
+        return contacts
+
+    async def create_booking(self, request: BookingRequest) -> VendorBooking:
+        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
+        try:
+            if self.config.booking_mode == "crm":
+                external_id = await self._crm_booking(request)
+            else:
+                external_id = await self._job_booking(request)
+        except VendorRejected as exc:
+            if exc.status == 409:  # the frame filled up since the visitor chose it
+                raise SlotUnavailable(exc.message) from None
+            raise
+        self.forget_availability()
+        return VendorBooking(vendor_type=self.vendor_type, external_id=str(external_id))
+
+    async def _crm_booking(self, request: BookingRequest) -> int:
+        path = f"/booking-provider/{self.config.booking_provider_id}/bookings"
+        if request.progress.retried:
+            found = await self._api("GET", "crm", path, params={"externalId": request.reference, "pageSize": 1})
+            if found.get("data"):
+                return int(found["data"][0]["id"])
+        units = await self._business_units()
+        start, _ = self.window_bounds(request.day, request.window_id)
+        body = await self._api(
+            "POST",
+            "crm",
+            path,
+            json={
+                "source": SOURCE,
+                "name": self._name(request),
+                "summary": booking_summary(request),
+                "isFirstTimeClient": True,
+                "externalId": request.reference,
+                "address": self._address(request),
+                "customerType": "Residential",
+                "contacts": self._contacts(request),
+                "start": utc_text(start),
+                "jobTypeId": self._job_type(),
+                "businessUnitId": units[0] if units else None,
+                "campaignId": self.config.campaign_id,
+                "priority": "Normal",
+            },
+        )
+        return int(body["id"])
+
+    async def _job_booking(self, request: BookingRequest) -> int:
+        progress = request.progress
+        if progress.retried and progress.get("job_id") is None:
+            found = await self._api(
+                "GET", "jpm", "/jobs", params={"externalDataKey": EXTERNAL_DATA_KEY, "externalDataValues": request.reference, "pageSize": 1}
+            )
+            if found.get("data"):
+                await progress.remember("job_id", int(found["data"][0]["id"]))
+        if progress.get("customer_id") is None:
+            customer = await self._api(
+                "POST", "crm", "/customers",
+                json={"name": self._name(request), "type": "Residential", "address": self._address(request), "contacts": self._contacts(request),
+                      "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.reference}]},
+            )
+            await progress.remember("customer_id", int(customer["id"]))
+        if progress.get("location_id") is None:
+            location = await self._api(
+                "POST", "crm", "/locations",
+                json={"customerId": progress.get("customer_id"), "name": "Service address", "address": self._address(request)},
+            )
+            await progress.remember("location_id", int(location["id"]))
+        if progress.get("job_id") is None:
+            units = await self._business_units()
+            start, end = self.window_bounds(request.day, request.window_id)
+            duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
+            job = await self._api(
+                "POST", "jpm", "/jobs",
+                json={
+                    "customerId": progress.get("customer_id"),
+                    "locationId": progress.get("location_id"),
+                    "businessUnitId": units[0] if units else None,
+                    "jobTypeId": self._job_type(),
+                    "priority": "Normal",
+                    "campaignId": self.config.campaign_id,
+                    "summary": booking_summary(request),
+                    "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.reference}],
+                    "appointments": [{
+                        "start": utc_text(start),
+                        "end": utc_text(start + duration),
+                        "arrivalWindowStart": utc_text(start),
+                        "arrivalWindowEnd": utc_text(end),
+                    }],
+                },
+            )
+            await progress.remember("job_id", int(job["id"]))
+        return int(progress.get("job_id"))

@@ -1,0 +1,254 @@
+"""A fake ServiceTitan: OAuth client credentials, Dispatch zones and capacity, CRM
+booking-provider bookings, customers, locations and JPM jobs.
+
+Paths, headers, paging (`page`, `pageSize`, `hasMore`, `data`) and the ApiErrorResponse
+error shape follow developer.servicetitan.io. Capacity is three arrival frames a day,
+Monday to Saturday, in the company's time zone; every booking or job takes a place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from datetime import date, datetime, time as clock, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from quart import Quart, Response, jsonify, request
+
+from tests.fakes.server import FakeVendor
+
+FRAMES = ((clock(8), clock(11)), (clock(11), clock(14)), (clock(14), clock(17)))
+MAX_CAPACITY_DAYS = 14
+
+
+def api_error(status: int, title: str, errors: dict[str, list[str]] | None = None) -> Response:
+    response = jsonify({
+        "type": "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+        "title": title,
+        "status": status,
+        "traceId": secrets.token_hex(8),
+        "errors": errors or {},
+    })
+    response.status_code = status
+    return response
+
+
+def parse_utc(text: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class FakeServiceTitan(FakeVendor):
+    name = "servicetitan"
+
+    def __init__(
+        self,
+        tenant: int = 1234567,
+        client_id: str = "cid.fake",
+        client_secret: str = "cs.fake",
+        app_key: str = "ak1.fake",
+        timezone_name: str = "America/Chicago",
+        capacity: int = 2,
+        rate_limit_per_second: int = 60,
+    ) -> None:
+        self.tenant = tenant
+        self.client_id, self.client_secret, self.app_key = client_id, client_secret, app_key
+        self.zone = ZoneInfo(timezone_name)
+        self.capacity = capacity
+        self.tokens: dict[str, float] = {}
+        self.token_lifetime = 900
+        self.zones = [
+            {"id": 1, "active": True, "name": "Central Austin", "zips": ["78701", "78702", "78703"], "businessUnits": [11]},
+            {"id": 2, "active": True, "name": "South Austin", "zips": ["78704", "78745"], "businessUnits": [12]},
+        ] + [
+            {"id": 10 + i, "active": True, "name": f"Zone {i}", "zips": [f"79{i:03d}"], "businessUnits": [20 + i]}
+            for i in range(60)  # enough zones that finding one takes more than one page
+        ]
+        self.job_types = {501, 502}
+        self.booked: dict[datetime, int] = {}
+        self.bookings: list[dict[str, Any]] = []
+        self.customers: list[dict[str, Any]] = []
+        self.locations: list[dict[str, Any]] = []
+        self.jobs: list[dict[str, Any]] = []
+        self._ids = itertools.count(900001)
+        super().__init__(rate_limit_per_second)
+
+    # -- auth ---------------------------------------------------------------------------
+
+    def caller(self) -> str:
+        return request.headers.get("ST-App-Key", "none")
+
+    def _authorized(self, tenant: int) -> Response | None:
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ")
+        if not auth.startswith("Bearer ") or self.tokens.get(token, 0) < time.time():
+            return api_error(401, "Unauthorized: the access token is missing, unknown or expired")
+        if request.headers.get("ST-App-Key") != self.app_key:
+            return api_error(401, "Unauthorized: ST-App-Key is missing or wrong")
+        if tenant != self.tenant:
+            return api_error(404, f"Tenant {tenant} was not found")
+        return None
+
+    def expire_tokens(self) -> None:
+        self.tokens = {t: 0 for t in self.tokens}
+
+    # -- capacity -------------------------------------------------------------------------
+
+    def frame_start(self, day: date, index: int) -> datetime:
+        return datetime.combine(day, FRAMES[index][0], tzinfo=self.zone).astimezone(timezone.utc)
+
+    def take(self, start: datetime) -> None:
+        self.booked[start] = self.booked.get(start, 0) + 1
+
+    def frames_between(self, first: datetime, last: datetime) -> list[dict[str, Any]]:
+        frames = []
+        day = first.astimezone(self.zone).date()
+        while datetime.combine(day, clock(0), tzinfo=self.zone) < last:
+            if day.weekday() != 6:
+                for start_at, end_at in FRAMES:
+                    start = datetime.combine(day, start_at, tzinfo=self.zone).astimezone(timezone.utc)
+                    end = datetime.combine(day, end_at, tzinfo=self.zone).astimezone(timezone.utc)
+                    if first <= start and end <= last:
+                        left = max(self.capacity - self.booked.get(start, 0), 0)
+                        frames.append({
+                            "start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "end": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                            "businessUnitIds": [11],
+                            "totalAvailability": float(self.capacity),
+                            "openAvailability": float(left),
+                            "isAvailable": left > 0,
+                            "technicians": [],
+                            "isExceedingIdealBookingPercentage": False,
+                        })
+            day += timedelta(days=1)
+        return frames
+
+    # -- routes ---------------------------------------------------------------------------
+
+    def routes(self, app: Quart) -> None:
+        @app.post("/connect/token")
+        async def token() -> Response:
+            form = await request.form
+            if form.get("grant_type") != "client_credentials":
+                return self.error(400, "unsupported_grant_type")
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+                return self.error(400, "invalid_client")
+            access = secrets.token_urlsafe(24)
+            self.tokens[access] = time.time() + self.token_lifetime
+            return jsonify({"access_token": access, "token_type": "Bearer", "expires_in": self.token_lifetime, "scope": "tn.dis.capacity tn.crm.bookings"})
+
+        @app.get("/dispatch/v2/tenant/<int:tenant>/zones")
+        async def zones(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            try:
+                page = int(request.args.get("page", 1))
+                size = min(int(request.args.get("pageSize", 50)), 5000)
+            except ValueError:
+                return api_error(400, "One or more validation errors occurred.", {"page": ["The value is not valid."]})
+            rows = self.zones[(page - 1) * size: page * size]
+            return jsonify({"page": page, "pageSize": size, "hasMore": page * size < len(self.zones), "totalCount": None, "data": rows})
+
+        @app.post("/dispatch/v2/tenant/<int:tenant>/capacity")
+        async def capacity(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            body = await request.get_json(silent=True) or {}
+            first, last = parse_utc(body.get("startsOnOrAfter")), parse_utc(body.get("endsOnOrBefore"))
+            errors: dict[str, list[str]] = {}
+            if first is None:
+                errors["startsOnOrAfter"] = ["The startsOnOrAfter field is required."]
+            if last is None:
+                errors["endsOnOrBefore"] = ["The endsOnOrBefore field is required."]
+            if first and last and last - first > timedelta(days=MAX_CAPACITY_DAYS):
+                errors["endsOnOrBefore"] = [f"The requested range cannot exceed {MAX_CAPACITY_DAYS} days."]
+            if body.get("jobTypeId") not in self.job_types:
+                errors["jobTypeId"] = [f"Job type {body.get('jobTypeId')} was not found."]
+            if not isinstance(body.get("skillBasedAvailability"), bool):
+                errors["skillBasedAvailability"] = ["The skillBasedAvailability field is required."]
+            if errors:
+                return api_error(400, "One or more validation errors occurred.", errors)
+            assert first is not None and last is not None
+            return jsonify({"startsOnOrAfter": body["startsOnOrAfter"], "endsOnOrBefore": body["endsOnOrBefore"], "availabilities": self.frames_between(first, last)})
+
+        @app.get("/crm/v2/tenant/<int:tenant>/booking-provider/<int:provider>/bookings")
+        async def list_bookings(tenant: int, provider: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            rows = [b for b in self.bookings if b["bookingProviderId"] == provider and request.args.get("externalId") in (None, b["externalId"])]
+            return jsonify({"page": 1, "pageSize": 50, "hasMore": False, "data": rows[:50]})
+
+        @app.post("/crm/v2/tenant/<int:tenant>/booking-provider/<int:provider>/bookings")
+        async def create_booking(tenant: int, provider: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            body = await request.get_json(silent=True) or {}
+            errors = {f: [f"The {f} field is required."] for f in ("source", "name", "summary", "externalId") if not body.get(f)}
+            start = parse_utc(body.get("start"))
+            if start is None:
+                errors["start"] = ["The start field is required."]
+            if errors:
+                return api_error(400, "One or more validation errors occurred.", errors)
+            assert start is not None
+            if self.booked.get(start, 0) >= self.capacity:
+                return api_error(409, "The requested time is no longer available")
+            booking = body | {"id": next(self._ids), "bookingProviderId": provider, "status": "Pending", "createdOn": datetime.now(timezone.utc).isoformat()}
+            self.bookings.append(booking)
+            self.take(start)
+            return jsonify(booking)
+
+        @app.post("/crm/v2/tenant/<int:tenant>/customers")
+        async def create_customer(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            body = await request.get_json(silent=True) or {}
+            if not body.get("name"):
+                return api_error(400, "One or more validation errors occurred.", {"Name": ["The Name field is required."]})
+            customer = body | {"id": next(self._ids)}
+            self.customers.append(customer)
+            return jsonify(customer)
+
+        @app.post("/crm/v2/tenant/<int:tenant>/locations")
+        async def create_location(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            body = await request.get_json(silent=True) or {}
+            if not any(c["id"] == body.get("customerId") for c in self.customers):
+                return api_error(400, "One or more validation errors occurred.", {"CustomerId": ["Customer was not found."]})
+            location = body | {"id": next(self._ids)}
+            self.locations.append(location)
+            return jsonify(location)
+
+        @app.get("/jpm/v2/tenant/<int:tenant>/jobs")
+        async def list_jobs(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            key, values = request.args.get("externalDataKey"), (request.args.get("externalDataValues") or "").split(",")
+            rows = [j for j in self.jobs if any(d["key"] == key and d["value"] in values for d in j.get("externalData", []))]
+            return jsonify({"page": 1, "pageSize": 50, "hasMore": False, "data": rows[:50]})
+
+        @app.post("/jpm/v2/tenant/<int:tenant>/jobs")
+        async def create_job(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            body = await request.get_json(silent=True) or {}
+            errors = {f: [f"The {f} field is required."] for f in ("customerId", "locationId", "businessUnitId", "jobTypeId", "priority", "campaignId") if not body.get(f)}
+            appointments = body.get("appointments") or []
+            if not appointments:
+                errors["appointments"] = ["At least one appointment is required."]
+            if errors:
+                return api_error(400, "One or more validation errors occurred.", errors)
+            start = parse_utc(appointments[0].get("arrivalWindowStart") or appointments[0].get("start"))
+            if start is None:
+                return api_error(400, "One or more validation errors occurred.", {"appointments[0].start": ["The start field is required."]})
+            if self.booked.get(start, 0) >= self.capacity:
+                return api_error(409, "The requested time is no longer available")
+            job = body | {"id": next(self._ids), "jobNumber": str(next(self._ids)), "jobStatus": "Scheduled"}
+            self.jobs.append(job)
+            self.take(start)
+            return jsonify(job)

@@ -1,0 +1,68 @@
+"""Vendor fakes started once per module, and the demo organization pointed at them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from app.flows.models import OrganizationConfig
+from app.vendors.http import RetryPolicy, VendorHttp
+from app.vendors.remote import VendorClients
+from tests.conftest import demo_config
+from tests.fakes.servicetitan import FakeServiceTitan
+
+
+def with_vendor(vendor: dict[str, Any]) -> OrganizationConfig:
+    """The demo organization (its flows and services) booking through `vendor`."""
+    data = demo_config().model_dump()
+    data["vendor"] = vendor
+    return OrganizationConfig.model_validate(data)
+
+
+def servicetitan_vendor(fake: FakeServiceTitan, **changes: Any) -> dict[str, Any]:
+    return {
+        "type": "servicetitan",
+        "api_url": fake.url,
+        "auth_url": fake.url,
+        "tenant": fake.tenant,
+        "client_id": fake.client_id,
+        "client_secret": fake.client_secret,
+        "app_key": fake.app_key,
+        "booking_provider_id": 77,
+        "campaign_id": 31,
+        "default_job_type_id": 501,
+        "job_types": {"leak-repair": 502},
+        "timeout_seconds": 1.5,
+        "availability_cache_seconds": 30,
+    } | changes
+
+
+@pytest.fixture
+def servicetitan() -> Iterator[FakeServiceTitan]:
+    fake = FakeServiceTitan().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[VendorClients]:
+    # Short waits: tests script 429s and 5xx and should not sit out production backoff.
+    vendor_clients = VendorClients(VendorHttp.create(RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, longest_wait=2)))
+    yield vendor_clients
+    await vendor_clients.close()
+
+
+def booking_customer() -> dict[str, str]:
+    return {
+        "first_name": "Ada", "last_name": "Lovelace", "phone": "+15125550100", "email": "ada@example.com",
+        "street": "1 Congress Ave", "unit": "", "city": "Austin", "state": "TX", "zip_code": "78701",
+    }
+
+
+def local_now(text: str) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("America/Chicago"))

@@ -192,7 +192,7 @@ class JobberStrategy(RemoteVendorStrategy):
         status = cost.get("throttleStatus") or {}
         try:
             missing = float(cost.get("requestedQueryCost", 0)) - float(status.get("currentlyAvailable", 0))
-            return max(missing / float(status.get("restoreRate") or 1), 0.1)
+            return max(missing / float(status.get("restoreRate") or 1), 0.0) + 0.05
         except (TypeError, ValueError):
             return 1.0
 

@@ -12,6 +12,8 @@ from app.flows.models import OrganizationConfig
 from app.vendors.http import RetryPolicy, VendorHttp
 from app.vendors.remote import VendorClients
 from tests.conftest import demo_config
+from tests.fakes.housecallpro import FakeHousecallPro
+from tests.fakes.jobber import FakeJobber
 from tests.fakes.servicetitan import FakeServiceTitan
 
 
@@ -66,3 +68,35 @@ def local_now(text: str) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("America/Chicago"))
+
+
+def housecallpro_vendor(fake: "FakeHousecallPro", **changes: Any) -> dict[str, Any]:
+    return {"type": "housecallpro", "api_url": fake.url, "api_key": fake.api_key, "timeout_seconds": 1.5} | changes
+
+
+@pytest.fixture
+def housecallpro() -> Iterator["FakeHousecallPro"]:
+    fake = FakeHousecallPro().start()
+    yield fake
+    fake.stop()
+
+
+def jobber_vendor(fake: "FakeJobber", **changes: Any) -> dict[str, Any]:
+    return {
+        "type": "jobber", "api_url": fake.url, "client_id": fake.client_id, "client_secret": fake.client_secret,
+        "refresh_token": "rt-initial", "timeout_seconds": 1.5,
+        "calendar": {
+            "windows": [
+                {"id": "morning", "label": "8 – 11 am", "start": "08:00", "end": "11:00", "capacity": 2},
+                {"id": "afternoon", "label": "1 – 4 pm", "start": "13:00", "end": "16:00", "capacity": 1},
+            ],
+            "closed_weekdays": ["sat", "sun"], "minimum_notice_hours": 2, "horizon_days": 45,
+        },
+    } | changes
+
+
+@pytest.fixture
+def jobber() -> Iterator["FakeJobber"]:
+    fake = FakeJobber().start()
+    yield fake
+    fake.stop()

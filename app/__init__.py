@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, datetime
 from pathlib import Path
 
 from jinja2 import StrictUndefined
 from quart import Quart
 from quart_schema import QuartSchema
 
+from app.bookings.outbox import OutboxDrainer
 from app.clock import utc_now
 from app.db import Database
 from app.events.publishers import publisher_for
 from app.logs import configure_logging
 from app.flows.cache import ConfigCache
+from app.flows.repository import organization_by_slug
 from app.settings import Settings, load_settings
+from app.vendors.base import VendorStrategy
+from app.vendors.factory import vendor_for
+from app.vendors.remote import VendorClients
 
 ROOT = Path(__file__).resolve().parent.parent
 # Visitors type into forms; nothing legitimate is this large.
@@ -77,9 +83,24 @@ def create_app(settings: Settings | None = None) -> Quart:
         publisher = publisher_for(database, settings.events_queue_url, settings.aws_endpoint_url)
         await publisher.start()
         app.extensions["events"] = publisher
+        vendor_clients = VendorClients.create()
+        app.extensions["vendors"] = vendor_clients
+
+        async def outbox_vendor(organization_id: str, now: datetime) -> VendorStrategy | None:
+            organization = await organization_by_slug(database, organization_id)
+            if organization is None:
+                return None
+            return vendor_for(database, organization, now, clients=vendor_clients)
+
+        drainer = OutboxDrainer(database, outbox_vendor, app.extensions["clock"], settings.outbox_poll_seconds)
+        app.extensions["outbox"] = drainer
+        app.extensions["outbox_task"] = asyncio.get_running_loop().create_task(drainer.run())
 
     @app.after_serving
     async def close_database() -> None:
+        app.extensions["outbox"].stop()
+        await app.extensions["outbox_task"]
+        await app.extensions["vendors"].close()
         await app.extensions["events"].stop()
         await app.extensions["db"].close()
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     # Organization and flow configuration is kept this long per process (0: always read).
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    # How often each web process looks for bookings still to push to a remote vendor.
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
 
     @property
     def session_ttl(self) -> timedelta:

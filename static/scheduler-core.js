@@ -349,6 +349,7 @@ class Widget {
     if (step.dataset.step === "Confirmation") {
       emit("booking-confirmed", {
         reference: step.dataset.reference,
+        status: step.dataset.status, // "confirmed", or "pending" until the company's system answers
         service: step.dataset.service,
         window: { date: step.dataset.date, label: step.dataset.window },
       });

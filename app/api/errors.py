@@ -8,6 +8,7 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.api.models import ApiError, FieldProblem
+from app.vendors.base import VendorError
 from app.web.access import AccessDenied
 
 API_PREFIXES = ("/booking-flow-routers", "/scheduler", "/bookings", "/api/")
@@ -50,6 +51,13 @@ def init_errors(app: Quart) -> None:
         if request.path.startswith(API_PREFIXES):
             return api_error(400, "invalid_encoding", message)
         return Response(message, status=400, content_type="text/plain; charset=utf-8")
+
+    @app.errorhandler(VendorError)
+    async def vendor_failed(error: VendorError) -> Response:
+        # Only API routes reach here; the step routes answer with a fragment of their own.
+        response = api_error(503, "vendor_unavailable", "The company's scheduling system did not answer. Try again shortly.")
+        response.headers["Retry-After"] = str(int(getattr(error, "retry_after", None) or 30))
+        return response
 
     @app.errorhandler(AccessDenied)
     async def access_denied(error: AccessDenied) -> Response:

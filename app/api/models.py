@@ -42,7 +42,15 @@ class ButtonTriggersResponse(BaseModel):
     triggers: list[ButtonTrigger]
 
 
-class MonthQuery(BaseModel):
+class ScopeQuery(BaseModel):
+    """What a remote vendor's availability depends on; the built-in calendar ignores it."""
+
+    service: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="A service id of the flow")
+    duration_minutes: int = Field(default=60, ge=15, le=24 * 60, description="How long the service takes")
+    zip_code: str | None = Field(default=None, pattern=r"^\d{5}$", description="The service address's ZIP code")
+
+
+class MonthQuery(ScopeQuery):
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 
 
@@ -57,7 +65,7 @@ class MonthAvailabilityResponse(BaseModel):
     days: list[DayAvailability]
 
 
-class DateQuery(BaseModel):
+class DateQuery(ScopeQuery):
     date: date
 
 

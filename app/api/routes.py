@@ -22,6 +22,7 @@ from app.api.models import (
     MonthQuery,
     ResolveRequest,
     ResolveResponse,
+    ScopeQuery,
     SessionHeaders,
     StepSummary,
     Timeslot,
@@ -31,7 +32,8 @@ from app.db import current_db
 from app.flows.repository import flow_by_id
 from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow
-from app.vendors.factory import vendor_for
+from app.vendors.remote import AvailabilityScope
+from app.web.vendors import request_vendor
 from app.web.access import AccessDenied, current_visit, requesting_organization
 
 bp = Blueprint("api", __name__)
@@ -83,6 +85,10 @@ async def button_triggers() -> ButtonTriggersResponse:
     )
 
 
+def _scope(query: ScopeQuery) -> AvailabilityScope:
+    return AvailabilityScope(query.service, query.duration_minutes, query.zip_code)
+
+
 @bp.get("/scheduler/month-availability")
 @document_headers(KeyHeaders)
 @validate_querystring(MonthQuery)
@@ -91,7 +97,7 @@ async def month_availability(query_args: MonthQuery) -> MonthAvailabilityRespons
     """Every day of a month with the places left in its arrival windows."""
     organization = await requesting_organization()
     year, month = (int(p) for p in query_args.month.split("-"))
-    days = await vendor_for(current_db(), organization, clock.now()).get_month_availability(year, month)
+    days = await request_vendor(organization, clock.now(), scope=_scope(query_args)).get_month_availability(year, month)
     return MonthAvailabilityResponse(
         month=query_args.month,
         days=[DayAvailability(date=d.day, available=d.available, remaining=d.remaining) for d in days],
@@ -106,7 +112,7 @@ async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
     """The arrival windows of one day."""
     organization = await requesting_organization()
     day: date = query_args.date
-    windows = await vendor_for(current_db(), organization, clock.now()).get_date_timeslots(day)
+    windows = await request_vendor(organization, clock.now(), scope=_scope(query_args)).get_date_timeslots(day)
     return DateTimeslotsResponse(date=day, timeslots=[_timeslot(w) for w in windows])
 
 
@@ -119,7 +125,7 @@ async def create_booking() -> tuple[BookingResponse | ApiError, int]:
     db, now = current_db(), clock.now()
     visit = await current_visit(db, now)
     await rate_limits.check(db, "confirms_per_session", visit.session.id, now)
-    outcome = await confirm_booking(db, visit.flow, visit.session, vendor_for(db, visit.organization, now), now)
+    outcome = await confirm_booking(db, visit.flow, visit.session, request_vendor(visit.organization, now, visit.session), now)
     match outcome:
         case SlotTaken(message):
             return ApiError(error="slot_taken", message=message), 409

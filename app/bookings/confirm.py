@@ -1,15 +1,18 @@
 """Turning a complete booking session into one booking, however often confirm is sent.
 
-Capacity is taken by the vendor first (atomic, idempotent per session); the booking
-record is then inserted under a unique session id, so a double click or a retried
-request finds the booking that already exists instead of making a second one.
+The built-in calendar takes the place first (atomic, idempotent per session) and the
+booking is then inserted, confirmed. A remote vendor is re-checked for the window, the
+booking is stored as pending, and the outbox pushes it (at once, and again later if the
+vendor does not answer); the visitor is told which of the two it is. Either way the
+record is unique per session, so a double click or a retried request finds the booking
+that already exists instead of making a second one.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -17,7 +20,8 @@ from pymongo.errors import DuplicateKeyError
 from app.db import Database
 from app.flows.models import Flow
 from app.sessions.model import BookingSession
-from app.vendors.base import BookingRequest, SlotUnavailable, VendorStrategy
+from app.bookings import outbox
+from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorError, VendorStrategy
 
 # No 0/O or 1/I: references are read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -30,9 +34,16 @@ class Confirmed:
     booking: dict[str, Any]
 
 
+TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another time."
+# How far the search for other free windows looks, and how many it offers.
+ALTERNATIVE_DAYS = 7
+ALTERNATIVES = 3
+
+
 @dataclass(frozen=True)
 class SlotTaken:
-    message: str = "Sorry, that arrival window was just taken. Please choose another time."
+    message: str = TAKEN_MESSAGE
+    alternatives: tuple[ArrivalWindow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,35 +85,52 @@ async def booking_for_session(db: Database, session_id: str) -> dict[str, Any] |
     return await db.bookings.find_one({"session_id": session_id})
 
 
-async def confirm_booking(
-    db: Database, flow: Flow, session: BookingSession, vendor: VendorStrategy, now: datetime
-) -> ConfirmOutcome:
-    existing = await booking_for_session(db, session.id)
-    if existing is not None:
-        return Confirmed(existing)
-    incomplete = missing_part(flow, session)
-    if incomplete is not None:
-        return incomplete
-    draft = session.booking
-    assert draft.timeslot is not None and draft.service is not None and draft.customer is not None
-    request = BookingRequest(
-        session_id=session.id,
-        day=date.fromisoformat(draft.timeslot["date"]),
-        window_id=draft.timeslot["window_id"],
-        service=draft.service,
-        customer=draft.customer,
-        details=draft.details or {},
-        zip_code=draft.zip_code,
-    )
-    try:
-        vendor_booking = await vendor.create_booking(request)
-    except SlotUnavailable:
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+async def nearest_windows(
+    vendor: VendorStrategy, request: BookingRequest, same_day: list[ArrivalWindow] | None = None
+) -> tuple[ArrivalWindow, ...]:
+    """Free windows closest to the one just taken: the same day first, then the days after."""
+    chosen = _minutes(request.window.get("start", "00:00"))
+    found: list[ArrivalWindow] = []
+    for offset in range(ALTERNATIVE_DAYS):
+        day = request.day + timedelta(days=offset)
+        try:
+            windows = same_day if offset == 0 and same_day is not None else await vendor.get_date_timeslots(
+                day, session_id=request.session_id, fresh=offset == 0
+            )
+        except VendorError:
+            break
+        found += [w for w in windows if w.available and (w.day, w.window_id) != (request.day, request.window_id)]
+        if len(found) >= ALTERNATIVES:
+            break
+    found.sort(key=lambda w: ((w.day - request.day).days, abs(w.start.hour * 60 + w.start.minute - chosen)))
+    return tuple(found[:ALTERNATIVES])
+
+
+def describe_window(window: ArrivalWindow) -> str:
+    return f"{window.day.strftime('%A, %B')} {window.day.day}, {window.label}"
+
+
+async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: list[ArrivalWindow] | None = None) -> SlotTaken:
+    alternatives = await nearest_windows(vendor, request, same_day)
+    if not alternatives:
         return SlotTaken()
-    record = {
+    listed = "; ".join(describe_window(w) for w in alternatives)
+    return SlotTaken(f"Sorry, that arrival window was just taken. The nearest free times: {listed}.", alternatives)
+
+
+def _record(session: BookingSession, status: str, vendor: dict[str, Any], now: datetime) -> dict[str, Any]:
+    draft = session.booking
+    assert draft.timeslot is not None
+    return {
         "session_id": session.id,
         "organization_id": session.organization_id,
         "flow_id": session.flow_id,
-        "status": "confirmed",
+        "status": status,
         "date": draft.timeslot["date"],
         "window": draft.timeslot,
         "service": draft.service,
@@ -110,18 +138,90 @@ async def confirm_booking(
         "details": draft.details or {},
         "customer": draft.customer,
         "zip_code": draft.zip_code,
-        "vendor": {"type": vendor_booking.vendor_type, "external_id": vendor_booking.external_id},
+        "vendor": vendor,
         "attribution": session.attribution,
         "created_at": now,
     }
+
+
+async def _insert(db: Database, record: dict[str, Any]) -> dict[str, Any]:
+    """Insert under a new reference; the booking that won when another confirm got there first."""
     for _ in range(_REFERENCE_ATTEMPTS):
         record["_id"] = new_reference()
         try:
             await db.bookings.insert_one(record)
-            return Confirmed(record)
+            return record
         except DuplicateKeyError:
             # Either a concurrent confirm of this session won, or (rarely) the reference exists.
-            existing = await booking_for_session(db, session.id)
+            existing = await booking_for_session(db, record["session_id"])
             if existing is not None:
-                return Confirmed(existing)
+                return existing
     raise RuntimeError(f"no free booking reference after {_REFERENCE_ATTEMPTS} attempts")
+
+
+def _request(session: BookingSession, reference: str = "") -> BookingRequest:
+    draft = session.booking
+    assert draft.timeslot is not None and draft.service is not None and draft.customer is not None
+    return BookingRequest(
+        session_id=session.id,
+        day=date.fromisoformat(draft.timeslot["date"]),
+        window_id=draft.timeslot["window_id"],
+        service=draft.service,
+        customer=draft.customer,
+        details=draft.details or {},
+        zip_code=draft.zip_code,
+        reference=reference,
+        window=draft.timeslot,
+    )
+
+
+async def confirm_booking(
+    db: Database, flow: Flow, session: BookingSession, vendor: VendorStrategy, now: datetime
+) -> ConfirmOutcome:
+    existing = await booking_for_session(db, session.id)
+    if existing is not None and existing["status"] != "slot_taken":
+        return Confirmed(existing)
+    incomplete = missing_part(flow, session)
+    if incomplete is not None:
+        return incomplete
+    if vendor.books_through_outbox:
+        return await _confirm_through_outbox(db, session, vendor, now, existing)
+    request = _request(session)
+    try:
+        vendor_booking = await vendor.create_booking(request)
+    except SlotUnavailable:
+        return await slot_taken(vendor, request)
+    vendor_record = {"type": vendor_booking.vendor_type, "external_id": vendor_booking.external_id}
+    return Confirmed(await _insert(db, _record(session, "confirmed", vendor_record, now)))
+
+
+async def _confirm_through_outbox(
+    db: Database, session: BookingSession, vendor: VendorStrategy, now: datetime, taken: dict[str, Any] | None
+) -> ConfirmOutcome:
+    """Re-check the window, store the booking as pending, then push it through the outbox."""
+    request = _request(session)
+    try:
+        windows = await vendor.get_date_timeslots(request.day, session_id=session.id, fresh=True)
+    except VendorError:
+        windows = None  # the vendor can't say now; the push will find out
+    if windows is not None and not any(w.window_id == request.window_id and w.available for w in windows):
+        return await slot_taken(vendor, request, windows)
+    record = _record(session, "pending", {"type": vendor.vendor_type, "external_id": None}, now)
+    if taken is None:
+        booking = await _insert(db, record)
+        if booking is not record:
+            return Confirmed(booking)  # a concurrent confirm stored it and pushes it
+    else:
+        # The vendor turned the last window down: the same booking (and reference) tries the new one.
+        booking = record | {"_id": taken["_id"]}
+        replaced = await db.bookings.replace_one({"_id": taken["_id"], "status": "slot_taken"}, booking)
+        if replaced.matched_count == 0:
+            return Confirmed(await booking_for_session(db, session.id) or taken)
+    await outbox.enqueue(db, "booking", booking["_id"], session.organization_id, now)
+    entry = await outbox.claim(db, now, outbox.entry_id("booking", booking["_id"]))
+    if entry is None:
+        return Confirmed(booking)  # another process holds it: pending, and honest about it
+    result = await outbox.push(db, entry, vendor, now)
+    if result.state == "slot_taken":
+        return await slot_taken(vendor, _request(session, booking["_id"]))
+    return Confirmed(await db.bookings.find_one({"_id": booking["_id"]}) or booking)

@@ -22,12 +22,19 @@ class SummaryStep(StepHandler):
         match outcome:
             case Confirmed(booking):
                 mark_booked(ctx.session, booking)
-                ctx.record("booking_confirmed", reference=booking["_id"], service=booking["service"]["id"], date=booking["date"])
+                ctx.record(
+                    "booking_confirmed", reference=booking["_id"], service=booking["service"]["id"],
+                    date=booking["date"], status=booking["status"],
+                )
                 return StepResult(advance=True)
-            case SlotTaken(message):
-                ctx.record("booking_failed", reason="slot_taken")
+            case SlotTaken(message, alternatives):
+                ctx.record("booking_failed", reason="slot_taken", alternatives=len(alternatives))
                 ctx.session.booking.timeslot = None
-                ctx.session.state_of("Timeslot")["window"] = None
+                timeslot = ctx.session.state_of("Timeslot")
+                timeslot["window"] = None
+                if alternatives:  # the calendar opens on the nearest free day
+                    nearest = alternatives[0].day
+                    timeslot.update(date=nearest.isoformat(), month=f"{nearest.year:04d}-{nearest.month:02d}")
                 return StepResult(goto="Timeslot", notice=message)
             case Incomplete(step_id, message):
                 ctx.record("booking_failed", reason="incomplete", step=step_id)

@@ -126,7 +126,7 @@ def sample_draft(flow: Flow, day: date) -> BookingDraft:
 async def render_state(organization: Organization, flow: Flow, state: GalleryState, now: datetime) -> str:
     if state.step == "Problem":
         problem = AccessDenied(410, "session_expired", "This booking session has expired.")
-        return await render_template("steps/problem.html", problem=problem, restart=True)
+        return await render_template("steps/problem.html", problem=problem, restart=True, retry_url=None)
     today = now.astimezone(organization.zone).date()
     draft = sample_draft(flow, _next_weekday(today))
     step = flow.steps[-1].type if state.step == "Confirmation" else state.step

@@ -24,10 +24,12 @@ from app.sessions.repository import SessionConflict, create_session, save_sessio
 from app.steps.base import FormData, StepContext
 from app.steps.registry import handler_for
 from app.steps.zip_code import is_zip_code
-from app.vendors.factory import vendor_for
+from app.vendors.base import VendorError
 from app.web.access import AccessDenied, Visit, current_visit, requesting_organization
 from app.web.protocol import SESSION_HEADER, SESSION_ID_HEADER
 from app.web.rendering import render_step, step_context
+from app.web.urls import external_url
+from app.web.vendors import request_vendor
 
 bp = Blueprint("steps", __name__)
 
@@ -39,9 +41,22 @@ def _ttl() -> timedelta:
     return current_app.extensions["settings"].session_ttl
 
 
+VENDOR_PROBLEM = "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
+
+
+@bp.errorhandler(VendorError)
+async def vendor_unreachable(error: VendorError) -> Response:
+    """The field-service system failed: the session is unchanged, the visitor can try again."""
+    problem = AccessDenied(503, "vendor_unavailable", VENDOR_PROBLEM)
+    html = await render_template("steps/problem.html", problem=problem, restart=False, retry_url=external_url("steps.current_step"))
+    response = Response(html, status=503, content_type="text/html; charset=utf-8")
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 @bp.errorhandler(AccessDenied)
 async def access_denied(error: AccessDenied) -> Response:
-    html = await render_template("steps/problem.html", problem=error, restart=error.status in {401, 410})
+    html = await render_template("steps/problem.html", problem=error, restart=error.status in {401, 410}, retry_url=None)
     response = Response(html, status=error.status, content_type="text/html; charset=utf-8")
     if isinstance(error, RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)
@@ -59,7 +74,7 @@ async def _load() -> tuple[Visit, StepContext]:
 
 async def _reload(now: datetime) -> tuple[Visit, StepContext]:
     visit = await current_visit(current_db(), now)
-    return visit, step_context(current_db(), visit, vendor_for(current_db(), visit.organization, now), now)
+    return visit, step_context(current_db(), visit, request_vendor(visit.organization, now, visit.session), now)
 
 
 def _shown_step(visit: Visit) -> str:
@@ -97,7 +112,8 @@ async def _save_and_render(
     happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
     if _shown_step(visit) != shown_before:
         happened.append((_shown_step(visit), "step_shown", {"direction": visit.session.direction}))
-    shown = step_context(current_db(), visit, ctx.vendor, ctx.now)
+    # What was chosen may have changed what the vendor is asked (service, ZIP code).
+    shown = step_context(current_db(), visit, request_vendor(visit.organization, ctx.now, visit.session), ctx.now)
     return await _render_and_record(visit, shown, happened, errors=errors, notice=notice)
 
 
@@ -150,7 +166,7 @@ async def start_session() -> Response:
         (None, "session_started", {"attribution": session.attribution, "flow": flow.id}),
         (session.current_step, "step_shown", {"direction": "none"}),
     ]
-    response = await _render_and_record(visit, step_context(db, visit, vendor_for(db, organization, now), now), started)
+    response = await _render_and_record(visit, step_context(db, visit, request_vendor(organization, now, session), now), started)
     response.headers[SESSION_HEADER] = token
     response.headers[SESSION_ID_HEADER] = session.id
     return response

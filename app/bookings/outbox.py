@@ -1,0 +1,230 @@
+"""The vendor outbox: bookings and leads stored first, then pushed to the vendor until it answers.
+
+A remote vendor can be slow, down or throttling when a visitor confirms. The booking is
+already saved; an outbox entry beside it says what is still to be pushed. Whoever claims
+the entry (the confirm request itself, then any web process's drainer) holds a lease, so
+one push runs at a time however many processes there are. Each vendor call's result is
+saved as it happens (the customer made, its address…), so a retry continues; a retry
+after an answer that never came first looks for what the last try may have made.
+
+Times in entries are epoch seconds: numbers compare the same in every MongoDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from app.db import Database
+from app.vendors.base import (
+    BookingProgress,
+    BookingRequest,
+    SlotUnavailable,
+    VendorError,
+    VendorRejected,
+    VendorStrategy,
+    VendorUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120.0  # longer than a push can take: every call has a time-out
+FIRST_RETRY_SECONDS = 5.0
+LONGEST_RETRY_SECONDS = 15 * 60.0
+GIVE_UP_AFTER_SECONDS = 48 * 3600.0  # then it is the office's to sort out, with the reason
+
+Kind = Literal["booking", "lead"]
+PushState = Literal["confirmed", "pending", "slot_taken", "rejected"]
+# Builds the vendor strategy for an organization id (None when it no longer exists).
+VendorLookup = Callable[[str, datetime], Awaitable[VendorStrategy | None]]
+
+
+@dataclass(frozen=True)
+class PushResult:
+    state: PushState
+    external_id: str | None = None
+    message: str | None = None
+
+
+def entry_id(kind: Kind, target_id: str) -> str:
+    return f"{kind}:{target_id}"
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> float:
+    """Exponential, jittered, capped; never sooner than the vendor asked."""
+    delay = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
+    delay = random.uniform(delay * 0.8, delay)
+    return max(delay, retry_after or 0.0)
+
+
+async def enqueue(db: Database, kind: Kind, target_id: str, organization_id: str, now: datetime) -> None:
+    """Add the entry (once: enqueueing again keeps what earlier pushes made)."""
+    entry = {
+        "_id": entry_id(kind, target_id),
+        "kind": kind,
+        "target_id": target_id,
+        "organization_id": organization_id,
+        "state": "pending",
+        "attempts": 0,
+        "due_at": now.timestamp(),
+        "created_at": now.timestamp(),
+        "lease_until": 0.0,
+        "lease_id": None,
+        "progress": {},
+        "retried": False,
+        "last_error": None,
+    }
+    try:
+        await db.vendor_outbox.insert_one(entry)
+    except DuplicateKeyError:
+        await db.vendor_outbox.update_one(
+            {"_id": entry["_id"]}, {"$set": {"state": "pending", "due_at": now.timestamp(), "retried": True}}
+        )
+
+
+async def claim(db: Database, now: datetime, outbox_id: str | None = None) -> dict[str, Any] | None:
+    """Take the lease on one entry that is due (or on `outbox_id`); None when there is none free."""
+    moment = now.timestamp()
+    query: dict[str, Any] = {"state": "pending", "lease_until": {"$lt": moment}}
+    if outbox_id is not None:
+        query["_id"] = outbox_id
+    else:
+        query["due_at"] = {"$lte": moment}
+    return await db.vendor_outbox.find_one_and_update(
+        query,
+        {"$set": {"lease_until": moment + LEASE_SECONDS, "lease_id": secrets.token_hex(8)}},
+        sort=[("due_at", 1)],
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def booking_request(booking: dict[str, Any], progress: BookingProgress) -> BookingRequest:
+    return BookingRequest(
+        session_id=booking["session_id"],
+        day=date.fromisoformat(booking["date"]),
+        window_id=booking["window"]["window_id"],
+        service=booking["service"],
+        customer=booking["customer"],
+        details=booking.get("details") or {},
+        zip_code=booking.get("zip_code"),
+        reference=booking["_id"],
+        window=booking["window"],
+        progress=progress,
+    )
+
+
+async def _push_to_vendor(db: Database, entry: dict[str, Any], vendor: VendorStrategy, progress: BookingProgress) -> PushResult:
+    if entry["kind"] == "lead":
+        lead = await db.leads.find_one({"_id": entry["target_id"]})
+        if lead is None:
+            return PushResult("rejected", message="the lead no longer exists")
+        return PushResult("confirmed", await vendor.create_lead(lead))
+    booking = await db.bookings.find_one({"_id": entry["target_id"]})
+    if booking is None:
+        return PushResult("rejected", message="the booking no longer exists")
+    made = await vendor.create_booking(booking_request(booking, progress))
+    return PushResult("confirmed", made.external_id)
+
+
+async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now: datetime) -> PushResult:
+    """Push a claimed entry once and record what happened; never raises for a vendor's reasons."""
+    lease = {"_id": entry["_id"], "lease_id": entry["lease_id"]}
+
+    async def save_progress(done: dict[str, Any]) -> None:
+        await db.vendor_outbox.update_one(lease, {"$set": {"progress": done}})
+
+    progress = BookingProgress(entry.get("progress"), save_progress, retried=bool(entry.get("retried")))
+    attempts = entry.get("attempts", 0) + 1
+    try:
+        result = await _push_to_vendor(db, entry, vendor, progress)
+    except SlotUnavailable as exc:
+        result = PushResult("slot_taken", message=str(exc) or "the window is no longer free")
+    except VendorUnavailable as exc:
+        waited = now.timestamp() - entry.get("created_at", now.timestamp())
+        if waited < GIVE_UP_AFTER_SECONDS:
+            delay = retry_delay(attempts, exc.retry_after)
+            await db.vendor_outbox.update_one(lease, {"$set": {
+                "attempts": attempts, "due_at": now.timestamp() + delay, "lease_until": 0.0, "lease_id": None,
+                "last_error": exc.message, "retried": True,
+            }})
+            log.warning("vendor push postponed", extra={"outbox": entry["_id"], "vendor": exc.vendor, "problem": exc.message, "retry_in_s": round(delay, 1)})
+            return PushResult("pending", message=exc.message)
+        result = PushResult("rejected", message=f"gave up after {attempts} tries over 48 hours: {exc.message}")
+    except VendorRejected as exc:
+        result = PushResult("rejected", message=exc.message)
+    except (VendorError, PyMongoError, KeyError, ValueError, TypeError) as exc:
+        # A bug or an answer we don't understand: keep the entry for a person, say why.
+        log.exception("vendor push failed", extra={"outbox": entry["_id"]})
+        result = PushResult("rejected", message=f"{type(exc).__name__}: {exc}"[:300])
+    await _finish(db, entry, lease, attempts, result)
+    return result
+
+
+async def _finish(db: Database, entry: dict[str, Any], lease: dict[str, Any], attempts: int, result: PushResult) -> None:
+    state = "done" if result.state == "confirmed" else "failed"
+    await db.vendor_outbox.update_one(lease, {"$set": {
+        "state": state, "attempts": attempts, "lease_until": 0.0, "lease_id": None, "last_error": result.message,
+    }})
+    collection = db.leads if entry["kind"] == "lead" else db.bookings
+    status = {"confirmed": "confirmed", "slot_taken": "slot_taken", "rejected": "needs_attention"}[result.state]
+    change: dict[str, Any] = {"vendor.external_id": result.external_id, "vendor.error": result.message}
+    if entry["kind"] == "booking":
+        change["status"] = status
+    else:
+        change["vendor.status"] = status
+    await collection.update_one({"_id": entry["target_id"]}, {"$set": change})
+    if result.state == "confirmed":
+        log.info("vendor push done", extra={"outbox": entry["_id"], "external_id": result.external_id})
+    else:
+        log.error("vendor push needs a person", extra={"outbox": entry["_id"], "state": result.state, "problem": result.message})
+
+
+class OutboxDrainer:
+    """Pushes due entries in the background of every web process; leases keep it to one each."""
+
+    def __init__(self, db: Database, vendor_lookup: VendorLookup, clock: Callable[[], datetime], interval: float = 2.0) -> None:
+        self._db = db
+        self._vendor_lookup = vendor_lookup
+        self._clock = clock
+        self._interval = interval
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def drain_once(self) -> int:
+        """Push every entry that is due now; how many were pushed."""
+        pushed = 0
+        while not self._stopping.is_set():
+            now = self._clock()
+            entry = await claim(self._db, now)
+            if entry is None:
+                return pushed
+            vendor = await self._vendor_lookup(entry["organization_id"], now)
+            if vendor is None:
+                await _finish(self._db, entry, {"_id": entry["_id"], "lease_id": entry["lease_id"]}, entry.get("attempts", 0),
+                              PushResult("rejected", message="the organization no longer exists"))
+            else:
+                await push(self._db, entry, vendor, now)
+            pushed += 1
+        return pushed
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self.drain_once()
+            except PyMongoError as exc:
+                log.warning("outbox: database unreachable", extra={"problem": str(exc)})
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+            except asyncio.TimeoutError:
+                pass

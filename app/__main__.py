@@ -16,7 +16,7 @@ import click
 
 from app import ROOT
 from app.db import Database
-from app.demo import DEMO_FILE
+from app.demo import demo_organizations
 from app.flows.loading import ConfigFileError, dump_organization, load_organization_file
 from app.flows.repository import export_organization, organization_by_slug, save_organization
 from app.secret_keys import create_secret_key
@@ -117,15 +117,19 @@ DEMO_SECRET_KEY = "sk_test_demo"
 
 @demo.command("load")
 def load_demo() -> None:
-    """Store the demo organization (Demo Plumbing & Air, keys pk_test_demo and sk_test_demo)."""
-    config = load_organization_file(DEMO_FILE)
+    """Store the demo organizations: Demo Plumbing & Air (pk_test_demo, sk_test_demo) and its
+    ServiceTitan, Housecall Pro and Jobber twins (pk_test_demo_<vendor>)."""
+    configs = demo_organizations()
 
     async def store(database: Database) -> None:
-        await save_organization(database, config)
-        await create_secret_key(database, config.slug, datetime.now(UTC), DEMO_SECRET_KEY)
+        for config in configs:
+            await save_organization(database, config)
+        await create_secret_key(database, configs[0].slug, datetime.now(UTC), DEMO_SECRET_KEY)
 
     _run(store)
-    click.echo(f"loaded {config.name} ({config.publishable_key}, secret key {DEMO_SECRET_KEY})")
+    for config in configs:
+        click.echo(f"loaded {config.name} ({config.publishable_key}, vendor {config.vendor.type})")
+    click.echo(f"secret key of {configs[0].slug}: {DEMO_SECRET_KEY}")
 
 
 @cli.group()
@@ -207,6 +211,10 @@ def dev(host: str, port: int) -> None:
         # CSS and JavaScript edits rebuild dist/ at once: no build step to remember.
         threading.Thread(target=watch, args=(dist, stop_watching), daemon=True).start()
         env["TEMPLATES_AUTO_RELOAD"] = "true"
+        fakes = None
+        if (ROOT / "tests" / "fakes").is_dir():
+            # The vendor demos book into local fakes of ServiceTitan, Housecall Pro and Jobber.
+            fakes = subprocess.Popen([sys.executable, "-m", "tests.fakes"], cwd=ROOT, env=env)
         click.echo(f"serving the demo on http://{host}:{port}  (Ctrl-C stops)")
         server = subprocess.Popen(
             [sys.executable, "-m", "hypercorn", "--bind", f"{host}:{port}", "--reload", "app:create_app()"],
@@ -218,6 +226,10 @@ def dev(host: str, port: int) -> None:
         except KeyboardInterrupt:
             server.terminate()
             server.wait()
+        finally:
+            if fakes is not None:
+                fakes.terminate()
+                fakes.wait()
     finally:
         stop_watching.set()
         if embedded is not None:

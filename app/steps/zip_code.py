@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
+from app.bookings import outbox
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
+from app.vendors.base import VendorError
+
+log = logging.getLogger(__name__)
 
 ZIP_MESSAGE = "Enter a 5-digit ZIP code."
 
@@ -31,7 +36,7 @@ class ZipCodeStep(StepHandler):
         if not is_zip_code(zip_code):
             return StepResult(errors={"zip_code": ZIP_MESSAGE})
         area = ctx.flow.service_area
-        if area is not None and zip_code not in area.zip_codes:
+        if (area is not None and zip_code not in area.zip_codes) or await self._vendor_declines(ctx, zip_code):
             ctx.state["out_of_area"] = True
             ctx.session.status = "out_of_area"
             ctx.record("out_of_area", zip_code=zip_code)
@@ -39,6 +44,14 @@ class ZipCodeStep(StepHandler):
         ctx.session.status = "active"
         ctx.session.booking.zip_code = zip_code
         return StepResult(advance=True)
+
+    async def _vendor_declines(self, ctx: StepContext, zip_code: str) -> bool:
+        """The vendor's own service area says no; a vendor that can't answer now doesn't block."""
+        try:
+            return await ctx.vendor.serves_zip(zip_code) is False
+        except VendorError as exc:
+            log.warning("service area check skipped", extra={"vendor": exc.vendor, "problem": exc.message})
+            return False
 
     async def _save_lead(self, ctx: StepContext, form: FormData) -> StepResult:
         phone_text, email_text = form.text("lead_phone"), form.text("lead_email")
@@ -63,6 +76,11 @@ class ZipCodeStep(StepHandler):
             "email": email,
             "created_at": ctx.now,
         }
+        if ctx.vendor.takes_leads:
+            lead["vendor"] = {"type": ctx.vendor.vendor_type, "external_id": None}
         await ctx.db.leads.replace_one({"_id": ctx.session.id}, lead, upsert=True)
+        if ctx.vendor.takes_leads:
+            # Saved first; the outbox passes it on to the company's system, retrying as needed.
+            await outbox.enqueue(ctx.db, "lead", ctx.session.id, ctx.organization.slug, ctx.now)
         ctx.state["lead_saved"] = True
         return StepResult()

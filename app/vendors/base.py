@@ -125,6 +125,8 @@ class VendorStrategy(ABC):
     # Remote vendors are pushed to through the outbox after the booking is stored;
     # the local calendar takes the place atomically before it is stored.
     books_through_outbox: bool = False
+    # Whether visitors who can't book (out of area) are passed on as leads (create_lead).
+    takes_leads: bool = False
 
     @abstractmethod
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:

@@ -60,6 +60,7 @@ def joined_windows(slots: list[dict[str, Any]], zone: Any) -> list[ArrivalWindow
 
 class HousecallProStrategy(RemoteVendorStrategy):
     vendor_type = "housecallpro"
+    takes_leads = True
     config: HousecallProVendor
 
     @property

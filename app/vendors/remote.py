@@ -148,6 +148,9 @@ class RemoteVendorStrategy(VendorStrategy):
             return {d: sorted(ws, key=lambda w: w.start) for d, ws in by_day.items()}
 
         if fresh:
+            # What the vendor says now replaces what was kept: the calendar must not offer
+            # a window the re-check just found full.
+            self.forget_availability()
             return await load()
         key = self.cache_key("windows", self.scope.service_id, self.scope.zip_code, first, last)
         return await self.clients.availability.get(key, self.config.availability_cache_seconds, load)

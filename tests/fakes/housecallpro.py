@@ -23,7 +23,7 @@ MAX_DAYS = 31
 class FakeHousecallPro(FakeVendor):
     name = "housecallpro"
 
-    def __init__(self, api_key: str = "hcp-fake-key", timezone_name: str = "America/Chicago", rate_limit_per_second: int = 20) -> None:
+    def __init__(self, api_key: str = "hcp-fake-key", timezone_name: str = "America/Chicago", rate_limit_per_second: int = 20, port: int | None = None) -> None:
         self.api_key = api_key
         self.zone = ZoneInfo(timezone_name)
         self.zips = {"78701", "78702", "78703", "78704"}
@@ -31,7 +31,7 @@ class FakeHousecallPro(FakeVendor):
         self.jobs: list[dict[str, Any]] = []
         self.leads: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
-        super().__init__(rate_limit_per_second)
+        super().__init__(rate_limit_per_second, port)
 
     def error(self, status: int, message: str) -> Response:
         response = jsonify({"error": {"code": {401: "unauthorized", 404: "not_found", 409: "conflict", 422: "unprocessable_entity", 429: "rate_limited"}.get(status, "error"), "message": message}})

@@ -102,7 +102,7 @@ class FakeJobber(FakeVendor):
     name = "jobber"
     version = "2025-04-16"
 
-    def __init__(self, client_id: str = "jobber-client", client_secret: str = "jobber-secret", refresh_token: str = "rt-initial") -> None:
+    def __init__(self, client_id: str = "jobber-client", client_secret: str = "jobber-secret", refresh_token: str = "rt-initial", port: int | None = None) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.refresh_tokens = {refresh_token}
         self.used_refresh_tokens: list[str] = []
@@ -115,7 +115,7 @@ class FakeJobber(FakeVendor):
         self.available = float(MAXIMUM_AVAILABLE)
         self._restored_at = time.monotonic()
         self._ids = itertools.count(1)
-        super().__init__(rate_limit_per_second=100)
+        super().__init__(100, port)
 
     def _id(self, kind: str) -> str:
         # Jobber's ids are base64 of a global id; any opaque string does here.

@@ -68,14 +68,14 @@ class RateLimit:
 class FakeVendor:
     name = "fake"
 
-    def __init__(self, rate_limit_per_second: int = 50) -> None:
+    def __init__(self, rate_limit_per_second: int = 50, port: int | None = None) -> None:
         self.state = FakeState()
         self.rate_limit = RateLimit(rate_limit_per_second)
         self.app = Quart(f"fake-{self.name}")
         self.app.before_request(self._before)
         self.app.after_request(self._after)
         self.routes(self.app)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None

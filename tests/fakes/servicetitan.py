@@ -55,6 +55,7 @@ class FakeServiceTitan(FakeVendor):
         timezone_name: str = "America/Chicago",
         capacity: int = 2,
         rate_limit_per_second: int = 60,
+        port: int | None = None,
     ) -> None:
         self.tenant = tenant
         self.client_id, self.client_secret, self.app_key = client_id, client_secret, app_key
@@ -76,7 +77,7 @@ class FakeServiceTitan(FakeVendor):
         self.locations: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
         self._ids = itertools.count(900001)
-        super().__init__(rate_limit_per_second)
+        super().__init__(rate_limit_per_second, port)
 
     # -- auth ---------------------------------------------------------------------------
 

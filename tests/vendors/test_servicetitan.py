@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from app.db import Database
-from app.flows.models import OrganizationConfig
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorRejected, VendorUnavailable
 from app.vendors.factory import vendor_for
 from app.vendors.remote import AvailabilityScope, VendorClients

@@ -1,0 +1,171 @@
+"""The booking flow through the step routes with each remote vendor's fake behind it:
+confirmed when the vendor answers, pending and pushed later by the outbox when it does
+not, sent back with alternatives when the window was taken, leads passed on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from quart import Quart
+
+from app.bookings.outbox import OutboxDrainer
+from app.db import Database
+from app.demo import vendor_demo
+from app.flows.models import OrganizationConfig
+from app.web.protocol import KEY_HEADER
+from tests.fakes.housecallpro import FakeHousecallPro
+from tests.fakes.jobber import FakeJobber
+from tests.fakes.server import FakeVendor
+from tests.fakes.servicetitan import FakeServiceTitan
+from tests.visitor import Visitor, quart_sender
+
+FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@pytest.fixture(params=["servicetitan"])
+def vendor_type(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def fake(vendor_type: str) -> Iterator[FakeVendor]:
+    started = FAKES[vendor_type]().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    return {"outbox_poll_seconds": 300}  # the tests drain the outbox themselves
+
+
+@pytest.fixture
+def organization(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
+    config = vendor_demo(vendor_type, fake.url)
+    data = config.model_dump()
+    data["publishable_key"] = "pk_test_demo"
+    data["vendor"]["timeout_seconds"] = 1.0
+    return OrganizationConfig.model_validate(data)
+
+
+@pytest.fixture
+def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
+    return Visitor(quart_sender(client))
+
+
+def vendor_bookings(fake: FakeVendor) -> list[dict]:
+    if isinstance(fake, FakeServiceTitan):
+        return fake.bookings
+    if isinstance(fake, FakeHousecallPro):
+        return fake.jobs
+    assert isinstance(fake, FakeJobber)
+    return fake.requests
+
+
+async def drain_later(app: Quart, seconds: float) -> int:
+    """Run the outbox as the background drainer would, `seconds` from now."""
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    drainer = OutboxDrainer(app.extensions["db"], app.extensions["outbox"]._vendor_lookup, lambda: moment)
+    return await drainer.drain_once()
+
+
+@pytest.mark.parametrize("vendor_type", list(FAKES), indirect=True)
+async def test_a_visitor_books_into_each_vendor(vendor_type: str, fake: FakeVendor, visitor: Visitor, db: Database) -> None:
+    await visitor.walk_to("Summary", today())
+    page = await visitor.submit("Summary")
+    assert page.step == "Confirmation" and page.heading == "You're booked!"
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "confirmed" and booking["vendor"]["type"] == vendor_type
+    made = vendor_bookings(fake)
+    assert len(made) == 1 and booking["vendor"]["external_id"] == str(made[0]["id"])
+    entry = await db.vendor_outbox.find_one({})
+    assert entry["state"] == "done" and entry["attempts"] == 1
+
+
+async def test_a_vendor_that_times_out_gets_the_booking_once_it_recovers(app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database) -> None:
+    await visitor.walk_to("Summary", today())
+    fake.fail_next("/bookings", method="POST", hang_seconds=2.5)  # no answer, nothing made
+    page = await visitor.submit("Summary")
+    assert page.step == "Confirmation" and page.heading == "We've got your request"
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "pending" and fake.bookings == []
+    entry = await db.vendor_outbox.find_one({})
+    assert entry["state"] == "pending" and entry["attempts"] == 1 and "timed out" in entry["last_error"]
+
+    assert await drain_later(app, 1) == 0  # not due yet: it waits its backoff
+    assert await drain_later(app, 60) == 1
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "confirmed" and len(fake.bookings) == 1
+    assert booking["vendor"]["external_id"] == str(fake.bookings[0]["id"])
+    assert fake.bookings[0]["externalId"] == booking["_id"]
+    assert (await visitor.current()).heading == "You're booked!"  # the visitor coming back sees it confirmed
+    assert await drain_later(app, 3600) == 0  # done: nothing is pushed twice
+
+
+async def test_an_answer_that_came_too_late_is_found_not_made_again(app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database) -> None:
+    await visitor.walk_to("Summary", today())
+    fake.fail_next("/bookings", method="POST", hang_seconds=2.5, then_process=True)  # made, but answered late
+    page = await visitor.submit("Summary")
+    assert page.heading == "We've got your request"
+    assert await drain_later(app, 60) == 1
+    assert len(fake.bookings) == 1
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "confirmed" and booking["vendor"]["external_id"] == str(fake.bookings[0]["id"])
+
+
+async def test_a_window_taken_meanwhile_sends_the_visitor_back_with_the_nearest_ones(fake: FakeServiceTitan, visitor: Visitor, db: Database) -> None:
+    page = await visitor.walk_to("Timeslot", today())
+    day, window_id = await visitor.first_open_window(today())
+    await visitor.walk_to("Summary", today(), window=(day, window_id), first_page=page)
+    chosen = date.fromisoformat(day)
+    index = ["0800-1100", "1100-1400", "1400-1700"].index(window_id)
+    for _ in range(fake.capacity):  # the office fills the window by phone
+        fake.take(fake.frame_start(chosen, index))
+    page = await visitor.submit("Summary")
+    assert page.step == "Timeslot"
+    assert page.notice.startswith("Sorry, that arrival window was just taken. The nearest free times: ")
+    assert window_id not in page.open_windows() and page.open_windows()  # the nearest day's windows are shown
+    assert await db.bookings.count_documents({}) == 0 and fake.bookings == []
+
+
+async def test_a_vendor_down_during_the_calendar_keeps_the_session(fake: FakeServiceTitan, visitor: Visitor) -> None:
+    await visitor.walk_to("Timeslot", today())
+    fake.fail_next("/capacity", status=503, times=20)
+    page = await visitor.view("Timeslot", month=(today() + timedelta(days=40)).strftime("%Y-%m"))
+    assert page.status == 503 and page.step == "Problem"
+    assert page.notice == "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
+    assert page.headers["retry-after"] == "30" and ">Try again<" in page.text
+    fake.state.faults.clear()
+    page = await visitor.current()
+    assert page.step == "Timeslot" and page.open_days()
+
+
+@pytest.mark.parametrize("vendor_type", ["housecallpro"], indirect=True)
+async def test_out_of_the_vendors_area_the_lead_is_passed_on(app: Quart, fake: FakeHousecallPro, visitor: Visitor, db: Database) -> None:
+    await visitor.start()
+    page = await visitor.submit("ZipCode", zip_code="78705")  # in the flow's list, not in Housecall Pro's zones
+    assert page.contains("We don't serve 78705 yet")
+    page = await visitor.submit("ZipCode", intent="lead", lead_phone="(512) 555-0100", lead_email="")
+    assert page.contains("Thanks — we'll be in touch.")
+    assert await drain_later(app, 0) == 1
+    lead = await db.leads.find_one({})
+    assert fake.leads[0]["customer"]["mobile_number"] == "+15125550100"
+    assert lead["vendor"]["external_id"] == fake.leads[0]["id"]
+
+
+async def test_the_api_answers_availability_for_a_service_and_zip(client, fake: FakeServiceTitan) -> None:  # type: ignore[no-untyped-def]
+    month = (today() + timedelta(days=31)).strftime("%Y-%m")
+    headers = {KEY_HEADER: "pk_test_demo", "Origin": "http://localhost:8000"}
+    response = await client.get(f"/scheduler/month-availability?month={month}&service=leak-repair&zip_code=78704", headers=headers)
+    assert response.status_code == 200 and any(d["available"] for d in (await response.get_json())["days"])
+    assert fake.requests_to("/capacity")[0].body["jobTypeId"] == 502 and fake.requests_to("/capacity")[0].body["businessUnitIds"] == [12]
+    fake.fail_next("/capacity", status=503, times=20)
+    other = (today() + timedelta(days=62)).strftime("%Y-%m")
+    response = await client.get(f"/scheduler/month-availability?month={other}", headers=headers)
+    assert response.status_code == 503 and (await response.get_json())["error"] == "vendor_unavailable"

@@ -32,11 +32,16 @@ async def _nothing(_: str) -> None:
 
 
 async def book_with_mouse(
-    page: Page, on_step: OnStep = _nothing, show_errors: bool = False, typed: dict[str, str] | None = None
+    page: Page,
+    on_step: OnStep = _nothing,
+    show_errors: bool = False,
+    typed: dict[str, str] | None = None,
+    confirmation: str = "You're booked!",
 ) -> None:
     """From the open dialog's first step to the confirmation, clicking and typing.
 
-    `typed` replaces what is typed into a field, by its label."""
+    `typed` replaces what is typed into a field, by its label; `confirmation` is the last
+    heading ("We've got your request" while a vendor has not answered)."""
     typed = typed or {}
     dialog = page.get_by_role("dialog")
     await heading_has_focus(page, "Where do you need service?")
@@ -91,7 +96,7 @@ async def book_with_mouse(
     await heading_has_focus(page, "Review your booking")
     await on_step("6-summary")
     await page.get_by_role("button", name="Confirm booking").click()
-    await heading_has_focus(page, "You're booked!")
+    await heading_has_focus(page, confirmation)
     await on_step("7-confirmation")
 
 

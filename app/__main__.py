@@ -17,7 +17,7 @@ import click
 from app import ROOT
 from app.db import Database
 from app.demo import demo_organizations
-from app.flows.loading import ConfigFileError, dump_organization, load_organization_file
+from app.flows.loading import ConfigFileError, dump_organization, load_organization_file, masked_secrets
 from app.flows.repository import export_organization, organization_by_slug, save_organization
 from app.secret_keys import create_secret_key
 from app.settings import ConfigurationError, Settings, load_settings
@@ -94,13 +94,17 @@ def import_flows(files: tuple[Path, ...]) -> None:
 @flows.command("export")
 @click.argument("slug")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write here instead of stdout.")
-def export_flows(slug: str, output: Path | None) -> None:
-    """Write an organization and its flows as YAML."""
+@click.option("--include-secrets", is_flag=True, help="Write vendor credentials kept in the configuration as they are.")
+def export_flows(slug: str, output: Path | None, include_secrets: bool) -> None:
+    """Write an organization and its flows as YAML (vendor credentials masked)."""
 
     config = _run(lambda database: export_organization(database, slug))
     if config is None:
         raise click.ClickException(f"no organization with the slug {slug!r}")
-    text = dump_organization(config)
+    text = dump_organization(config, include_secrets)
+    masked = [] if include_secrets else masked_secrets(config)
+    if masked:
+        click.echo(f"masked {', '.join(masked)}: use env:NAME references, or --include-secrets", err=True)
     if output:
         output.write_text(text, encoding="utf-8")
     else:

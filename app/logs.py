@@ -28,6 +28,8 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # httpx logs every vendor call at INFO; app.vendors.http logs what matters, with the vendor.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def json_formatter() -> JsonFormatter:

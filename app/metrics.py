@@ -24,6 +24,18 @@ EVENT_LAG = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),
 )
 BOOKINGS = Counter("scheduler_bookings_total", "Confirm attempts by outcome", ["outcome"], registry=REGISTRY)
+VENDOR_CALLS = Counter(
+    "scheduler_vendor_calls_total", "Calls to field-service systems by answer (2xx, 4xx, 429, 5xx, timeout, unreachable)",
+    ["vendor", "outcome"], registry=REGISTRY,
+)
+VENDOR_LATENCY = Histogram(
+    "scheduler_vendor_call_seconds", "Time a field-service system took to answer", ["vendor"], registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
+)
+VENDOR_PUSHES = Counter(
+    "scheduler_vendor_pushes_total", "Outbox pushes by result (confirmed, pending, slot_taken, rejected)",
+    ["vendor", "result"], registry=REGISTRY,
+)
 
 bp = Blueprint("metrics", __name__)
 

@@ -107,3 +107,33 @@ def test_import_of_a_bad_file_stores_nothing_and_says_why(tmp_path: Path, mongo_
     assert f"{path}: flows[0].service_area.zip_codes[0]: String should match pattern" in result.stderr
     missing = run_cli("flows", "export", "demo-plumbing", mongo_uri=mongo_uri, database=database_name)
     assert missing.returncode == 1 and "no organization with the slug 'demo-plumbing'" in missing.stderr
+
+
+def test_a_flow_can_name_any_of_the_four_vendors() -> None:
+    from app.demo import demo_organizations
+    from app.flows.models import VENDOR_TYPES
+    from app.flows.references import check_organization
+
+    configs = demo_organizations()
+    assert {c.vendor.type for c in configs} == set(VENDOR_TYPES)
+    assert all(check_organization(c) == [] for c in configs)
+
+
+def test_vendor_problems_name_the_yaml_path(tmp_path: Path) -> None:
+    def servicetitan(**vendor: object):  # type: ignore[no-untyped-def]
+        base = {"type": "servicetitan", "tenant": 1, "client_id": "a", "client_secret": "b", "app_key": "c",
+                "campaign_id": 1, "default_job_type_id": 1, "booking_provider_id": 1}
+        return lambda data: data.update(vendor=base | vendor)
+
+    assert problems_of(write_variant(tmp_path, servicetitan(type="fieldedge"))) == [
+        f"{tmp_path / 'acme.yaml'}: vendor.type: unknown vendor 'fieldedge' (use local, servicetitan, housecallpro, jobber)"
+    ]
+    assert problems_of(write_variant(tmp_path, servicetitan(booking_provider_id=None))) == [
+        f"{tmp_path / 'acme.yaml'}: vendor: Value error, booking_mode 'crm' needs booking_provider_id (Settings > Integrations > Booking providers)"
+    ]
+    assert problems_of(write_variant(tmp_path, servicetitan(job_types={"roof-repair": 5}))) == [
+        f"{tmp_path / 'acme.yaml'}: vendor.job_types.roof-repair: no flow has the service 'roof-repair'"
+    ]
+    assert problems_of(write_variant(tmp_path, servicetitan(tenant="abc"))) == [
+        f"{tmp_path / 'acme.yaml'}: vendor.tenant: Input should be a valid integer, unable to parse string as an integer"
+    ]

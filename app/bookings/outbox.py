@@ -25,6 +25,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from app.db import Database
+from app.metrics import VENDOR_PUSHES
 from app.vendors.base import (
     BookingProgress,
     BookingRequest,
@@ -156,6 +157,7 @@ async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now:
                 "attempts": attempts, "due_at": now.timestamp() + delay, "lease_until": 0.0, "lease_id": None,
                 "last_error": exc.message, "retried": True,
             }})
+            VENDOR_PUSHES.labels(vendor.vendor_type, "pending").inc()
             log.warning("vendor push postponed", extra={"outbox": entry["_id"], "vendor": exc.vendor, "problem": exc.message, "retry_in_s": round(delay, 1)})
             return PushResult("pending", message=exc.message)
         result = PushResult("rejected", message=f"gave up after {attempts} tries over 48 hours: {exc.message}")
@@ -165,6 +167,7 @@ async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now:
         # A bug or an answer we don't understand: keep the entry for a person, say why.
         log.exception("vendor push failed", extra={"outbox": entry["_id"]})
         result = PushResult("rejected", message=f"{type(exc).__name__}: {exc}"[:300])
+    VENDOR_PUSHES.labels(vendor.vendor_type, result.state).inc()
     await _finish(db, entry, lease, attempts, result)
     return result
 

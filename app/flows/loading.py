@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from app.flows.models import OrganizationConfig
+from app.flows.models import MASKED_SECRET, VENDOR_TYPES, OrganizationConfig, secret_fields
 from app.flows.references import check_organization
 
 
@@ -40,7 +40,12 @@ def parse_organization(data: Any, source: str) -> OrganizationConfig:
         lines = []
         for err in exc.errors(include_url=False):
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            lines.append(f"{source}: {_format_location(loc)}: {err['msg']}")
+            if loc[:1] == ("vendor",) and loc[1:2] and loc[1] in VENDOR_TYPES:
+                loc = loc[:1] + loc[2:]  # the vendor type pydantic inserts is not a key in the YAML
+            message = err["msg"]
+            if err["type"] == "union_tag_invalid" and loc == ("vendor",):
+                loc, message = ("vendor", "type"), f"unknown vendor {err['input'].get('type')!r} (use {', '.join(VENDOR_TYPES)})"
+            lines.append(f"{source}: {_format_location(loc)}: {message}")
         raise ConfigFileError(lines) from None
     problems = check_organization(config)
     if problems:
@@ -63,5 +68,19 @@ def load_organization_file(path: Path) -> OrganizationConfig:
     return parse_organization(data, str(path))
 
 
-def dump_organization(config: OrganizationConfig) -> str:
-    return yaml.safe_dump(config.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True)
+def masked_secrets(config: OrganizationConfig) -> list[str]:
+    """The vendor credentials written in the configuration itself (not `env:` references)."""
+    return [
+        f"vendor.{name}"
+        for name in secret_fields(config.vendor)
+        if not getattr(config.vendor, name).get_secret_value().startswith("env:")
+    ]
+
+
+def dump_organization(config: OrganizationConfig, include_secrets: bool = False) -> str:
+    """The configuration as YAML; credentials written in it are masked unless asked for."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    if not include_secrets:
+        for path in masked_secrets(config):
+            data["vendor"][path.removeprefix("vendor.")] = MASKED_SECRET
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

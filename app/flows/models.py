@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -208,14 +209,31 @@ class LocalVendor(Model):
     calendar: LocalCalendar
 
 
+MASKED_SECRET = "**********"
+
+
 def _reveal(secret: SecretStr) -> str:
     return secret.get_secret_value()
+
+
+def _not_masked(secret: SecretStr) -> SecretStr:
+    if secret.get_secret_value() == MASKED_SECRET:
+        raise ValueError("this secret was masked by `flows export`: write the secret, or env:NAME to read it from the environment")
+    return secret
+
+
+def secret_fields(model: BaseModel) -> list[str]:
+    """The names of a model's credential fields."""
+    return [name for name, field in type(model).model_fields.items() if field.annotation is SecretStr]
 
 
 # A secret from the YAML: either the value itself or `env:NAME`, read from the process's
 # environment when it is used. It prints as `**********`; only the database sees it.
 Credential = Annotated[
-    SecretStr, StringConstraints(min_length=1, max_length=4096), PlainSerializer(_reveal, return_type=str)
+    SecretStr,
+    StringConstraints(min_length=1, max_length=4096),
+    AfterValidator(_not_masked),
+    PlainSerializer(_reveal, return_type=str),
 ]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(:\d{1,5})?(/[^\s]*)?$", max_length=300)]
 

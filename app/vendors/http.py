@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from app.metrics import VENDOR_CALLS, VENDOR_LATENCY
 from app.vendors.base import VendorRejected, VendorUnauthorized, VendorUnavailable
 
 log = logging.getLogger(__name__)
@@ -124,16 +125,22 @@ class VendorHttp:
             try:
                 response = await self.client.request(method, url, timeout=timeout, **kwargs)
             except httpx.TimeoutException as exc:
+                VENDOR_CALLS.labels(vendor, "timeout").inc()
                 last_problem = f"{method} {path} timed out after {timeout:g} s"
                 log.warning("vendor call failed", extra={"vendor": vendor, "problem": last_problem, "attempt": attempt})
                 sent = not isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout))
                 if sent and not repeatable:
                     raise VendorUnavailable(vendor, last_problem, ambiguous=True) from None
             except httpx.TransportError as exc:
+                VENDOR_CALLS.labels(vendor, "unreachable").inc()
                 last_problem = f"{method} {path} could not connect ({type(exc).__name__})"
                 log.warning("vendor call failed", extra={"vendor": vendor, "problem": last_problem, "attempt": attempt})
             else:
-                elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+                elapsed = time.monotonic() - started
+                elapsed_ms = round(elapsed * 1000, 1)
+                VENDOR_LATENCY.labels(vendor).observe(elapsed)
+                code = response.status_code
+                VENDOR_CALLS.labels(vendor, "429" if code == 429 else f"{code // 100}xx").inc()
                 if response.is_success:
                     log.debug("vendor call", extra={"vendor": vendor, "path": path, "status": response.status_code, "ms": elapsed_ms})
                     return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import ValidationError
+from pymongo.errors import PyMongoError
 from quart import Quart, Response, has_request_context, jsonify, request
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
@@ -57,6 +58,17 @@ def init_errors(app: Quart) -> None:
         # Only API routes reach here; the step routes answer with a fragment of their own.
         response = api_error(503, "vendor_unavailable", "The company's scheduling system did not answer. Try again shortly.")
         response.headers["Retry-After"] = str(int(getattr(error, "retry_after", None) or 30))
+        return response
+
+    @app.errorhandler(PyMongoError)
+    async def database_unreachable(error: PyMongoError) -> Response:
+        # The step routes answer with a fragment of their own (app/web/steps.py).
+        message = "The booking service cannot reach its database. Try again shortly."
+        if has_request_context() and request.path.startswith(API_PREFIXES):
+            response = api_error(503, "service_unavailable", message)
+        else:
+            response = Response(message, status=503, content_type="text/plain; charset=utf-8")
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(AccessDenied)

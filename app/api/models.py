@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.web.protocol import KEY_HEADER, SESSION_HEADER
 
@@ -51,7 +51,8 @@ class ScopeQuery(BaseModel):
 
 
 class MonthQuery(ScopeQuery):
-    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    # Years this century: calendars are for booking, and year 0 or 9999 only break date maths.
+    month: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", description="YYYY-MM, from 2000-01 to 2099-12")
 
 
 class DayAvailability(BaseModel):
@@ -67,6 +68,13 @@ class MonthAvailabilityResponse(BaseModel):
 
 class DateQuery(ScopeQuery):
     date: date
+
+    @field_validator("date")
+    @classmethod
+    def _this_century(cls, value: date) -> date:
+        if not 2000 <= value.year <= 2099:
+            raise ValueError("must be a date from 2000-01-01 to 2099-12-31")
+        return value
 
 
 class Timeslot(BaseModel):

@@ -6,9 +6,11 @@ form and moves the session → save → render the step the session is now on.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, current_app, render_template, request
 
 from app import clock, rate_limits
@@ -32,6 +34,7 @@ from app.web.urls import external_url
 from app.web.vendors import request_vendor
 
 bp = Blueprint("steps", __name__)
+log = logging.getLogger(__name__)
 
 MAX_QUERY_VALUE = 100
 
@@ -44,14 +47,28 @@ def _ttl() -> timedelta:
 VENDOR_PROBLEM = "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
 
 
-@bp.errorhandler(VendorError)
-async def vendor_unreachable(error: VendorError) -> Response:
-    """The field-service system failed: the session is unchanged, the visitor can try again."""
-    problem = AccessDenied(503, "vendor_unavailable", VENDOR_PROBLEM)
+DATABASE_PROBLEM = "We can't reach our booking system right now. Please try again in a minute."
+
+
+async def _try_again(code: str, message: str) -> Response:
+    """A 503 fragment: nothing of the session changed, and a button shows the step again."""
+    problem = AccessDenied(503, code, message)
     html = await render_template("steps/problem.html", problem=problem, restart=False, retry_url=external_url("steps.current_step"))
     response = Response(html, status=503, content_type="text/html; charset=utf-8")
     response.headers["Retry-After"] = "30"
     return response
+
+
+@bp.errorhandler(VendorError)
+async def vendor_unreachable(error: VendorError) -> Response:
+    """The field-service system failed: the session is unchanged, the visitor can try again."""
+    return await _try_again("vendor_unavailable", VENDOR_PROBLEM)
+
+
+@bp.errorhandler(PyMongoError)
+async def database_unreachable(error: PyMongoError) -> Response:
+    log.warning("database unreachable during a step request", extra={"problem": str(error)[:300]})
+    return await _try_again("database_unavailable", DATABASE_PROBLEM)
 
 
 @bp.errorhandler(AccessDenied)

@@ -44,6 +44,7 @@ async def test_booking_on_another_origin_ends_with_the_confirmed_event(
     confirmed = [e["detail"] for e in await events(page) if e["name"] == "booking-confirmed"]
     assert confirmed == [{
         "reference": booking["_id"],
+        "status": "confirmed",
         "service": "Leak repair",
         "window": {"date": booking["date"], "label": booking["window"]["label"]},
     }]

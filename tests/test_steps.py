@@ -219,3 +219,20 @@ async def test_calendar_opens_on_the_first_month_with_a_free_window(visitor: Vis
     page = await visitor.walk_to("Timeslot", today())
     next_month = this_month.replace(day=28) + timedelta(days=5)
     assert page.contains(next_month.strftime("%B %Y")) and page.open_days()
+
+
+async def test_with_no_free_window_the_visitor_can_leave_a_lead(client, db: Database, organization) -> None:  # type: ignore[no-untyped-def]
+    from app.flows.repository import save_organization
+    from tests.conftest import demo_config
+
+    full = demo_config(windows=[{"id": "morning", "label": "8 – 11 am", "start": "08:00", "end": "11:00", "capacity": 0}])
+    await save_organization(db, full)
+    visitor = Visitor(quart_sender(client))
+    page = await visitor.walk_to("Timeslot", today())
+    assert page.contains("Can't find a time that works?") and not page.open_days()
+    page = await visitor.submit("Timeslot", intent="lead", lead_phone="", lead_email="")
+    assert page.errors == {"lead_phone": "Leave a phone number or an email address so we can reach you."}
+    page = await visitor.submit("Timeslot", intent="lead", lead_phone="512 555 0100", lead_email="")
+    assert page.step == "Timeslot" and page.contains("Thanks — we'll be in touch.")
+    lead = await db.leads.find_one({})
+    assert lead["reason"] == "no free arrival window" and lead["phone"] == "+15125550100" and lead["zip_code"] == "78701"

@@ -21,6 +21,7 @@ SERVER_EVENT_TYPES = (
     "answer_chosen",
     "validation_error",
     "out_of_area",
+    "lead_left",
     "timeslot_viewed",
     "booking_confirmed",
     "booking_failed",

@@ -1,6 +1,7 @@
 """Timeslot: a month calendar of days with free windows, then the windows of one day.
 
 Choosing a window holds a place for a few minutes; a hold that lapses frees it again.
+A month with nothing free offers to leave a phone number or email instead.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
+from app.steps.leads import save_lead
 from app.vendors.base import ArrivalWindow
 
 # How far ahead the calendar lets a visitor page; the vendor decides what is bookable.
@@ -92,6 +94,8 @@ class TimeslotStep(StepHandler):
         }
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
+        if form.text("intent") == "lead":  # nothing free that suits: the office calls back
+            return await save_lead(ctx, form, "no free arrival window", ctx.session.booking.zip_code)
         day, window_id = parse_day(form.text("date")), form.text("window")
         ctx.state.update(date=form.text("date"), window=window_id)
         if day is None:

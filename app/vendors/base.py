@@ -19,6 +19,7 @@ class ArrivalWindow:
     start: time
     end: time
     remaining: int
+    counted: bool = True  # False: the vendor says open or not, `remaining` is not a count
 
     @property
     def available(self) -> bool:

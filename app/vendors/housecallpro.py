@@ -55,7 +55,8 @@ def joined_windows(slots: list[dict[str, Any]], zone: Any) -> list[ArrivalWindow
             last[1] = end
         else:
             runs.append([start, end])
-    return [arrival_window(start, end, zone, 1) for start, end in runs]
+    # Housecall Pro says open or not, never how many: shown as "Available".
+    return [arrival_window(start, end, zone, 1, counted=False) for start, end in runs]
 
 
 class HousecallProStrategy(RemoteVendorStrategy):

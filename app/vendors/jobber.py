@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,14 @@ from app.vendors.base import (
 )
 from app.vendors.calendar_rules import CalendarRules
 from app.vendors.credentials import fingerprint, reveal
-from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, booking_summary, parse_time, utc_text
+from app.vendors.remote import (
+    AvailabilityScope,
+    RemoteVendorStrategy,
+    booking_summary,
+    parse_time,
+    utc_text,
+    window_id_for,
+)
 
 PAGE_SIZE = 100
 MAX_PAGES = 50
@@ -242,7 +250,7 @@ class JobberStrategy(RemoteVendorStrategy):
         windows: list[ArrivalWindow] = []
         for day in open_days:
             for w in rules.arrival_windows(day, taken):
-                windows.append(ArrivalWindow(w.day, f"{w.start:%H%M}-{w.end:%H%M}", w.label, w.start, w.end, w.remaining))
+                windows.append(replace(w, window_id=window_id_for(w.start, w.end)))
         return windows
 
     # -- booking -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -72,7 +72,7 @@ def window_label(start: time, end: time) -> str:
     return f"{s} – {e} {e_half}" if s_half == e_half else f"{s} {s_half} – {e} {e_half}"
 
 
-def arrival_window(start: datetime, end: datetime, zone: Any, remaining: int) -> ArrivalWindow:
+def arrival_window(start: datetime, end: datetime, zone: Any, remaining: int, counted: bool = True) -> ArrivalWindow:
     """A vendor's time frame as an arrival window on the company's local date."""
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     return ArrivalWindow(
@@ -82,6 +82,7 @@ def arrival_window(start: datetime, end: datetime, zone: Any, remaining: int) ->
         start=local_start.time(),
         end=local_end.time(),
         remaining=remaining,
+        counted=counted,
     )
 
 
@@ -159,7 +160,7 @@ class RemoteVendorStrategy(VendorStrategy):
         starts = datetime.combine(window.day, window.start, tzinfo=self.zone)
         if starts > self.now:
             return window
-        return ArrivalWindow(window.day, window.window_id, window.label, window.start, window.end, 0)
+        return replace(window, remaining=0)
 
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
         days = month_days(year, month)

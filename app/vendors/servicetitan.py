@@ -8,6 +8,7 @@ through the dispatch zones.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -158,7 +159,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                 key = (window.day, window.window_id)
                 if key in windows:  # the same frame for several business units: add the places
                     earlier = windows[key]
-                    window = ArrivalWindow(window.day, window.window_id, window.label, window.start, window.end, earlier.remaining + window.remaining)
+                    window = replace(window, remaining=earlier.remaining + window.remaining)
                 windows[key] = window
         return list(windows.values())
 

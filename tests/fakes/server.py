@@ -27,6 +27,7 @@ class Fault:
 
     path: str
     status: int | None = None  # answer with this status (and Retry-After when given)
+    body: dict[str, Any] | None = None  # with status: this JSON instead of the fake's own error
     retry_after: str | None = None
     hang_seconds: float = 0.0  # answer only after this long (longer than the client waits)
     then_process: bool = False  # with hang: do the work first, so the client can't know
@@ -127,7 +128,8 @@ class FakeVendor:
             if fault.hang_seconds:
                 await asyncio.sleep(fault.hang_seconds)
             if fault.status is not None:
-                response = self.error(fault.status, f"scripted {fault.status}")
+                response = self.error(fault.status, f"scripted {fault.status}") if fault.body is None else jsonify(fault.body)
+                response.status_code = fault.status
                 if fault.retry_after is not None:
                     response.headers["Retry-After"] = fault.retry_after
                 return response

@@ -36,6 +36,7 @@ async def test_consecutive_booking_windows_join_into_arrival_windows(db: Databas
     housecallpro.book_externally(date(2030, 6, 4), 1)
     windows = await strategy(db, housecallpro, clients).get_date_timeslots(date(2030, 6, 4))
     assert [(w.window_id, w.label, w.available) for w in windows] == [("0800-1100", "8 – 11 am", True)]
+    assert not windows[0].counted  # open or not, no count: the widget says "Available"
     call = housecallpro.requests_to("/booking_windows")[0]
     assert call.headers["Authorization"] == f"Token {housecallpro.api_key}"
     assert call.query == {"start_date": "2030-06-03", "show_for_days": "28", "service_duration": "60"}

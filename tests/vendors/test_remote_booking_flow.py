@@ -169,3 +169,17 @@ async def test_the_api_answers_availability_for_a_service_and_zip(client, fake: 
     other = (today() + timedelta(days=62)).strftime("%Y-%m")
     response = await client.get(f"/scheduler/month-availability?month={other}", headers=headers)
     assert response.status_code == 503 and (await response.get_json())["error"] == "vendor_unavailable"
+
+
+async def test_a_booking_the_vendor_refuses_is_kept_for_the_office_with_its_reason(
+    fake: FakeServiceTitan, visitor: Visitor, db: Database
+) -> None:
+    await visitor.walk_to("Summary", today())
+    refusal = {"title": "One or more validation errors occurred.", "status": 400, "errors": {"CampaignId": ["Campaign 31 is inactive."]}}
+    fake.fail_next("/bookings", method="POST", status=400, body=refusal)
+    page = await visitor.submit("Summary")
+    assert page.step == "Confirmation" and page.heading == "We've got your request"  # received, not "booked"
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "needs_attention"
+    assert booking["vendor"]["error"] == "POST /crm/v2/tenant/1234567/booking-provider/77/bookings answered 400: One or more validation errors occurred. (CampaignId: Campaign 31 is inactive.)"
+    assert (await db.vendor_outbox.find_one({}))["state"] == "failed"

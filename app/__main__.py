@@ -128,6 +128,8 @@ def load_demo() -> None:
     async def store(database: Database) -> None:
         for config in configs:
             await save_organization(database, config)
+        # The fakes start afresh with every `make run`: so do the demo's vendor tokens.
+        await database.vendor_tokens.delete_many({"organization_id": {"$in": [c.slug for c in configs]}})
         await create_secret_key(database, configs[0].slug, datetime.now(UTC), DEMO_SECRET_KEY)
 
     _run(store)

@@ -10,6 +10,7 @@ that already exists instead of making a second one.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,8 @@ class Confirmed:
 
 
 TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another time."
+# How long a visitor waits for the vendor at confirm; after that the booking is pending.
+INLINE_PUSH_SECONDS = 12.0
 # How far the search for other free windows looks, and how many it offers.
 ALTERNATIVE_DAYS = 7
 ALTERNATIVES = 3
@@ -221,7 +224,12 @@ async def _confirm_through_outbox(
     entry = await outbox.claim(db, now, outbox.entry_id("booking", booking["_id"]))
     if entry is None:
         return Confirmed(booking)  # another process holds it: pending, and honest about it
-    result = await outbox.push(db, entry, vendor, now)
+    try:
+        result = await asyncio.wait_for(outbox.push(db, entry, vendor, now), INLINE_PUSH_SECONDS)
+    except asyncio.TimeoutError:
+        # A slow vendor does not keep the visitor waiting: the drainer carries on.
+        await outbox.postpone(db, entry, now, f"the vendor took longer than {INLINE_PUSH_SECONDS:g} s")
+        return Confirmed(await db.bookings.find_one({"_id": booking["_id"]}) or booking)
     if result.state == "slot_taken":
         return await slot_taken(vendor, _request(session, booking["_id"]))
     return Confirmed(await db.bookings.find_one({"_id": booking["_id"]}) or booking)

@@ -172,6 +172,17 @@ async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now:
     return result
 
 
+async def postpone(db: Database, entry: dict[str, Any], now: datetime, reason: str) -> None:
+    """Give a claimed entry back for a later push (the one in hand was cut short)."""
+    await db.vendor_outbox.update_one(
+        {"_id": entry["_id"], "lease_id": entry["lease_id"]},
+        {"$set": {
+            "due_at": now.timestamp() + retry_delay(1, None), "lease_until": 0.0, "lease_id": None,
+            "last_error": reason, "retried": True,  # the cut-short try may have made something
+        }},
+    )
+
+
 async def _finish(db: Database, entry: dict[str, Any], lease: dict[str, Any], attempts: int, result: PushResult) -> None:
     state = "done" if result.state == "confirmed" else "failed"
     await db.vendor_outbox.update_one(lease, {"$set": {

@@ -4,6 +4,7 @@ not, sent back with alternatives when the window was taken, leads passed on."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -183,3 +184,20 @@ async def test_a_booking_the_vendor_refuses_is_kept_for_the_office_with_its_reas
     assert booking["status"] == "needs_attention"
     assert booking["vendor"]["error"] == "POST /crm/v2/tenant/1234567/booking-provider/77/bookings answered 400: One or more validation errors occurred. (CampaignId: Campaign 31 is inactive.)"
     assert (await db.vendor_outbox.find_one({}))["state"] == "failed"
+
+
+async def test_a_slow_vendor_does_not_keep_the_visitor_waiting(
+    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.bookings import confirm
+
+    monkeypatch.setattr(confirm, "INLINE_PUSH_SECONDS", 0.5)
+    await visitor.walk_to("Summary", today())
+    fake.fail_next("/bookings", method="POST", hang_seconds=0.8, then_process=True)  # slow, within its time-out
+    page = await visitor.submit("Summary")
+    assert page.heading == "We've got your request"
+    entry = await db.vendor_outbox.find_one({})
+    assert entry["state"] == "pending" and entry["retried"] and entry["lease_id"] is None
+    await asyncio.sleep(1)  # the slow answer arrives at the fake's end: it made the booking
+    assert await drain_later(app, 60) == 1
+    assert len(fake.bookings) == 1 and (await db.bookings.find_one({}))["status"] == "confirmed"

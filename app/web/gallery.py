@@ -23,6 +23,7 @@ from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
 from app.web.access import AccessDenied, Visit
 from app.web.rendering import render_step
+from app.web.steps import DATABASE_PROBLEM, VENDOR_PROBLEM
 from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorBooking, VendorStrategy
 
 bp = Blueprint("gallery", __name__)
@@ -94,7 +95,11 @@ def states(today: date) -> list[GalleryState]:
         GalleryState("Timeslot", "day chosen", query={"date": day}),
         GalleryState("Timeslot", "window chosen", {"date": day, "window": "morning"}, query={"date": day}),
         GalleryState("Timeslot", "window just taken", {"date": day}, query={"date": day}, notice="Sorry, that arrival window was just taken. Please choose another time."),
+        GalleryState("Timeslot", "taken at the vendor, nearest offered", {"date": day}, query={"date": day},
+                     notice="Sorry, that arrival window was just taken. The nearest free times: Tuesday, June 4, 11 am – 2 pm; "
+                            "Wednesday, June 5, 8 – 11 am; Wednesday, June 5, 2 – 5 pm."),
         GalleryState("Timeslot", "no windows left", full_calendar=True),
+        GalleryState("Timeslot", "no windows left, lead saved", {"lead_phone": "(512) 555-0100", "lead_saved": True}, full_calendar=True),
         GalleryState("Timeslot", "errors", {}, {"date": "Choose a day in the calendar."}),
         GalleryState("Customer", "empty", {"zip_code": "78701"}),
         GalleryState("Customer", "filled", customer),
@@ -107,7 +112,17 @@ def states(today: date) -> list[GalleryState]:
         GalleryState("Confirmation", "confirmed", booking_status="confirmed"),
         GalleryState("Confirmation", "vendor pending", booking_status="pending"),
         GalleryState("Problem", "session expired"),
+        GalleryState("Problem", "schedule unreachable"),
+        GalleryState("Problem", "database unreachable"),
     ]
+
+
+# The problems a visitor can meet: (status, code, message, offers "Start again", offers "Try again").
+PROBLEMS = {
+    "session expired": (410, "session_expired", "This booking session has expired.", True, False),
+    "schedule unreachable": (503, "vendor_unavailable", VENDOR_PROBLEM, False, True),
+    "database unreachable": (503, "database_unavailable", DATABASE_PROBLEM, False, True),
+}
 
 
 def sample_draft(flow: Flow, day: date) -> BookingDraft:
@@ -125,8 +140,9 @@ def sample_draft(flow: Flow, day: date) -> BookingDraft:
 
 async def render_state(organization: Organization, flow: Flow, state: GalleryState, now: datetime) -> str:
     if state.step == "Problem":
-        problem = AccessDenied(410, "session_expired", "This booking session has expired.")
-        return await render_template("steps/problem.html", problem=problem, restart=True, retry_url=None)
+        status, code, message, restart, retry = PROBLEMS[state.name]
+        problem = AccessDenied(status, code, message)
+        return await render_template("steps/problem.html", problem=problem, restart=restart, retry_url="#" if retry else None)
     today = now.astimezone(organization.zone).date()
     draft = sample_draft(flow, _next_weekday(today))
     step = flow.steps[-1].type if state.step == "Confirmation" else state.step

@@ -16,6 +16,7 @@ TINY = {
     "server_throughput": ["--visitors", "4", "--hello-requests", "40"],
     "memory": ["--sessions", "20", "--concurrency", "4"],
     "events_pipeline": ["--sessions", "2", "--events", "20"],
+    "vendor_availability": ["--latency-ms", "5", "--runs", "2"],
 }
 
 

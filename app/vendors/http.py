@@ -58,18 +58,23 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
 
 
 class Pacer:
-    """Spaces calls on one vendor account at most `rate` per second (in this process)."""
+    """At most `rate` calls a second on one vendor account (in this process), in bursts of
+    up to `rate` calls: a token bucket, like the per-second windows vendors count in."""
 
     def __init__(self, rate: float) -> None:
-        self._interval = 1.0 / rate
-        self._next = 0.0
+        self._rate = rate
+        self._burst = max(1.0, rate)
+        self._tokens = self._burst
+        self._updated = time.monotonic()
         self._lock = asyncio.Lock()
 
     async def wait(self) -> None:
         async with self._lock:
             now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self._interval
+            self._tokens = min(self._burst, self._tokens + (now - self._updated) * self._rate)
+            self._updated = now
+            self._tokens -= 1  # taken now, or reserved: below zero the caller waits its turn
+            delay = -self._tokens / self._rate if self._tokens < 0 else 0.0
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -8,6 +8,7 @@ through the dispatch zones.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -138,20 +139,11 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
         if not units:
             return []
         windows: dict[tuple[date, str], ArrivalWindow] = {}
-        for start, end in day_range(first, last, self.config.capacity_chunk_days):
-            body = await self._api(
-                "POST",
-                "dispatch",
-                "/capacity",
-                json={
-                    "startsOnOrAfter": utc_text(self.local_datetime(start, datetime.min.time())),
-                    "endsOnOrBefore": utc_text(self.local_datetime(end + timedelta(days=1), datetime.min.time())),
-                    "businessUnitIds": units,
-                    "jobTypeId": self._job_type(),
-                    "skillBasedAvailability": self.config.skill_based_availability,
-                },
-                safe_to_repeat=True,  # a query sent as POST: asking twice changes nothing
-            )
+        await self.clients.tokens.get(self.account, self._fetch_token)  # one token for all the pieces
+        pieces = day_range(first, last, self.config.capacity_chunk_days)
+        # The pieces are asked for together (paced), not one after the other.
+        answers = await asyncio.gather(*(self._capacity(units, start, end) for start, end in pieces))
+        for body in answers:
             for frame in body.get("availabilities") or []:
                 window = self._window_of(frame)
                 if window is None:
@@ -162,6 +154,21 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                     window = replace(window, remaining=earlier.remaining + window.remaining)
                 windows[key] = window
         return list(windows.values())
+
+    async def _capacity(self, units: list[int], start: date, end: date) -> dict[str, Any]:
+        return await self._api(
+            "POST",
+            "dispatch",
+            "/capacity",
+            json={
+                "startsOnOrAfter": utc_text(self.local_datetime(start, datetime.min.time())),
+                "endsOnOrBefore": utc_text(self.local_datetime(end + timedelta(days=1), datetime.min.time())),
+                "businessUnitIds": units,
+                "jobTypeId": self._job_type(),
+                "skillBasedAvailability": self.config.skill_based_availability,
+            },
+            safe_to_repeat=True,  # a query sent as POST: asking twice changes nothing
+        ) or {}
 
     def _window_of(self, frame: dict[str, Any]) -> ArrivalWindow | None:
         try:

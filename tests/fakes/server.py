@@ -72,6 +72,7 @@ class FakeVendor:
     def __init__(self, rate_limit_per_second: int = 50, port: int | None = None) -> None:
         self.state = FakeState()
         self.rate_limit = RateLimit(rate_limit_per_second)
+        self.latency_seconds = 0.0  # added to every answer, like a vendor across the internet
         self.app = Quart(f"fake-{self.name}")
         self.app.before_request(self._before)
         self.app.after_request(self._after)
@@ -122,6 +123,8 @@ class FakeVendor:
         self.state.requests.append(
             RecordedRequest(request.method, request.path, dict(request.args), dict(request.headers), body)
         )
+        if self.latency_seconds:
+            await asyncio.sleep(self.latency_seconds)
         fault = self._take_fault()
         g.fault = fault
         if fault is not None and not fault.then_process:

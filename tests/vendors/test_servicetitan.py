@@ -36,8 +36,9 @@ def request_for(day: date, window_id: str = "0800-1100", reference: str = "WB-ST
 async def test_month_availability_asks_capacity_in_pieces_of_fourteen_days(db: Database, servicetitan: FakeServiceTitan, clients: VendorClients) -> None:
     days = await strategy(db, servicetitan, clients).get_month_availability(2030, 6)
 
-    calls = servicetitan.requests_to("/capacity")
+    calls = sorted(servicetitan.requests_to("/capacity"), key=lambda c: c.body["startsOnOrAfter"])
     assert len(calls) == 2  # June 3–16 and 17–30: today onwards, 14 days at most each
+    assert [c.body["endsOnOrBefore"] for c in calls] == ["2030-06-17T05:00:00Z", "2030-07-01T05:00:00Z"]
     assert all(c.headers["St-App-Key"] == servicetitan.app_key and c.headers["Authorization"].startswith("Bearer ") for c in calls)
     assert calls[0].body["businessUnitIds"] == [11] and calls[0].body["jobTypeId"] == 502
     assert calls[0].body["startsOnOrAfter"] == "2030-06-03T05:00:00Z"  # local midnight in UTC

@@ -81,6 +81,7 @@ async def enqueue(db: Database, kind: Kind, target_id: str, organization_id: str
         "lease_until": 0.0,
         "lease_id": None,
         "progress": {},
+        "claims": 0,
         "retried": False,
         "last_error": None,
     }
@@ -100,9 +101,11 @@ async def claim(db: Database, now: datetime, outbox_id: str | None = None) -> di
         query["_id"] = outbox_id
     else:
         query["due_at"] = {"$lte": moment}
+    # `claims` counts every lease taken: a second one means an earlier push may have got
+    # through without being recorded (a crash, a database outage, a cut-short push).
     return await db.vendor_outbox.find_one_and_update(
         query,
-        {"$set": {"lease_until": moment + LEASE_SECONDS, "lease_id": secrets.token_hex(8)}},
+        {"$set": {"lease_until": moment + LEASE_SECONDS, "lease_id": secrets.token_hex(8)}, "$inc": {"claims": 1}},
         sort=[("due_at", 1)],
         return_document=ReturnDocument.AFTER,
     )
@@ -143,7 +146,8 @@ async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now:
     async def save_progress(done: dict[str, Any]) -> None:
         await db.vendor_outbox.update_one(lease, {"$set": {"progress": done}})
 
-    progress = BookingProgress(entry.get("progress"), save_progress, retried=bool(entry.get("retried")))
+    retried = bool(entry.get("retried")) or entry.get("claims", 1) > 1
+    progress = BookingProgress(entry.get("progress"), save_progress, retried=retried)
     attempts = entry.get("attempts", 0) + 1
     try:
         result = await _push_to_vendor(db, entry, vendor, progress)
@@ -163,8 +167,9 @@ async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now:
         result = PushResult("rejected", message=f"gave up after {attempts} tries over 48 hours: {exc.message}")
     except VendorRejected as exc:
         result = PushResult("rejected", message=exc.message)
-    except (VendorError, PyMongoError, KeyError, ValueError, TypeError) as exc:
+    except (VendorError, KeyError, ValueError, TypeError) as exc:
         # A bug or an answer we don't understand: keep the entry for a person, say why.
+        # (A database error propagates: the lease lapses and a later claim tries again.)
         log.exception("vendor push failed", extra={"outbox": entry["_id"]})
         result = PushResult("rejected", message=f"{type(exc).__name__}: {exc}"[:300])
     VENDOR_PUSHES.labels(vendor.vendor_type, result.state).inc()

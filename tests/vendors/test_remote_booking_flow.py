@@ -201,3 +201,31 @@ async def test_a_slow_vendor_does_not_keep_the_visitor_waiting(
     await asyncio.sleep(1)  # the slow answer arrives at the fake's end: it made the booking
     assert await drain_later(app, 60) == 1
     assert len(fake.bookings) == 1 and (await db.bookings.find_one({}))["status"] == "confirmed"
+
+
+async def test_a_push_whose_result_was_never_recorded_is_found_not_made_again(
+    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pymongo.errors import AutoReconnect
+
+    from app.bookings import outbox
+
+    await visitor.walk_to("Summary", today())
+    record = outbox._finish
+
+    async def database_gone(*args: object) -> None:
+        raise AutoReconnect("the database went away just after ServiceTitan answered")
+
+    monkeypatch.setattr(outbox, "_finish", database_gone)
+    page = await visitor.submit("Summary")
+    assert page.status == 503 and page.step == "Problem"  # "try again": nothing was recorded
+    assert len(fake.bookings) == 1 and (await db.bookings.find_one({}))["status"] == "pending"
+
+    monkeypatch.setattr(outbox, "_finish", record)
+    assert await drain_later(app, 30) == 0  # the lost push's lease still holds
+    assert await drain_later(app, outbox.LEASE_SECONDS + 5) == 1  # a second claim looks first
+    assert len(fake.bookings) == 1
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "confirmed" and booking["vendor"]["external_id"] == str(fake.bookings[0]["id"])
+    page = await visitor.submit("Summary")  # the visitor's "Try again"
+    assert page.heading == "You're booked!"

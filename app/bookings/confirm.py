@@ -225,7 +225,7 @@ async def _confirm_through_outbox(
     if entry is None:
         return Confirmed(booking)  # another process holds it: pending, and honest about it
     try:
-        result = await asyncio.wait_for(outbox.push(db, entry, vendor, now), INLINE_PUSH_SECONDS)
+        result = await asyncio.wait_for(outbox.push(db, entry, vendor, now, visitor_waiting=True), INLINE_PUSH_SECONDS)
     except asyncio.TimeoutError:
         # A slow vendor does not keep the visitor waiting: the drainer carries on.
         await outbox.postpone(db, entry, now, f"the vendor took longer than {INLINE_PUSH_SECONDS:g} s")

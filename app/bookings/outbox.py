@@ -139,8 +139,13 @@ async def _push_to_vendor(db: Database, entry: dict[str, Any], vendor: VendorStr
     return PushResult("confirmed", made.external_id)
 
 
-async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now: datetime) -> PushResult:
-    """Push a claimed entry once and record what happened; never raises for a vendor's reasons."""
+async def push(
+    db: Database, entry: dict[str, Any], vendor: VendorStrategy, now: datetime, visitor_waiting: bool = False
+) -> PushResult:
+    """Push a claimed entry once and record what happened; never raises for a vendor's reasons.
+
+    A window taken at the vendor meanwhile leaves the booking `slot_taken` for the visitor
+    who is `visitor_waiting` to choose again; in the background it needs a person."""
     lease = {"_id": entry["_id"], "lease_id": entry["lease_id"]}
 
     async def save_progress(done: dict[str, Any]) -> None:
@@ -152,7 +157,8 @@ async def push(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now:
     try:
         result = await _push_to_vendor(db, entry, vendor, progress)
     except SlotUnavailable as exc:
-        result = PushResult("slot_taken", message=str(exc) or "the window is no longer free")
+        taken = f"the window was taken at the vendor: {exc}" if str(exc) else "the window was taken at the vendor"
+        result = PushResult("slot_taken" if visitor_waiting else "rejected", message=taken)
     except VendorUnavailable as exc:
         waited = now.timestamp() - entry.get("created_at", now.timestamp())
         if waited < GIVE_UP_AFTER_SECONDS:

@@ -229,3 +229,19 @@ async def test_a_push_whose_result_was_never_recorded_is_found_not_made_again(
     assert booking["status"] == "confirmed" and booking["vendor"]["external_id"] == str(fake.bookings[0]["id"])
     page = await visitor.submit("Summary")  # the visitor's "Try again"
     assert page.heading == "You're booked!"
+
+
+async def test_a_window_taken_before_a_background_push_needs_a_person(
+    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database
+) -> None:
+    await visitor.walk_to("Summary", today())
+    fake.fail_next("/bookings", method="POST", status=503)
+    assert (await visitor.submit("Summary")).heading == "We've got your request"
+    booking = await db.bookings.find_one({})
+    start = datetime.combine(date.fromisoformat(booking["date"]), datetime.strptime(booking["window"]["start"], "%H:%M").time(), tzinfo=fake.zone)
+    for _ in range(fake.capacity):  # the office filled the window by phone meanwhile
+        fake.take(start.astimezone(UTC))
+    assert await drain_later(app, 60) == 1
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "needs_attention" and booking["vendor"]["error"].startswith("the window was taken at the vendor")
+    assert fake.bookings == []

@@ -79,6 +79,11 @@ class FakeServiceTitan(FakeVendor):
         self._ids = itertools.count(900001)
         super().__init__(rate_limit_per_second, port)
 
+    def error(self, status: int, message: str) -> Response:
+        if request.path == "/connect/token":  # the identity server answers OAuth errors
+            return super().error(status, message)
+        return api_error(status, message)
+
     # -- auth ---------------------------------------------------------------------------
 
     def caller(self) -> str:

@@ -7,16 +7,15 @@ from datetime import datetime
 from app.db import Database
 from app.flows.models import Organization
 from app.vendors.base import VendorStrategy
+from app.vendors.housecallpro import HousecallProStrategy
+from app.vendors.jobber import JobberStrategy
 from app.vendors.local import LocalCalendarVendor
 from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
+from app.vendors.servicetitan import ServiceTitanStrategy
 
-
-def _remote_strategies() -> dict[str, type[RemoteVendorStrategy]]:
-    from app.vendors.housecallpro import HousecallProStrategy
-    from app.vendors.jobber import JobberStrategy
-    from app.vendors.servicetitan import ServiceTitanStrategy
-
-    return {s.vendor_type: s for s in (ServiceTitanStrategy, HousecallProStrategy, JobberStrategy)}
+REMOTE_STRATEGIES: dict[str, type[RemoteVendorStrategy]] = {
+    s.vendor_type: s for s in (ServiceTitanStrategy, HousecallProStrategy, JobberStrategy)
+}
 
 
 def vendor_for(
@@ -31,7 +30,7 @@ def vendor_for(
     vendor_type = organization.vendor.type
     if vendor_type == "local":
         return LocalCalendarVendor(db, organization, now)
-    strategy = _remote_strategies().get(vendor_type)
+    strategy = REMOTE_STRATEGIES.get(vendor_type)
     if strategy is None:
         raise ValueError(f"unsupported vendor type {vendor_type!r}")
     if clients is None:

@@ -14,8 +14,9 @@ TokenFetch = Callable[[], Awaitable[tuple[str, float]]]
 
 
 class AccessTokens:
-    def __init__(self, renew_margin: float = RENEW_MARGIN_SECONDS) -> None:
+    def __init__(self, renew_margin: float = RENEW_MARGIN_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self._renew_margin = renew_margin
+        self._clock = clock
         self._tokens: dict[str, tuple[str, float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -29,7 +30,7 @@ class AccessTokens:
             token = self._fresh(account)
             if token is None:
                 token, lifetime = await fetch()
-                self._tokens[account] = (token, time.monotonic() + lifetime)
+                self._tokens[account] = (token, self._clock() + lifetime)
             return token
 
     def forget(self, account: str) -> None:
@@ -38,6 +39,6 @@ class AccessTokens:
 
     def _fresh(self, account: str) -> str | None:
         found = self._tokens.get(account)
-        if found is None or found[1] - self._renew_margin <= time.monotonic():
+        if found is None or found[1] - self._renew_margin <= self._clock():
             return None
         return found[0]

@@ -1,4 +1,5 @@
-"""The command line: `python -m app dev | flows import|export|check | demo load`."""
+"""The command line: `python -m app dev | serve | check-config | flows import|export|check |
+demo load | keys create | vendors check`."""
 
 from __future__ import annotations
 
@@ -184,6 +185,37 @@ def serve() -> None:
         raise click.ClickException(str(exc)) from None
     command = hypercorn_command(settings)
     os.execvp(command[0], command)
+
+
+@cli.group()
+def vendors() -> None:
+    """An organization's field-service system."""
+
+
+@vendors.command("check")
+@click.argument("slug")
+@click.option("--connect", is_flag=True, help="Also ask the vendor for tomorrow's arrival windows.")
+def check_vendor(slug: str, connect: bool) -> None:
+    """Where each vendor credential comes from (never its value); exit 1 when one is missing
+    or, with --connect, when the vendor does not answer."""
+    from app.vendors.check import connection_line, credential_lines
+
+    async def check(database: Database) -> tuple[list[str], bool]:
+        organization = await organization_by_slug(database, slug)
+        if organization is None:
+            raise click.ClickException(f"no organization with the slug {slug!r}")
+        lines, ok = credential_lines(organization)
+        lines.insert(0, f"{organization.name}: vendor {organization.vendor.type}")
+        if connect and ok and organization.vendor.type != "local":
+            answered, ok = await connection_line(database, organization, datetime.now(UTC))
+            lines.append(answered)
+        return lines, ok
+
+    lines, ok = _run(check)
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        raise click.exceptions.Exit(1)
 
 
 @cli.command("check-config")

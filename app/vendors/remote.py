@@ -181,6 +181,11 @@ class RemoteVendorStrategy(VendorStrategy):
             by_day = await self._windows_by_day(days[0], days[-1], fresh=False)
         return [self._still_ahead(w) for w in by_day.get(day, [])]
 
+    async def check_connection(self, day: date) -> str:
+        """Ask the vendor what a visitor's calendar would (`vendors check --connect`)."""
+        windows = await self.get_date_timeslots(day, fresh=True)
+        return f"{len(windows)} arrival windows on {day}, {sum(1 for w in windows if w.available)} free"
+
     def forget_availability(self) -> None:
         """After a booking: the next visitor sees the vendor's own count again."""
         self.clients.availability.forget(self.cache_key("windows"))

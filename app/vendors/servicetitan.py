@@ -129,6 +129,10 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
         scoped = type(self)(self.db, self.organization, self.clients, AvailabilityScope(zip_code=zip_code), self.now)
         return bool(await scoped._business_units())
 
+    async def check_connection(self, day: date) -> str:
+        zones = await self._zones()  # needs the token, the app key and the tenant
+        return f"{len(zones)} dispatch zones; " + await super().check_connection(day)
+
     # -- availability ----------------------------------------------------------------
 
     def _job_type(self) -> int:

@@ -82,3 +82,35 @@ def test_export_masks_secrets_written_in_the_configuration() -> None:
         parse_organization(yaml.safe_load(text), "exported.yaml")
     data = json.loads(json.dumps(yaml.safe_load(dump_organization(config, include_secrets=True))))
     assert parse_organization(data, "exported.yaml") == config
+
+
+async def test_vendors_check_says_where_each_credential_comes_from_and_whether_the_vendor_answers(
+    servicetitan: FakeServiceTitan, mongo_uri: str, database_name: str, drop_database: None
+) -> None:
+    import subprocess
+    import sys
+
+    from app import ROOT
+    from app.flows.repository import save_organization
+
+    db = Database.connect(mongo_uri, database_name)
+    await save_organization(db, with_vendor(servicetitan_vendor(servicetitan, client_secret="env:ST_SECRET")))
+    await db.close()
+
+    def check(*extra: str, secret: str | None) -> subprocess.CompletedProcess[str]:
+        env = {"MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "PATH": "/usr/bin:/bin"}
+        if secret is not None:
+            env["ST_SECRET"] = secret
+        return subprocess.run([sys.executable, "-m", "app", "vendors", "check", "demo-plumbing", *extra],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+    missing = check(secret=None)
+    assert missing.returncode == 1
+    assert "vendor.client_secret: from $ST_SECRET (NOT SET)" in missing.stdout
+    assert "vendor.app_key: written in the configuration" in missing.stdout
+    answered = check("--connect", secret=servicetitan.client_secret)
+    assert answered.returncode == 0, answered.stdout + answered.stderr
+    assert "servicetitan answered: 62 dispatch zones; " in answered.stdout
+    assert servicetitan.client_secret not in answered.stdout + answered.stderr
+    refused = check("--connect", secret="wrong")
+    assert refused.returncode == 1 and "invalid_client" in refused.stdout

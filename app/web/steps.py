@@ -44,7 +44,7 @@ def _ttl() -> timedelta:
     return current_app.extensions["settings"].session_ttl
 
 
-# The session is never changed by a request that ends in one of these, so "try again" is safe.
+# What a session saved before one of these failures stays saved: "Try again" shows its current step.
 VENDOR_PROBLEM = "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
 DATABASE_PROBLEM = "We can't reach our booking system right now. Please try again in a minute."
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import threading
 import sys
@@ -242,6 +243,9 @@ def dev(host: str, port: int) -> None:
         os.environ["MONGODB_URI"] = embedded.uri
         click.echo(f"embedded MongoDB-wire server (nx-27017) at {embedded.uri}, data in var/mongo/")
     stop_watching = threading.Event()
+    # A SIGTERM (a process manager, `kill`) stops the demo as Ctrl-C does: the embedded
+    # database and the vendor fakes are stopped too, not left running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         load_demo.callback()  # type: ignore[misc]
         dist = settings.cdn_dist_dir

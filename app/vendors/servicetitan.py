@@ -246,14 +246,30 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
         )
         return int(body["id"])
 
+    async def _first_id(self, area: str, path: str, **params: object) -> int | None:
+        found = await self._api("GET", area, path, params={**params, "pageSize": 1})
+        return int(found["data"][0]["id"]) if found.get("data") else None
+
+    async def _earlier_job_parts(self, request: BookingRequest) -> None:
+        """After a try that may have gone through: take the job, customer and location it made."""
+        progress, mine = request.progress, {"externalDataKey": EXTERNAL_DATA_KEY, "externalDataValues": request.reference}
+        for key, area, path, params in (
+            ("job_id", "jpm", "/jobs", mine),
+            ("customer_id", "crm", "/customers", mine),
+        ):
+            if progress.get(key) is None and (found := await self._first_id(area, path, **params)) is not None:
+                await progress.remember(key, found)
+        if progress.get("job_id") is None and progress.get("customer_id") is not None and progress.get("location_id") is None:
+            found = await self._first_id("crm", "/locations", customerId=progress.get("customer_id"))
+            if found is not None:
+                await progress.remember("location_id", found)
+
     async def _job_booking(self, request: BookingRequest) -> int:
         progress = request.progress
         if progress.retried and progress.get("job_id") is None:
-            found = await self._api(
-                "GET", "jpm", "/jobs", params={"externalDataKey": EXTERNAL_DATA_KEY, "externalDataValues": request.reference, "pageSize": 1}
-            )
-            if found.get("data"):
-                await progress.remember("job_id", int(found["data"][0]["id"]))
+            await self._earlier_job_parts(request)
+        if progress.get("job_id") is not None:
+            return int(progress.get("job_id"))
         if progress.get("customer_id") is None:
             customer = await self._api(
                 "POST", "crm", "/customers",
@@ -267,28 +283,27 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                 json={"customerId": progress.get("customer_id"), "name": "Service address", "address": self._address(request)},
             )
             await progress.remember("location_id", int(location["id"]))
-        if progress.get("job_id") is None:
-            units = await self._business_units()
-            start, end = self.window_bounds(request.day, request.window_id)
-            duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
-            job = await self._api(
-                "POST", "jpm", "/jobs",
-                json={
-                    "customerId": progress.get("customer_id"),
-                    "locationId": progress.get("location_id"),
-                    "businessUnitId": units[0] if units else None,
-                    "jobTypeId": self._job_type(),
-                    "priority": "Normal",
-                    "campaignId": self.config.campaign_id,
-                    "summary": booking_summary(request),
-                    "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.reference}],
-                    "appointments": [{
-                        "start": utc_text(start),
-                        "end": utc_text(start + duration),
-                        "arrivalWindowStart": utc_text(start),
-                        "arrivalWindowEnd": utc_text(end),
-                    }],
-                },
-            )
-            await progress.remember("job_id", int(job["id"]))
+        units = await self._business_units()
+        start, end = self.window_bounds(request.day, request.window_id)
+        duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
+        job = await self._api(
+            "POST", "jpm", "/jobs",
+            json={
+                "customerId": progress.get("customer_id"),
+                "locationId": progress.get("location_id"),
+                "businessUnitId": units[0] if units else None,
+                "jobTypeId": self._job_type(),
+                "priority": "Normal",
+                "campaignId": self.config.campaign_id,
+                "summary": booking_summary(request),
+                "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.reference}],
+                "appointments": [{
+                    "start": utc_text(start),
+                    "end": utc_text(start + duration),
+                    "arrivalWindowStart": utc_text(start),
+                    "arrivalWindowEnd": utc_text(end),
+                }],
+            },
+        )
+        await progress.remember("job_id", int(job["id"]))
         return int(progress.get("job_id"))

@@ -208,6 +208,29 @@ class FakeServiceTitan(FakeVendor):
             self.take(start)
             return jsonify(booking)
 
+        def with_external_data(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            key, values = request.args.get("externalDataKey"), (request.args.get("externalDataValues") or "").split(",")
+            if key is None:
+                return rows
+            return [r for r in rows if any(d["key"] == key and d["value"] in values for d in r.get("externalData", []))]
+
+        def page_of(rows: list[dict[str, Any]]) -> Response:
+            size = int(request.args.get("pageSize", 50))
+            return jsonify({"page": 1, "pageSize": size, "hasMore": len(rows) > size, "data": rows[:size]})
+
+        @app.get("/crm/v2/tenant/<int:tenant>/customers")
+        async def list_customers(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            return page_of(with_external_data(self.customers))
+
+        @app.get("/crm/v2/tenant/<int:tenant>/locations")
+        async def list_locations(tenant: int) -> Response:
+            if (denied := self._authorized(tenant)) is not None:
+                return denied
+            customer = request.args.get("customerId")
+            return page_of([loc for loc in self.locations if customer is None or str(loc["customerId"]) == customer])
+
         @app.post("/crm/v2/tenant/<int:tenant>/customers")
         async def create_customer(tenant: int) -> Response:
             if (denied := self._authorized(tenant)) is not None:
@@ -234,9 +257,7 @@ class FakeServiceTitan(FakeVendor):
         async def list_jobs(tenant: int) -> Response:
             if (denied := self._authorized(tenant)) is not None:
                 return denied
-            key, values = request.args.get("externalDataKey"), (request.args.get("externalDataValues") or "").split(",")
-            rows = [j for j in self.jobs if any(d["key"] == key and d["value"] in values for d in j.get("externalData", []))]
-            return jsonify({"page": 1, "pageSize": 50, "hasMore": False, "data": rows[:50]})
+            return page_of(with_external_data(self.jobs))
 
         @app.post("/jpm/v2/tenant/<int:tenant>/jobs")
         async def create_job(tenant: int) -> Response:

@@ -155,3 +155,21 @@ async def test_availability_is_cached_per_service_and_zip(db: Database, servicet
     assert len(servicetitan.requests_to("/capacity")) == 2  # the month's answer served the day
     await strategy(db, servicetitan, clients, zip_code="78704").get_month_availability(2030, 6)
     assert len(servicetitan.requests_to("/capacity")) == 4  # another ZIP, other business units
+
+
+@pytest.mark.parametrize("late", ["/customers", "/locations", "/jobs"])
+async def test_a_job_booking_retried_after_any_late_answer_makes_each_part_once(
+    db: Database, servicetitan: FakeServiceTitan, clients: VendorClients, late: str
+) -> None:
+    vendor = strategy(db, servicetitan, clients, booking_mode="job", booking_provider_id=None)
+    servicetitan.fail_next(late, method="POST", hang_seconds=2.5, then_process=True)
+    progress: dict = {}
+
+    async def save(done: dict) -> None:
+        progress.update(done)
+
+    with pytest.raises(VendorUnavailable):
+        await vendor.create_booking(request_for(date(2030, 6, 4), progress=BookingProgress(save=save)))
+    booking = await vendor.create_booking(request_for(date(2030, 6, 4), progress=BookingProgress(progress, save, retried=True)))
+    assert (len(servicetitan.customers), len(servicetitan.locations), len(servicetitan.jobs)) == (1, 1, 1)
+    assert booking.external_id == str(servicetitan.jobs[0]["id"])

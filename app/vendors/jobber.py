@@ -82,6 +82,8 @@ query EarlierBookings($searchTerm: String!) {
   clients(searchTerm: $searchTerm, first: 10) {
     nodes {
       id
+      firstName
+      lastName
       properties { id }
       requests(first: 20) { nodes { id title } }
       jobs(first: 20) { nodes { id title } }
@@ -265,12 +267,24 @@ class JobberStrategy(RemoteVendorStrategy):
             return
         data = await self._graphql(EARLIER_BOOKINGS, {"searchTerm": term})
         title = self._title(request)
-        for client in (data.get("clients") or {}).get("nodes") or []:
+        progress, c = request.progress, request.customer
+        clients = (data.get("clients") or {}).get("nodes") or []
+        for client in clients:
             made = [n for kind in ("requests", "jobs") for n in (client.get(kind) or {}).get("nodes") or [] if n.get("title") == title]
             if made:
-                await request.progress.remember("client_id", client["id"])
-                await request.progress.remember("booking_id", made[0]["id"])
+                await progress.remember("client_id", client["id"])
+                await progress.remember("booking_id", made[0]["id"])
                 return
+        # No booking yet, but the last try may have made the client (and its property):
+        # Jobber keeps no reference of ours on them, so the newest one with this name is it.
+        if progress.get("client_sent") and progress.get("client_id") is None:
+            named = [k for k in clients if (k.get("firstName"), k.get("lastName")) == (c.get("first_name"), c.get("last_name"))]
+            if named:
+                await progress.remember("client_id", named[-1]["id"])
+        if progress.get("property_sent") and progress.get("property_id") is None:
+            client = next((k for k in clients if k["id"] == progress.get("client_id")), None)
+            if client is not None and client.get("properties"):
+                await progress.remember("property_id", client["properties"][-1]["id"])
 
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
@@ -281,11 +295,13 @@ class JobberStrategy(RemoteVendorStrategy):
         if progress.get("booking_id") is None and progress.get("client_id") is None:
             emails = [{"description": "MAIN", "primary": True, "address": c["email"]}] if c.get("email") else []
             phones = [{"description": "MOBILE", "primary": True, "number": c["phone"]}] if c.get("phone") else []
+            await progress.remember("client_sent", True)
             payload = await self._mutate(CLIENT_CREATE, "clientCreate", {
                 "input": {"firstName": c.get("first_name", ""), "lastName": c.get("last_name", ""), "emails": emails, "phones": phones}
             })
             await progress.remember("client_id", payload["client"]["id"])
         if progress.get("booking_id") is None and progress.get("property_id") is None:
+            await progress.remember("property_sent", True)
             payload = await self._mutate(PROPERTY_CREATE, "propertyCreate", {
                 "clientId": progress.get("client_id"),
                 "input": {"properties": [{"address": {

@@ -9,6 +9,7 @@ that costs more than is left gets the THROTTLED error in a 200.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 import time
@@ -114,6 +115,7 @@ class FakeJobber(FakeVendor):
         self.jobs: list[dict[str, Any]] = []
         self.available = float(MAXIMUM_AVAILABLE)
         self._restored_at = time.monotonic()
+        self.late_mutations: dict[str, float] = {}
         self._ids = itertools.count(1)
         super().__init__(100, port)
 
@@ -123,6 +125,10 @@ class FakeJobber(FakeVendor):
 
     def schedule(self, start: datetime, end: datetime, kind: str = "Visit") -> None:
         self.scheduled.append({"__typename": kind, "id": self._id(kind), "startAt": utc(start), "endAt": utc(end)})
+
+    def fail_graphql_late(self, mutation: str, seconds: float = 2.5) -> None:
+        """The next call of `mutation` is carried out, but answered only after `seconds`."""
+        self.late_mutations[mutation] = seconds
 
     def spend_budget(self, seconds: float = 0.5) -> None:
         """As if the account had overspent: a query can run again in `seconds`."""
@@ -237,6 +243,9 @@ class FakeJobber(FakeVendor):
                 "requestCreate": self._request_create, "jobCreate": self._job_create,
             }
             result = await graphql(SCHEMA, body.get("query", ""), root_value=root, variable_values=body.get("variables"))
+            late = next((m for m in self.late_mutations if f"{m}(" in body.get("query", "")), None)
+            if late is not None:
+                await asyncio.sleep(self.late_mutations.pop(late))
             answer: dict[str, Any] = {"data": result.data, "extensions": self.cost_extension(QUERY_COST)}
             if result.errors:
                 answer["errors"] = [{"message": e.message, "locations": [loc._asdict() for loc in e.locations or []]} for e in result.errors]

@@ -3,13 +3,14 @@ client → property → request or job, userErrors and THROTTLED as errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.db import Database
-from app.vendors.base import BookingProgress, BookingRequest, VendorRejected, VendorUnauthorized
+from app.vendors.base import BookingProgress, BookingRequest, VendorRejected, VendorUnauthorized, VendorUnavailable
 from app.vendors.factory import vendor_for
 from app.vendors.jobber import JobberStrategy
 from app.vendors.remote import AvailabilityScope, VendorClients
@@ -115,3 +116,23 @@ async def test_a_retry_finds_the_request_the_last_try_made(db: Database, jobber:
 async def test_a_refresh_token_jobber_no_longer_accepts_is_unauthorized(db: Database, jobber: FakeJobber, clients: VendorClients) -> None:
     with pytest.raises(VendorUnauthorized, match="invalid_grant"):
         await strategy(db, jobber, clients, refresh_token="rt-revoked").get_month_availability(2030, 6)
+
+
+@pytest.mark.parametrize("late_mutation", ["clientCreate", "propertyCreate", "requestCreate"])
+async def test_a_retry_after_any_late_answer_makes_each_part_once(
+    db: Database, jobber: FakeJobber, clients: VendorClients, late_mutation: str
+) -> None:
+    vendor = strategy(db, jobber, clients)
+    progress: dict = {}
+
+    async def save(done: dict) -> None:
+        progress.update(done)
+
+    await vendor.get_date_timeslots(date(2030, 6, 4), fresh=True)  # the token first: the fault is for the mutation
+    jobber.fail_graphql_late(late_mutation)
+    with pytest.raises(VendorUnavailable):
+        await vendor.create_booking(replace(request_for(date(2030, 6, 4)), progress=BookingProgress(save=save)))
+    again = replace(request_for(date(2030, 6, 4)), progress=BookingProgress(progress, save, retried=True))
+    booking = await vendor.create_booking(again)
+    assert (len(jobber.clients), len(jobber.properties), len(jobber.requests)) == (1, 1, 1)
+    assert booking.external_id == jobber.requests[0]["id"]

@@ -35,18 +35,26 @@ async def store_events(db: Database, events: Iterable[SessionEvent]) -> int:
         if others:
             raise
         new = exc.details.get("nInserted", 0)
+    steps_of: dict[tuple[str, str], list[str]] = {}  # each flow read once a batch, not once a session
     for session_id, event in touched.items():
-        await refresh_summary(db, session_id, event.organization_id, event.flow_id)
+        flow_key = (event.organization_id, event.flow_id)
+        if flow_key not in steps_of:
+            steps_of[flow_key] = await flow_steps(db, *flow_key)
+        await refresh_summary(db, session_id, steps_of[flow_key])
     stored_at = datetime.now(UTC)
     for event in batch:
         EVENT_LAG.observe(max((stored_at - event.at).total_seconds(), 0))
     return new
 
 
-async def refresh_summary(db: Database, session_id: str, organization_id: str, flow_id: str) -> None:
+async def flow_steps(db: Database, organization_id: str, flow_id: str) -> list[str]:
+    flow = await db.flows.find_one({"_id": f"{organization_id}:{flow_id}"}, {"steps": 1})
+    return [s["type"] for s in (flow or {}).get("steps", [])]
+
+
+async def refresh_summary(db: Database, session_id: str, steps: list[str]) -> None:
+    """Derive the session's summary again from all its stored events."""
     events = await db.events.find({"session_id": session_id}).to_list()
     if not events:
         return
-    flow = await db.flows.find_one({"_id": f"{organization_id}:{flow_id}"}, {"steps": 1})
-    steps = [s["type"] for s in (flow or {}).get("steps", [])]
     await db.session_summaries.replace_one({"_id": session_id}, summarize(session_id, events, steps), upsert=True)

@@ -13,11 +13,10 @@ from typing import Any
 import httpx
 
 from app.flows.models import HousecallProVendor
-from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorBooking, VendorRejected
+from app.vendors.base import ArrivalWindow, BookingRequest
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
-    AvailabilityScope,
     RemoteVendorStrategy,
     arrival_window,
     booking_summary,
@@ -128,8 +127,7 @@ class HousecallProStrategy(RemoteVendorStrategy):
         body = await self._api("GET", "/customers", params={"q": query, "page_size": PAGE_SIZE})
         return next((c for c in body.get("customers") or [] if request.reference in (c.get("tags") or [])), None)
 
-    async def create_booking(self, request: BookingRequest) -> VendorBooking:
-        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
+    async def _book(self, request: BookingRequest) -> str:
         progress = request.progress
         if progress.retried and progress.get("customer_id") is None:
             earlier = await self._earlier_customer(request)
@@ -146,31 +144,25 @@ class HousecallProStrategy(RemoteVendorStrategy):
         if job_id is None:
             start, end = self.window_bounds(request.day, request.window_id)
             duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
-            try:
-                job = await self._api(
-                    "POST",
-                    "/jobs",
-                    json={
-                        "customer_id": progress.get("customer_id"),
-                        "address_id": progress.get("address_id"),
-                        "schedule": {
-                            "scheduled_start": start.isoformat(),
-                            "scheduled_end": (start + duration).isoformat(),
-                            "arrival_window": int((end - start).total_seconds() // 60),
-                        },
-                        "notes": booking_summary(request),
-                        "lead_source": self.config.lead_source,
-                        "tags": [request.reference],
+            job = await self._api(
+                "POST",
+                "/jobs",
+                json={
+                    "customer_id": progress.get("customer_id"),
+                    "address_id": progress.get("address_id"),
+                    "schedule": {
+                        "scheduled_start": start.isoformat(),
+                        "scheduled_end": (start + duration).isoformat(),
+                        "arrival_window": int((end - start).total_seconds() // 60),
                     },
-                )
-            except VendorRejected as exc:
-                if exc.status == 409:
-                    raise SlotUnavailable(exc.message) from None
-                raise
+                    "notes": booking_summary(request),
+                    "lead_source": self.config.lead_source,
+                    "tags": [request.reference],
+                },
+            )
             job_id = str(job["id"])
         await progress.remember("job_id", job_id)
-        self.forget_availability()
-        return VendorBooking(vendor_type=self.vendor_type, external_id=job_id)
+        return job_id
 
     async def create_lead(self, lead: dict[str, Any]) -> str | None:
         body = await self._api(

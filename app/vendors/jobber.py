@@ -23,7 +23,6 @@ from app.flows.models import ArrivalWindowConfig, JobberVendor
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
-    VendorBooking,
     VendorRejected,
     VendorUnauthorized,
     VendorUnavailable,
@@ -31,7 +30,6 @@ from app.vendors.base import (
 from app.vendors.calendar_rules import CalendarRules
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
-    AvailabilityScope,
     RemoteVendorStrategy,
     booking_summary,
     parse_time,
@@ -286,8 +284,7 @@ class JobberStrategy(RemoteVendorStrategy):
             if client is not None and client.get("properties"):
                 await progress.remember("property_id", client["properties"][-1]["id"])
 
-    async def create_booking(self, request: BookingRequest) -> VendorBooking:
-        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
+    async def _book(self, request: BookingRequest) -> str:
         progress = request.progress
         if progress.retried and progress.get("booking_id") is None:
             await self._earlier(request)
@@ -328,5 +325,4 @@ class JobberStrategy(RemoteVendorStrategy):
                     "scheduling": {"startAt": utc_text(start), "endAt": utc_text(end), "createVisits": True},
                 }})
                 await progress.remember("booking_id", payload["job"]["id"])
-        self.forget_availability()
-        return VendorBooking(vendor_type=self.vendor_type, external_id=str(progress.get("booking_id")))
+        return str(progress.get("booking_id"))

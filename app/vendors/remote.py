@@ -16,7 +16,15 @@ from typing import Any
 from app.db import Database
 from app.flows.models import Organization, RemoteVendor
 from app.vendors.availability_cache import AvailabilityCache
-from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorStrategy
+from app.vendors.base import (
+    ArrivalWindow,
+    BookingRequest,
+    DayAvailability,
+    SlotUnavailable,
+    VendorBooking,
+    VendorRejected,
+    VendorStrategy,
+)
 from app.vendors.calendar_rules import month_days
 from app.vendors.http import ErrorReader, VendorHttp, body_text
 from app.vendors.tokens import AccessTokens
@@ -113,10 +121,27 @@ class RemoteVendorStrategy(VendorStrategy):
     async def _windows_between(self, first: date, last: date) -> list[ArrivalWindow]:
         """Every arrival window the vendor offers from `first` to `last` (local dates)."""
 
+    @abstractmethod
+    async def _book(self, request: BookingRequest) -> str:
+        """Make the booking at the vendor (reusing what `request.progress` says was made); its id."""
+
     @property
     @abstractmethod
     def account(self) -> str:
         """A fingerprint of the credentials: the key for pacing and tokens (never the secret)."""
+
+    async def create_booking(self, request: BookingRequest) -> VendorBooking:
+        # Whoever built this strategy (the outbox has no visitor), the booking's own service
+        # and ZIP code decide job types, business units and durations.
+        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
+        try:
+            external_id = await self._book(request)
+        except VendorRejected as exc:
+            if exc.status == 409:  # the window filled up at the vendor since the visitor chose it
+                raise SlotUnavailable(exc.message) from None
+            raise
+        self.forget_availability()  # the next visitor sees the vendor's own count again
+        return VendorBooking(vendor_type=self.vendor_type, external_id=external_id)
 
     # -- shared ----------------------------------------------------------------------
 
@@ -187,7 +212,7 @@ class RemoteVendorStrategy(VendorStrategy):
         return f"{len(windows)} arrival windows on {day}, {sum(1 for w in windows if w.available)} free"
 
     def forget_availability(self) -> None:
-        """After a booking: the next visitor sees the vendor's own count again."""
+        """Drop the organization's kept availability (after a booking, or a fresh answer)."""
         self.clients.availability.forget(self.cache_key("windows"))
 
     def local_datetime(self, day: date, at: time) -> datetime:

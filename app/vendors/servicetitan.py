@@ -19,15 +19,12 @@ from app.flows.models import ServiceTitanVendor
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
-    SlotUnavailable,
-    VendorBooking,
     VendorRejected,
     VendorUnauthorized,
 )
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
-    AvailabilityScope,
     RemoteVendorStrategy,
     arrival_window,
     booking_summary,
@@ -116,8 +113,8 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
 
         return await self.clients.availability.get(self.cache_key("zones"), SETTINGS_CACHE_SECONDS, load)
 
-    async def _business_units(self) -> list[int]:
-        zip_code = self.scope.zip_code
+    async def _business_units(self, zip_code: str | None) -> list[int]:
+        """The business units of the zones that list the ZIP code (else the configured ones)."""
         units: set[int] = set()
         if zip_code:
             for zone in await self._zones():
@@ -126,8 +123,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
         return sorted(units) or list(self.config.business_unit_ids)
 
     async def serves_zip(self, zip_code: str) -> bool | None:
-        scoped = type(self)(self.db, self.organization, self.clients, AvailabilityScope(zip_code=zip_code), self.now)
-        return bool(await scoped._business_units())
+        return bool(await self._business_units(zip_code))
 
     async def check_connection(self, day: date) -> str:
         zones = await self._zones()  # needs the token, the app key and the tenant
@@ -139,7 +135,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
         return self.config.job_type_for(self.scope.service_id or "")
 
     async def _windows_between(self, first: date, last: date) -> list[ArrivalWindow]:
-        units = await self._business_units()
+        units = await self._business_units(self.scope.zip_code)
         if not units:
             return []
         windows: dict[tuple[date, str], ArrivalWindow] = {}
@@ -202,19 +198,10 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
             contacts.append({"type": "Email", "value": request.customer["email"], "memo": "Online booking"})
         return contacts
 
-    async def create_booking(self, request: BookingRequest) -> VendorBooking:
-        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
-        try:
-            if self.config.booking_mode == "crm":
-                external_id = await self._crm_booking(request)
-            else:
-                external_id = await self._job_booking(request)
-        except VendorRejected as exc:
-            if exc.status == 409:  # the frame filled up since the visitor chose it
-                raise SlotUnavailable(exc.message) from None
-            raise
-        self.forget_availability()
-        return VendorBooking(vendor_type=self.vendor_type, external_id=str(external_id))
+    async def _book(self, request: BookingRequest) -> str:
+        if self.config.booking_mode == "crm":
+            return str(await self._crm_booking(request))
+        return str(await self._job_booking(request))
 
     async def _crm_booking(self, request: BookingRequest) -> int:
         path = f"/booking-provider/{self.config.booking_provider_id}/bookings"
@@ -222,7 +209,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
             found = await self._api("GET", "crm", path, params={"externalId": request.reference, "pageSize": 1})
             if found.get("data"):
                 return int(found["data"][0]["id"])
-        units = await self._business_units()
+        units = await self._business_units(self.scope.zip_code)
         start, _ = self.window_bounds(request.day, request.window_id)
         body = await self._api(
             "POST",
@@ -283,7 +270,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                 json={"customerId": progress.get("customer_id"), "name": "Service address", "address": self._address(request)},
             )
             await progress.remember("location_id", int(location["id"]))
-        units = await self._business_units()
+        units = await self._business_units(self.scope.zip_code)
         start, end = self.window_bounds(request.day, request.window_id)
         duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
         job = await self._api(

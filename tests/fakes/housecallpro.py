@@ -38,7 +38,7 @@ class FakeHousecallPro(FakeVendor):
         response.status_code = status
         return response
 
-    def _authorized(self) -> Response | None:
+    def authorize(self) -> Response | None:
         if request.headers.get("Authorization") != f"Token {self.api_key}":
             return self.error(401, "Invalid API key")
         return None
@@ -74,8 +74,6 @@ class FakeHousecallPro(FakeVendor):
     def routes(self, app: Quart) -> None:
         @app.get("/company/schedule_availability/booking_windows")
         async def booking_windows() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             try:
                 first = date.fromisoformat(request.args["start_date"])
                 days = int(request.args.get("show_for_days", 7))
@@ -88,24 +86,18 @@ class FakeHousecallPro(FakeVendor):
 
         @app.get("/service_zones")
         async def service_zones() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             zip_code = request.args.get("zip_code", "")
             zones = [{"id": "sz_1", "name": "Austin", "zip_codes": sorted(self.zips)}] if zip_code in self.zips else []
             return self._page("service_zones", zones)
 
         @app.get("/customers")
         async def customers() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             q = request.args.get("q", "").lower()
             rows = [c for c in self.customers if q in f"{c.get('email')} {c.get('mobile_number')} {c.get('first_name')} {c.get('last_name')}".lower()]
             return self._page("customers", rows)
 
         @app.post("/customers")
         async def create_customer() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             if not any(body.get(k) for k in ("first_name", "last_name", "email", "mobile_number")):
                 return self.error(422, "A customer needs a name, an email or a mobile number")
@@ -115,15 +107,11 @@ class FakeHousecallPro(FakeVendor):
 
         @app.get("/jobs")
         async def jobs() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             customer_id = request.args.get("customer_id")
             return self._page("jobs", [j for j in self.jobs if customer_id in (None, j.get("customer_id"))])
 
         @app.post("/jobs")
         async def create_job() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             customer = next((c for c in self.customers if c["id"] == body.get("customer_id")), None)
             if customer is None:
@@ -145,8 +133,6 @@ class FakeHousecallPro(FakeVendor):
 
         @app.post("/leads")
         async def create_lead() -> Response:
-            if (denied := self._authorized()) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             customer = body.get("customer") or {}
             if not (customer.get("email") or customer.get("mobile_number")):

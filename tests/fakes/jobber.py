@@ -139,6 +139,14 @@ class FakeJobber(FakeVendor):
         self.available = min(MAXIMUM_AVAILABLE, self.available + (now - self._restored_at) * RESTORE_RATE)
         self._restored_at = now
 
+    def authorize(self) -> Response | None:
+        if request.path != "/api/graphql":  # the token endpoint checks the client itself
+            return None
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.access_tokens.get(token, 0) < time.time():
+            return self.error(401, "Unauthorized")
+        return None
+
     def cost_extension(self, cost: float) -> dict[str, Any]:
         return {"cost": {"requestedQueryCost": cost, "actualQueryCost": cost, "throttleStatus": {
             "maximumAvailable": MAXIMUM_AVAILABLE, "currentlyAvailable": self.available, "restoreRate": RESTORE_RATE}}}
@@ -227,9 +235,6 @@ class FakeJobber(FakeVendor):
 
         @app.post("/api/graphql")
         async def graphql_endpoint() -> Response:
-            token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-            if self.access_tokens.get(token, 0) < time.time():
-                return self.error(401, "Unauthorized")
             if request.headers.get("X-JOBBER-GRAPHQL-VERSION") != self.version:
                 return jsonify({"errors": [{"message": f"X-JOBBER-GRAPHQL-VERSION must be {self.version}"}]}), 400
             body = await request.get_json(silent=True) or {}

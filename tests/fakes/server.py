@@ -88,6 +88,10 @@ class FakeVendor:
     def routes(self, app: Quart) -> None:
         raise NotImplementedError
 
+    def authorize(self) -> Response | None:
+        """Refuse a request without valid credentials (checked before every route)."""
+        return None
+
     def caller(self) -> str:
         """Who the rate limit counts (the credentials the request carries)."""
         return request.headers.get("Authorization", "anonymous")
@@ -140,7 +144,7 @@ class FakeVendor:
             response = self.error(429, "Too many requests")
             response.headers["Retry-After"] = "1"
             return response
-        return None
+        return self.authorize()
 
     async def _after(self, response: Response) -> Response:
         fault = getattr(g, "fault", None)

@@ -89,7 +89,10 @@ class FakeServiceTitan(FakeVendor):
     def caller(self) -> str:
         return request.headers.get("ST-App-Key", "none")
 
-    def _authorized(self, tenant: int) -> Response | None:
+    def authorize(self) -> Response | None:
+        tenant = (request.view_args or {}).get("tenant")
+        if tenant is None:  # the token endpoint, or no route at all
+            return None
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ")
         if not auth.startswith("Bearer ") or self.tokens.get(token, 0) < time.time():
@@ -150,8 +153,6 @@ class FakeServiceTitan(FakeVendor):
 
         @app.get("/dispatch/v2/tenant/<int:tenant>/zones")
         async def zones(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             try:
                 page = int(request.args.get("page", 1))
                 size = min(int(request.args.get("pageSize", 50)), 5000)
@@ -162,8 +163,6 @@ class FakeServiceTitan(FakeVendor):
 
         @app.post("/dispatch/v2/tenant/<int:tenant>/capacity")
         async def capacity(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             first, last = parse_utc(body.get("startsOnOrAfter")), parse_utc(body.get("endsOnOrBefore"))
             errors: dict[str, list[str]] = {}
@@ -184,15 +183,11 @@ class FakeServiceTitan(FakeVendor):
 
         @app.get("/crm/v2/tenant/<int:tenant>/booking-provider/<int:provider>/bookings")
         async def list_bookings(tenant: int, provider: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             rows = [b for b in self.bookings if b["bookingProviderId"] == provider and request.args.get("externalId") in (None, b["externalId"])]
             return jsonify({"page": 1, "pageSize": 50, "hasMore": False, "data": rows[:50]})
 
         @app.post("/crm/v2/tenant/<int:tenant>/booking-provider/<int:provider>/bookings")
         async def create_booking(tenant: int, provider: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             errors = {f: [f"The {f} field is required."] for f in ("source", "name", "summary", "externalId") if not body.get(f)}
             start = parse_utc(body.get("start"))
@@ -220,21 +215,15 @@ class FakeServiceTitan(FakeVendor):
 
         @app.get("/crm/v2/tenant/<int:tenant>/customers")
         async def list_customers(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             return page_of(with_external_data(self.customers))
 
         @app.get("/crm/v2/tenant/<int:tenant>/locations")
         async def list_locations(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             customer = request.args.get("customerId")
             return page_of([loc for loc in self.locations if customer is None or str(loc["customerId"]) == customer])
 
         @app.post("/crm/v2/tenant/<int:tenant>/customers")
         async def create_customer(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             if not body.get("name"):
                 return api_error(400, "One or more validation errors occurred.", {"Name": ["The Name field is required."]})
@@ -244,8 +233,6 @@ class FakeServiceTitan(FakeVendor):
 
         @app.post("/crm/v2/tenant/<int:tenant>/locations")
         async def create_location(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             if not any(c["id"] == body.get("customerId") for c in self.customers):
                 return api_error(400, "One or more validation errors occurred.", {"CustomerId": ["Customer was not found."]})
@@ -255,14 +242,10 @@ class FakeServiceTitan(FakeVendor):
 
         @app.get("/jpm/v2/tenant/<int:tenant>/jobs")
         async def list_jobs(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             return page_of(with_external_data(self.jobs))
 
         @app.post("/jpm/v2/tenant/<int:tenant>/jobs")
         async def create_job(tenant: int) -> Response:
-            if (denied := self._authorized(tenant)) is not None:
-                return denied
             body = await request.get_json(silent=True) or {}
             errors = {f: [f"The {f} field is required."] for f in ("customerId", "locationId", "businessUnitId", "jobTypeId", "priority", "campaignId") if not body.get(f)}
             appointments = body.get("appointments") or []

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from app.db import Database
 from app.flows.models import OrganizationConfig
+from app.vendors.factory import vendor_for
 from app.vendors.http import RetryPolicy, VendorHttp
-from app.vendors.remote import VendorClients
+from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
 from tests.conftest import demo_config
 from tests.fakes.housecallpro import FakeHousecallPro
 from tests.fakes.jobber import FakeJobber
@@ -68,6 +70,21 @@ def local_now(text: str) -> datetime:
     from zoneinfo import ZoneInfo
 
     return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("America/Chicago"))
+
+
+NOW = local_now("2030-06-03T07:00")  # a Monday morning in Austin
+Strategy = TypeVar("Strategy", bound=RemoteVendorStrategy)
+
+
+def strategy_for(
+    db: Database, vendor: dict[str, Any], clients: VendorClients, service: dict[str, Any] | None,
+    expected: type[Strategy], zip_code: str = "78701",
+) -> Strategy:
+    """The demo organization booking through `vendor`, for a visitor who chose `service` in `zip_code`."""
+    organization = with_vendor(vendor).organization
+    found = vendor_for(db, organization, NOW, clients=clients, scope=AvailabilityScope.of_booking(service, zip_code))
+    assert isinstance(found, expected)
+    return found
 
 
 def housecallpro_vendor(fake: "FakeHousecallPro", **changes: Any) -> dict[str, Any]:

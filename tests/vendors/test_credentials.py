@@ -17,9 +17,8 @@ from app.vendors.base import VendorUnauthorized
 from app.vendors.factory import vendor_for
 from app.vendors.remote import AvailabilityScope, VendorClients
 from tests.fakes.servicetitan import FakeServiceTitan
-from tests.vendors.conftest import local_now, servicetitan_vendor, with_vendor
+from tests.vendors.conftest import NOW, servicetitan_vendor, with_vendor
 
-NOW = local_now("2030-06-03T07:00")
 
 
 @pytest.fixture

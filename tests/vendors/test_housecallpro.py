@@ -8,21 +8,16 @@ import pytest
 
 from app.db import Database
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorUnauthorized, VendorUnavailable
-from app.vendors.factory import vendor_for
 from app.vendors.housecallpro import HousecallProStrategy
-from app.vendors.remote import AvailabilityScope, VendorClients
+from app.vendors.remote import VendorClients
 from tests.fakes.housecallpro import FakeHousecallPro
-from tests.vendors.conftest import booking_customer, housecallpro_vendor, local_now, with_vendor
+from tests.vendors.conftest import booking_customer, housecallpro_vendor, strategy_for
 
-NOW = local_now("2030-06-03T07:00")  # a Monday
 DRAIN = {"id": "drain-cleaning", "name": "Drain cleaning", "duration_minutes": 60}
 
 
 def strategy(db: Database, fake: FakeHousecallPro, clients: VendorClients, **changes: object) -> HousecallProStrategy:
-    organization = with_vendor(housecallpro_vendor(fake, **changes)).organization
-    found = vendor_for(db, organization, NOW, clients=clients, scope=AvailabilityScope.of_booking(DRAIN, "78701"))
-    assert isinstance(found, HousecallProStrategy)
-    return found
+    return strategy_for(db, housecallpro_vendor(fake, **changes), clients, DRAIN, HousecallProStrategy)
 
 
 def request_for(day: date, window_id: str = "0800-1100", retried: bool = False) -> BookingRequest:

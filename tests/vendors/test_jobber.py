@@ -11,22 +11,17 @@ import pytest
 
 from app.db import Database
 from app.vendors.base import BookingProgress, BookingRequest, VendorRejected, VendorUnauthorized, VendorUnavailable
-from app.vendors.factory import vendor_for
 from app.vendors.jobber import JobberStrategy
-from app.vendors.remote import AvailabilityScope, VendorClients
+from app.vendors.remote import VendorClients
 from tests.fakes.jobber import FakeJobber
-from tests.vendors.conftest import booking_customer, jobber_vendor, local_now, with_vendor
+from tests.vendors.conftest import booking_customer, jobber_vendor, strategy_for
 
 CHICAGO = ZoneInfo("America/Chicago")
-NOW = local_now("2030-06-03T07:00")  # a Monday
 AC = {"id": "ac-repair", "name": "AC repair", "duration_minutes": 120}
 
 
 def strategy(db: Database, fake: FakeJobber, clients: VendorClients, **changes: object) -> JobberStrategy:
-    organization = with_vendor(jobber_vendor(fake, **changes)).organization
-    found = vendor_for(db, organization, NOW, clients=clients, scope=AvailabilityScope.of_booking(AC, "78701"))
-    assert isinstance(found, JobberStrategy)
-    return found
+    return strategy_for(db, jobber_vendor(fake, **changes), clients, AC, JobberStrategy)
 
 
 def request_for(day: date, window_id: str = "0800-1100", customer: dict | None = None, retried: bool = False) -> BookingRequest:

@@ -8,21 +8,16 @@ import pytest
 
 from app.db import Database
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorRejected, VendorUnavailable
-from app.vendors.factory import vendor_for
-from app.vendors.remote import AvailabilityScope, VendorClients
+from app.vendors.remote import VendorClients
 from app.vendors.servicetitan import ServiceTitanStrategy
 from tests.fakes.servicetitan import FakeServiceTitan
-from tests.vendors.conftest import booking_customer, local_now, servicetitan_vendor, with_vendor
+from tests.vendors.conftest import booking_customer, servicetitan_vendor, strategy_for
 
-NOW = local_now("2030-06-03T07:00")  # a Monday morning in Austin
 LEAK = {"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90}
 
 
 def strategy(db: Database, fake: FakeServiceTitan, clients: VendorClients, zip_code: str = "78701", **changes: object) -> ServiceTitanStrategy:
-    organization = with_vendor(servicetitan_vendor(fake, **changes)).organization
-    found = vendor_for(db, organization, NOW, clients=clients, scope=AvailabilityScope.of_booking(LEAK, zip_code))
-    assert isinstance(found, ServiceTitanStrategy)
-    return found
+    return strategy_for(db, servicetitan_vendor(fake, **changes), clients, LEAK, ServiceTitanStrategy, zip_code)
 
 
 def request_for(day: date, window_id: str = "0800-1100", reference: str = "WB-ST0001", progress: BookingProgress | None = None) -> BookingRequest:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from app.flows.models import MASKED_SECRET, VENDOR_TYPES, OrganizationConfig, secret_fields
+from app.flows.models import MASKED_SECRET, VENDOR_TYPES, OrganizationConfig, env_variable, secret_fields
 from app.flows.references import check_organization
 
 
@@ -73,7 +73,7 @@ def masked_secrets(config: OrganizationConfig) -> list[str]:
     return [
         f"vendor.{name}"
         for name in secret_fields(config.vendor)
-        if not getattr(config.vendor, name).get_secret_value().startswith("env:")
+        if env_variable(getattr(config.vendor, name)) is None
     ]
 
 

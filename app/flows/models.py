@@ -222,6 +222,15 @@ def _not_masked(secret: SecretStr) -> SecretStr:
     return secret
 
 
+ENV_PREFIX = "env:"
+
+
+def env_variable(secret: SecretStr) -> str | None:
+    """The environment variable a credential names (`env:NAME`); None when it is the secret itself."""
+    value = secret.get_secret_value()
+    return value[len(ENV_PREFIX):] if value.startswith(ENV_PREFIX) else None
+
+
 def secret_fields(model: BaseModel) -> list[str]:
     """The names of a model's credential fields."""
     return [name for name, field in type(model).model_fields.items() if field.annotation is SecretStr]

@@ -11,9 +11,8 @@ import os
 from datetime import datetime, timedelta
 
 from app.db import Database
-from app.flows.models import Organization, secret_fields
+from app.flows.models import Organization, env_variable, secret_fields
 from app.vendors.base import VendorError
-from app.vendors.credentials import ENV_PREFIX
 from app.vendors.factory import vendor_for
 from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
 
@@ -22,9 +21,8 @@ def credential_lines(organization: Organization) -> tuple[list[str], bool]:
     """A line per credential and whether all of them can be read."""
     lines, complete = [], True
     for name in secret_fields(organization.vendor):
-        value = getattr(organization.vendor, name).get_secret_value()
-        if value.startswith(ENV_PREFIX):
-            variable = value[len(ENV_PREFIX):]
+        variable = env_variable(getattr(organization.vendor, name))
+        if variable is not None:
             found = bool(os.environ.get(variable))
             complete &= found
             lines.append(f"vendor.{name}: from ${variable} ({'set' if found else 'NOT SET'})")

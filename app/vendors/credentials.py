@@ -11,17 +11,15 @@ import os
 
 from pydantic import SecretStr
 
+from app.flows.models import env_variable
 from app.vendors.base import VendorUnauthorized
-
-ENV_PREFIX = "env:"
 
 
 def reveal(secret: SecretStr, vendor: str, setting: str) -> str:
     """The credential's value; an `env:` reference that is not set names the variable."""
-    value = secret.get_secret_value()
-    if not value.startswith(ENV_PREFIX):
-        return value
-    name = value[len(ENV_PREFIX):]
+    name = env_variable(secret)
+    if name is None:
+        return secret.get_secret_value()
     found = os.environ.get(name)
     if not found:
         raise VendorUnauthorized(vendor, f"vendor.{setting} names the environment variable {name}, which is not set")

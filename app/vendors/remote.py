@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from app.db import Database
@@ -234,17 +234,6 @@ def parse_time(text: str) -> datetime:
     """An ISO 8601 time from a vendor (with Z or an offset) as an aware datetime."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def day_range(first: date, last: date, chunk_days: int) -> list[tuple[date, date]]:
-    """[first, last] cut into pieces of at most `chunk_days` days."""
-    pieces = []
-    start = first
-    while start <= last:
-        end = min(start + timedelta(days=chunk_days - 1), last)
-        pieces.append((start, end))
-        start = end + timedelta(days=1)
-    return pieces
 
 
 def booking_summary(request: BookingRequest) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,7 +28,6 @@ from app.vendors.remote import (
     RemoteVendorStrategy,
     arrival_window,
     booking_summary,
-    day_range,
     parse_time,
     utc_text,
 )
@@ -140,7 +139,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
             return []
         windows: dict[tuple[date, str], ArrivalWindow] = {}
         await self.clients.tokens.get(self.account, self._fetch_token)  # one token for all the pieces
-        pieces = day_range(first, last, self.config.capacity_chunk_days)
+        pieces = self._capacity_pieces(first, last)
         # The pieces are asked for together (paced), not one after the other.
         answers = await asyncio.gather(*(self._capacity(units, start, end) for start, end in pieces))
         for body in answers:
@@ -154,6 +153,25 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                     window = replace(window, remaining=earlier.remaining + window.remaining)
                 windows[key] = window
         return list(windows.values())
+
+    def _capacity_pieces(self, first: date, last: date) -> list[tuple[date, date]]:
+        """Local days cut into pieces whose elapsed time is within the API's limit: a piece
+        holding the day the clocks go back is an hour longer than its days."""
+        limit = timedelta(days=self.config.capacity_chunk_days)
+        pieces: list[tuple[date, date]] = []
+        start = first
+        while start <= last:
+            end = min(start + limit - timedelta(days=1), last)
+            while end > start and self._elapsed(start, end) > limit:
+                end -= timedelta(days=1)
+            pieces.append((start, end))
+            start = end + timedelta(days=1)
+        return pieces
+
+    def _elapsed(self, start: date, end: date) -> timedelta:
+        """From the start of `start` to the end of `end`, in real time (not wall-clock time)."""
+        midnight = datetime.min.time()
+        return self.local_datetime(end + timedelta(days=1), midnight).astimezone(UTC) - self.local_datetime(start, midnight).astimezone(UTC)
 
     async def _capacity(self, units: list[int], start: date, end: date) -> dict[str, Any]:
         return await self._api(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -42,6 +42,17 @@ async def test_month_availability_asks_capacity_in_pieces_of_fourteen_days(db: D
     assert date(2030, 6, 9) not in open_days  # a Sunday: no frames
     assert date(2030, 6, 4) in open_days and date(2030, 6, 29) in open_days
     assert len(servicetitan.requests_to("/connect/token")) == 1  # one token for every call
+
+
+async def test_pieces_across_the_end_of_daylight_saving_stay_within_fourteen_days(db: Database, servicetitan: FakeServiceTitan, clients: VendorClients) -> None:
+    """3 Nov 2030 has 25 hours in Austin: 14 local days holding it are 14 days and an hour."""
+    days = await strategy(db, servicetitan, clients).get_month_availability(2030, 11)
+    calls = sorted(servicetitan.requests_to("/capacity"), key=lambda c: c.body["startsOnOrAfter"])
+    spans = [(datetime.fromisoformat(c.body["startsOnOrAfter"]), datetime.fromisoformat(c.body["endsOnOrBefore"])) for c in calls]
+    assert all(end - start <= timedelta(days=14) for start, end in spans)
+    assert spans[0][0] == datetime(2030, 11, 1, 5, tzinfo=UTC) and spans[-1][1] == datetime(2030, 12, 1, 6, tzinfo=UTC)
+    assert all(earlier[1] == later[0] for earlier, later in zip(spans, spans[1:]))  # no gap, no overlap
+    assert date(2030, 11, 4) in {d.day for d in days if d.available}
 
 
 async def test_a_day_has_the_frames_as_arrival_windows_in_local_time(db: Database, servicetitan: FakeServiceTitan, clients: VendorClients) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date, datetime
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from quart import Quart
 from quart_schema import QuartSchema
 
 from app.bookings.outbox import OutboxDrainer
-from app.clock import utc_now
+from app.clock import clock_starting_at
 from app.db import Database
 from app.events.publishers import publisher_for
 from app.logs import configure_logging
@@ -30,7 +31,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 def create_app(settings: Settings | None = None) -> Quart:
     """Build the application from settings (read from the environment when not given)."""
     settings = settings or load_settings()
-    if settings.environment != "test":
+    # In-process tests keep pytest's log capture; a test's server in its own process logs as usual.
+    if settings.environment != "test" or not logging.getLogger().handlers:
         configure_logging(settings.log_level)
     # No static folder: the widget's assets are the built dist/, served by web.assets.
     app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
@@ -43,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
     app.extensions["settings"] = settings
     app.jinja_env.filters["todate"] = date.fromisoformat
-    app.extensions["clock"] = utc_now
+    app.extensions["clock"] = clock_starting_at(settings.test_clock_start)
     QuartSchema(
         app,
         info={"title": "Scheduler API", "version": "1"},

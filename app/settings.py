@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,25 @@ class Settings(BaseSettings):
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # How often each web process looks for bookings still to push to a remote vendor.
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # Tests only: the instant this process's clock starts at (it runs on from there), so a
+    # server a test starts in another process agrees with the test on what "now" is.
+    # Refused unless ENVIRONMENT=test: no production process can be given another time.
+    test_clock_start: datetime | None = None
+
+    @field_validator("test_clock_start")
+    @classmethod
+    def _aware_utc(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("give the instant with its UTC offset, such as 2027-06-09T13:30:00-05:00")
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _test_clock_only_in_tests(self) -> "Settings":
+        if self.test_clock_start is not None and self.environment != "test":
+            raise ValueError("TEST_CLOCK_START is honoured only when ENVIRONMENT=test")
+        return self
 
     @property
     def session_ttl(self) -> timedelta:
@@ -81,6 +100,6 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = [
-            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}" for err in exc.errors()
         ]
         raise ConfigurationError("invalid settings:\n" + "\n".join(lines)) from None

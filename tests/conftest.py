@@ -1,4 +1,24 @@
-"""Shared fixtures: a real MongoDB-wire server, the app on a fresh database, a live Hypercorn."""
+"""Shared fixtures: a real MongoDB-wire server, the app on a fresh database, a live Hypercorn.
+
+How a test gets its time
+------------------------
+No test reads the wall clock. Every test runs at an instant the suite chooses
+(`tests/instants.py`): the autouse `time_travel` fixture moves this process's clock
+there with time-machine (it then runs on at real speed), so the app's `clock.now()`,
+the vendor fakes and moto all agree. Ask for:
+
+- `instant` — that moment (aware, UTC); `today` — the company's date at it;
+- `time_travel` — to move on: `time_travel.shift(timedelta(hours=1))`;
+- `web_processes` / `live_server` — servers in other processes get the same instant
+  through TEST_CLOCK_START (honoured only with ENVIRONMENT=test).
+
+Mark a test (or a module, with `pytestmark`) `dates` when what it checks depends on the
+date or hour: it then runs at every instant of `tests/instants.py` — midnight, just
+before the first window, the afternoon, a Saturday night before a closed Sunday, the
+holidays, the year's roll, both daylight-saving switches and a leap day. Other tests run
+at DEFAULT_INSTANT. `--instant NAME|ISO` (or TEST_INSTANT) runs the suite at another
+instant; `--instants=default` runs the `dates` tests at that one instant only.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +30,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import time_machine
 from pymongo import MongoClient
 from quart import Quart
 from quart.typing import TestClientProtocol
@@ -27,6 +49,7 @@ from app.flows.models import OrganizationConfig
 from app.flows.repository import save_organization
 from app.settings import Settings, load_settings
 from cdn.build import build
+from tests.instants import DEFAULT_INSTANT, INSTANTS, company_date, instant_named
 
 # Credentials moto accepts; no real AWS is ever asked (no metadata service either).
 AWS_TEST_ENVIRONMENT = {
@@ -35,6 +58,50 @@ AWS_TEST_ENVIRONMENT = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--instant", default=os.environ.get("TEST_INSTANT", DEFAULT_INSTANT),
+        help=f"the instant tests run at: one of {', '.join(INSTANTS)}, or ISO 8601 with an offset",
+    )
+    parser.addoption(
+        "--instants", choices=["all", "default"], default=os.environ.get("TEST_INSTANTS", "all"),
+        help="tests marked `dates` run at every instant (all) or only at --instant (default)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    instant_named(config.getoption("instant"))  # an unknown name stops the run at once
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "instant" not in metafunc.fixturenames or not metafunc.definition.get_closest_marker("dates"):
+        return
+    if metafunc.config.getoption("instants") == "all":
+        names = list(INSTANTS)
+    else:
+        names = [metafunc.config.getoption("instant")]
+    metafunc.parametrize("instant", names, indirect=True, ids=names)
+
+
+@pytest.fixture
+def instant(request: pytest.FixtureRequest) -> datetime:
+    """The moment this test runs at (aware, UTC)."""
+    return instant_named(getattr(request, "param", request.config.getoption("instant")))
+
+
+@pytest.fixture(autouse=True)
+def time_travel(instant: datetime) -> Iterator[time_machine.Coordinates]:
+    """This process's clock at the test's instant, running on from there."""
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def today(instant: datetime) -> date:
+    """The company's date at the test's instant."""
+    return company_date(instant)
 
 
 @pytest.fixture(scope="session")
@@ -212,11 +279,13 @@ async def web_processes(
     database = Database.connect(mongo_uri, database_name)
     await database.create_indexes()
     await save_organization(database, organization)
-    env = {"ENVIRONMENT": "development", "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "CDN_DIST_DIR": str(dist_dir)}
+    env = {"ENVIRONMENT": "test", "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "CDN_DIST_DIR": str(dist_dir)}
     started: list[WebProcess] = []
 
     def start() -> WebProcess:
-        started.append(WebProcess(env, tmp_path / f"hypercorn-{len(started)}.log"))
+        # The new process's clock starts where this test's clock is now.
+        clock = {"TEST_CLOCK_START": datetime.now(UTC).isoformat()}
+        started.append(WebProcess(env | clock, tmp_path / f"hypercorn-{len(started)}.log"))
         return started[-1]
 
     yield database, start

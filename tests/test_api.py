@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date, timedelta
 
 import pytest
 
@@ -30,14 +30,17 @@ async def test_button_triggers(client) -> None:  # type: ignore[no-untyped-def]
     ]
 
 
-async def test_month_availability_and_date_timeslots(client) -> None:  # type: ignore[no-untyped-def]
-    month = datetime.now(UTC).strftime("%Y-%m")
-    response = await client.get(f"/scheduler/month-availability?month={month}", headers=KEY)
-    body = await response.get_json()
-    assert response.status_code == 200 and body["month"] == month and len(body["days"]) >= 28
-    open_day = next((d["date"] for d in body["days"] if d["available"]), None)
-    if open_day is None:  # late in the month: look at the next one
-        return
+@pytest.mark.dates
+async def test_month_availability_and_date_timeslots(client, today: date) -> None:  # type: ignore[no-untyped-def]
+    next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    open_day = None
+    for month in (today.strftime("%Y-%m"), next_month.strftime("%Y-%m")):  # late in a month, the next has the days
+        response = await client.get(f"/scheduler/month-availability?month={month}", headers=KEY)
+        body = await response.get_json()
+        assert response.status_code == 200 and body["month"] == month and len(body["days"]) >= 28
+        assert not any(d["available"] for d in body["days"] if date.fromisoformat(d["date"]) < today)
+        open_day = open_day or next((d["date"] for d in body["days"] if d["available"]), None)
+    assert open_day is not None
     response = await client.get(f"/scheduler/date-timeslots?date={open_day}", headers=KEY)
     slots = (await response.get_json())["timeslots"]
     assert [s["window_id"] for s in slots] == ["morning", "midday", "afternoon"]
@@ -79,9 +82,9 @@ async def test_unknown_key_and_foreign_origin(client) -> None:  # type: ignore[n
     assert response.status_code == 403 and (await response.get_json())["error"] == "origin_not_allowed"
 
 
-async def test_post_bookings_confirms_the_session_once(client, db: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_post_bookings_confirms_the_session_once(client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]
     visitor = Visitor(quart_sender(client))
-    await visitor.walk_to("Summary", datetime.now(UTC).date())
+    await visitor.walk_to("Summary", today)
     headers = KEY | {"X-Scheduler-Session": visitor.token}
     first = await client.post("/bookings", headers=headers)
     second = await client.post("/bookings", headers=headers)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from app import create_app
+from app.clock import clock_starting_at
 from app.embedded_db import free_port
 from app.settings import ConfigurationError, load_settings
 
@@ -38,6 +41,18 @@ def test_bad_settings_name_each_setting(monkeypatch: pytest.MonkeyPatch) -> None
 def test_missing_database_setting_is_explained() -> None:
     with pytest.raises(ConfigurationError, match="MONGODB_URI is not set"):
         load_settings(mongodb_uri=None).require_database()
+
+
+def test_a_chosen_clock_is_honoured_only_in_tests() -> None:
+    """TEST_CLOCK_START lets a test's server agree on "now"; no other process may be given a time."""
+    for environment in ("development", "production"):
+        with pytest.raises(ConfigurationError, match="TEST_CLOCK_START is honoured only when ENVIRONMENT=test"):
+            load_settings(environment=environment, test_clock_start="2027-06-09T13:30:00-05:00")
+    with pytest.raises(ConfigurationError, match="TEST_CLOCK_START: .*UTC offset"):
+        load_settings(environment="test", test_clock_start="2027-06-09T13:30:00")
+    start = load_settings(environment="test", test_clock_start="2027-06-09T13:30:00-05:00").test_clock_start
+    clock = clock_starting_at(start)
+    assert start is not None and timedelta(0) <= clock() - start < timedelta(seconds=5)
 
 
 async def test_demo_page_is_served(client) -> None:  # type: ignore[no-untyped-def]

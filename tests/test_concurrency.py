@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import date
 
 import httpx
 import pytest
@@ -29,8 +29,7 @@ def organization() -> OrganizationConfig:
     )
 
 
-async def test_twenty_visitors_confirm_the_last_three_places(live_server: LiveServer) -> None:
-    today = datetime.now(UTC).date()
+async def test_twenty_visitors_confirm_the_last_three_places(live_server: LiveServer, today: date) -> None:
     async with httpx.AsyncClient(timeout=60) as http:
         send = httpx_sender(http, live_server.url)
         scout = Visitor(send)

@@ -3,7 +3,7 @@ session stays usable afterwards (hypothesis)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
@@ -34,9 +34,8 @@ def settings_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
-async def visitors(client) -> dict[str, Visitor]:  # type: ignore[no-untyped-def]
+async def visitors(client, today: date) -> dict[str, Visitor]:  # type: ignore[no-untyped-def]
     """One visitor waiting on each step."""
-    today = datetime.now(UTC).date()
     waiting = {}
     for step in FIELDS:
         visitor = Visitor(quart_sender(client))

@@ -3,16 +3,16 @@ that names a variable it was not given fails here)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 
 from app.web.gallery import states
 
 
-async def test_gallery_renders_every_state(client) -> None:  # type: ignore[no-untyped-def]
+async def test_gallery_renders_every_state(client, today: date) -> None:  # type: ignore[no-untyped-def]
     response = await client.get("/_dev/gallery")
     page = await response.get_data(as_text=True)
     assert response.status_code == 200, page[:2000]
-    every = states(datetime.now(UTC).date())
+    every = states(today)
     assert page.count('<template id="fragment-') == len(every)
     for step in ("ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot", "Customer", "Summary", "Confirmation", "Problem"):
         assert f'data-step="{step}"' in page, step

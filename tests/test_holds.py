@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,6 +10,8 @@ from app.flows.models import OrganizationConfig
 from app.steps.timeslot import TAKEN_MESSAGE
 from tests.conftest import demo_config
 from tests.visitor import Visitor, quart_sender
+
+pytestmark = pytest.mark.dates
 
 
 @pytest.fixture
@@ -26,9 +28,8 @@ def organization() -> OrganizationConfig:
     )
 
 
-async def two_visitors_at_timeslot(client) -> tuple[Visitor, Visitor, str]:  # type: ignore[no-untyped-def]
+async def two_visitors_at_timeslot(client, today: date) -> tuple[Visitor, Visitor, str]:  # type: ignore[no-untyped-def]
     """Two visitors on the Timeslot step, and a day on which every window is open."""
-    today = datetime.now(UTC).date()
     first, second = Visitor(quart_sender(client)), Visitor(quart_sender(client))
     await first.walk_to("Timeslot", today)
     await second.walk_to("Timeslot", today)
@@ -37,8 +38,8 @@ async def two_visitors_at_timeslot(client) -> tuple[Visitor, Visitor, str]:  # t
     return first, second, (await first.view("Timeslot", month=next_month)).open_days()[0]
 
 
-async def test_a_held_window_is_full_for_others_until_released(client) -> None:  # type: ignore[no-untyped-def]
-    first, second, day = await two_visitors_at_timeslot(client)
+async def test_a_held_window_is_full_for_others_until_released(client, today: date) -> None:  # type: ignore[no-untyped-def]
+    first, second, day = await two_visitors_at_timeslot(client, today)
     assert (await first.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
     page = await second.view("Timeslot", date=day)
     assert "afternoon" not in page.open_windows() and page.contains("Full")
@@ -51,8 +52,8 @@ async def test_a_held_window_is_full_for_others_until_released(client) -> None: 
     assert (await second.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
 
 
-async def test_a_visitor_keeps_their_window_when_the_new_one_is_taken(client, db) -> None:  # type: ignore[no-untyped-def]
-    first, second, day = await two_visitors_at_timeslot(client)
+async def test_a_visitor_keeps_their_window_when_the_new_one_is_taken(client, db, today: date) -> None:  # type: ignore[no-untyped-def]
+    first, second, day = await two_visitors_at_timeslot(client, today)
     assert (await first.submit("Timeslot", date=day, window="afternoon")).step == "Customer"
     assert (await second.submit("Timeslot", date=day, window="morning")).step == "Customer"
 

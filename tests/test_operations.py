@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -99,9 +99,9 @@ async def test_events_carry_the_request_id(app, client, db) -> None:  # type: ig
     assert re.fullmatch(r"[0-9a-f]{32}", event["request_id"])
 
 
-async def test_metrics_in_the_prometheus_format(client) -> None:  # type: ignore[no-untyped-def]
+async def test_metrics_in_the_prometheus_format(client, today: date) -> None:  # type: ignore[no-untyped-def]
     visitor = Visitor(quart_sender(client))
-    await visitor.walk_to("Summary", datetime.now(UTC).date())
+    await visitor.walk_to("Summary", today)
     await visitor.submit("Summary")
     response = await client.get("/metrics")
     text = await response.get_data(as_text=True)

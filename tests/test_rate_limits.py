@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 
 import pytest
 
@@ -56,9 +56,9 @@ async def test_too_many_steps_in_one_session(client) -> None:  # type: ignore[no
     assert statuses[:12] == [200] * 12 and statuses[12] == 429
 
 
-async def test_confirmations_are_limited_per_session(client) -> None:  # type: ignore[no-untyped-def]
+async def test_confirmations_are_limited_per_session(client, today: date) -> None:  # type: ignore[no-untyped-def]
     visitor = from_ip(client, "203.0.113.10")
-    await visitor.walk_to("Summary", datetime.now(UTC).date())
+    await visitor.walk_to("Summary", today)
     headers = {"X-Scheduler-Key": "pk_test_demo", "X-Scheduler-Session": visitor.token, "X-Forwarded-For": "192.0.2.1, 203.0.113.10"}
     responses = [await client.post("/bookings", headers=headers) for _ in range(3)]
     assert [r.status_code for r in responses] == [201, 201, 429]

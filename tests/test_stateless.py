@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import date
 
 import aiohttp
 import httpx
@@ -27,22 +27,21 @@ class Alternating:
         return await send(method, path, form, headers)
 
 
-async def test_requests_alternating_between_two_processes_book_normally(web_processes) -> None:  # type: ignore[no-untyped-def]
+async def test_requests_alternating_between_two_processes_book_normally(web_processes, today: date) -> None:  # type: ignore[no-untyped-def]
     database, start = web_processes
     first, second = start(), start()
     async with httpx.AsyncClient(timeout=30) as http:
         visitor = Visitor(Alternating(http, [first.url, second.url]))
-        page = await visitor.walk_to("Summary", datetime.now(UTC).date())
+        page = await visitor.walk_to("Summary", today)
         assert page.contains("Ada Lovelace")
         page = await visitor.submit("Summary")
     assert page.step == "Confirmation"
     assert await database.bookings.count_documents({}) == 1
 
 
-async def test_a_process_restarted_mid_session_loses_nothing(web_processes) -> None:  # type: ignore[no-untyped-def]
+async def test_a_process_restarted_mid_session_loses_nothing(web_processes, today: date) -> None:  # type: ignore[no-untyped-def]
     database, start = web_processes
     server = start()
-    today = datetime.now(UTC).date()
     async with httpx.AsyncClient(timeout=30) as http:
         visitor = Visitor(httpx_sender(http, server.url))
         await visitor.walk_to("Timeslot", today)

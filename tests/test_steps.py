@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -10,23 +10,20 @@ from app.db import Database
 from tests.visitor import CUSTOMER, DETAILS, Visitor, quart_sender
 
 
-def today():  # type: ignore[no-untyped-def]
-    return datetime.now(UTC).date()
-
-
 @pytest.fixture
 def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
     return Visitor(quart_sender(client))
 
 
-async def test_whole_flow_ends_with_a_confirmed_booking(visitor: Visitor, db: Database) -> None:
+@pytest.mark.dates
+async def test_whole_flow_ends_with_a_confirmed_booking(visitor: Visitor, db: Database, today: date) -> None:
     page = await visitor.start(page_url="http://localhost:8000/?utm_source=google&gclid=abc&email=x@y.z")
     assert page.status == 200 and page.step == "ZipCode"
     assert page.heading == "Where do you need service?"
     assert 'for="wb-zip_code">ZIP code<' in page.text
     assert visitor.token and len(visitor.token) >= 40
 
-    page = await visitor.walk_to("Summary", today(), first_page=page)
+    page = await visitor.walk_to("Summary", today, first_page=page)
     assert page.contains("Leak repair") and page.contains("Ada Lovelace") and page.contains("(512) 555-0142")
     assert ">Confirm booking<" in page.text
 
@@ -97,8 +94,8 @@ async def test_service_selection_walks_the_graph_and_back_walks_back(visitor: Vi
     assert page.step == "ZipCode" and page.value_of("zip_code") == "78701"
 
 
-async def test_back_restores_what_was_entered_on_each_step(visitor: Visitor) -> None:
-    page = await visitor.walk_to("Summary", today())
+async def test_back_restores_what_was_entered_on_each_step(visitor: Visitor, today: date) -> None:
+    page = await visitor.walk_to("Summary", today)
     page = await visitor.back()
     assert page.step == "Customer" and page.value_of("first_name") == "Ada" and page.value_of("email") == "ada@example.com"
     page = await visitor.back()
@@ -111,8 +108,8 @@ async def test_back_restores_what_was_entered_on_each_step(visitor: Visitor) -> 
     assert page.step == "ServiceSelection" and page.contains("Where is the leak?") and page.checked("answer") == "inside"
 
 
-async def test_additional_details_messages(visitor: Visitor) -> None:
-    await visitor.walk_to("AdditionalDetails", today())
+async def test_additional_details_messages(visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("AdditionalDetails", today)
     page = await visitor.submit("AdditionalDetails", **{"detail-property-type": "Castle"})
     assert page.status == 200
     assert page.errors == {
@@ -123,8 +120,8 @@ async def test_additional_details_messages(visitor: Visitor) -> None:
     assert page.errors == {"detail-description": "Describe the problem must be at most 1000 characters (it has 1001)."}
 
 
-async def test_customer_messages_name_each_field(visitor: Visitor) -> None:
-    await visitor.walk_to("Customer", today())
+async def test_customer_messages_name_each_field(visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("Customer", today)
     page = await visitor.submit("Customer", phone="555", email="ada@", state="Texas", zip_code="10001")
     assert page.status == 200
     assert page.errors == {
@@ -141,27 +138,29 @@ async def test_customer_messages_name_each_field(visitor: Visitor) -> None:
         assert f'aria-describedby="wb-error-{name}"' in page.text
 
 
-async def test_timeslot_needs_a_day_and_a_window(visitor: Visitor) -> None:
-    await visitor.walk_to("Timeslot", today())
+@pytest.mark.dates
+async def test_timeslot_needs_a_day_and_a_window(visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("Timeslot", today)
     page = await visitor.submit("Timeslot")
     assert page.errors == {"date": "Choose a day in the calendar."}
-    day, _ = await visitor.first_open_window(today())
+    day, _ = await visitor.first_open_window(today)
     page = await visitor.submit("Timeslot", date=day)
     assert page.errors == {"window": "Choose an arrival window."}
 
 
-async def test_calendar_pages_between_months(visitor: Visitor) -> None:
-    await visitor.walk_to("Timeslot", today())
-    this_month = today().strftime("%Y-%m")
+@pytest.mark.dates
+async def test_calendar_pages_between_months(visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("Timeslot", today)
+    this_month = today.strftime("%Y-%m")
     page = await visitor.view("Timeslot", month=this_month)
     assert 'aria-label="Previous month" disabled' in page.text
     assert "month=" in page.text  # a link to the next month
     page = await visitor.view("Timeslot", month="1999-01")
-    assert page.status == 200 and page.contains(today().strftime("%B %Y"))
+    assert page.status == 200 and page.contains(today.strftime("%B %Y"))
 
 
-async def test_summary_change_link_returns_to_that_step(visitor: Visitor) -> None:
-    await visitor.walk_to("Summary", today())
+async def test_summary_change_link_returns_to_that_step(visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("Summary", today)
     page = await visitor.edit("Customer")
     assert page.step == "Customer" and page.value_of("last_name") == "Lovelace"
     page = await visitor.submit("Customer", **(CUSTOMER | {"last_name": "Byron"}))
@@ -175,8 +174,8 @@ async def test_a_form_from_a_step_already_left_shows_the_current_step(visitor: V
     assert page.status == 200 and page.step == "ServiceSelection"
 
 
-async def test_double_confirm_makes_one_booking(visitor: Visitor, db: Database) -> None:
-    await visitor.walk_to("Summary", today())
+async def test_double_confirm_makes_one_booking(visitor: Visitor, db: Database, today: date) -> None:
+    await visitor.walk_to("Summary", today)
     first = await visitor.submit("Summary")
     second = await visitor.submit("Summary")
     assert first.step == second.step == "Confirmation"
@@ -187,10 +186,10 @@ async def test_double_confirm_makes_one_booking(visitor: Visitor, db: Database) 
     assert page.step == "Confirmation"
 
 
-async def test_prefilled_zip_and_contact(visitor: Visitor) -> None:
+async def test_prefilled_zip_and_contact(visitor: Visitor, today: date) -> None:
     page = await visitor.start(zip="78701", name="Grace Brewster Hopper", email="grace@example.com")
     assert page.value_of("zip_code") == "78701"
-    page = await visitor.walk_to("Customer", today(), first_page=page)
+    page = await visitor.walk_to("Customer", today, first_page=page)
     assert page.value_of("first_name") == "Grace Brewster" and page.value_of("last_name") == "Hopper"
     assert page.value_of("email") == "grace@example.com"
 
@@ -201,34 +200,36 @@ async def test_route_rules_choose_the_flow(visitor: Visitor) -> None:
     assert ">Back<" not in page.text
 
 
-async def test_visitor_input_is_escaped(visitor: Visitor) -> None:
-    await visitor.walk_to("Customer", today())
+async def test_visitor_input_is_escaped(visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("Customer", today)
     page = await visitor.submit("Customer", **(CUSTOMER | {"first_name": "<script>alert(1)</script>"}))
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
 
 
-async def test_calendar_opens_on_the_first_month_with_a_free_window(visitor: Visitor, db: Database) -> None:
+@pytest.mark.dates
+async def test_calendar_opens_on_the_first_month_with_a_free_window(visitor: Visitor, db: Database, today: date) -> None:
     config = await db.organizations.find_one({})
-    this_month = today().replace(day=1)
+    this_month = today.replace(day=1)
     closed = [(this_month.replace(day=d)).isoformat() for d in range(1, 29)] + [
         (this_month.replace(day=28) + timedelta(days=n)).isoformat() for n in range(1, 5)
     ]
     config["vendor"]["calendar"]["closed_dates"] = closed
     await db.organizations.replace_one({"_id": config["_id"]}, config)
-    page = await visitor.walk_to("Timeslot", today())
+    page = await visitor.walk_to("Timeslot", today)
     next_month = this_month.replace(day=28) + timedelta(days=5)
     assert page.contains(next_month.strftime("%B %Y")) and page.open_days()
 
 
-async def test_with_no_free_window_the_visitor_can_leave_a_lead(client, db: Database, organization) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.dates
+async def test_with_no_free_window_the_visitor_can_leave_a_lead(client, db: Database, organization, today: date) -> None:  # type: ignore[no-untyped-def]
     from app.flows.repository import save_organization
     from tests.conftest import demo_config
 
     full = demo_config(windows=[{"id": "morning", "label": "8 – 11 am", "start": "08:00", "end": "11:00", "capacity": 0}])
     await save_organization(db, full)
     visitor = Visitor(quart_sender(client))
-    page = await visitor.walk_to("Timeslot", today())
+    page = await visitor.walk_to("Timeslot", today)
     assert page.contains("Can't find a time that works?") and not page.open_days()
     page = await visitor.submit("Timeslot", intent="lead", lead_phone="", lead_email="")
     assert page.errors == {"lead_phone": "Leave a phone number or an email address so we can reach you."}

@@ -11,11 +11,12 @@ from __future__ import annotations
 import calendar
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from quart import Blueprint, current_app, render_template
 
+from app import clock
 from app.demo import DEMO_FILE
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, Organization, Theme
@@ -167,8 +168,8 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
 async def gallery() -> str:
     config = load_organization_file(DEMO_FILE)
     organization, flow = config.organization, config.flows[0]
-    now = datetime.now(UTC)
-    rendered = [(state, await render_state(organization, flow, state, now)) for state in states(now.date())]
+    now = clock.now()
+    rendered = [(state, await render_state(organization, flow, state, now)) for state in states(now.astimezone(organization.zone).date())]
     themes = {f"{config.name}: {f.name}": f.theme.css_variables() for f in config.flows}
     db = current_app.extensions.get("db")
     if db is not None:

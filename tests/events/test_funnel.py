@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from quart import Quart
 
 from app.db import Database
@@ -14,10 +15,11 @@ from tests.visitor import Visitor, quart_sender
 SECRET = "sk_test_funnel_key"
 BEARER = {"Authorization": f"Bearer {SECRET}"}
 
+pytestmark = pytest.mark.dates
+
 
 @pytest.fixture
-async def three_visitors(app: Quart, client, db: Database) -> None:  # type: ignore[no-untyped-def]
-    today = datetime.now(UTC).date()
+async def three_visitors(app: Quart, client, db: Database, today: date, time_travel: time_machine.Coordinates) -> None:  # type: ignore[no-untyped-def]
     booked = Visitor(quart_sender(client))
     await booked.walk_to("Summary", today)
     await booked.submit("Summary")
@@ -30,7 +32,7 @@ async def three_visitors(app: Quart, client, db: Database) -> None:  # type: ign
     await app.extensions["events"].drain()
     await create_secret_key(db, "demo-plumbing", datetime.now(UTC), SECRET)
     # An hour later: the visitor who gave up has been quiet long enough to count as gone.
-    app.extensions["clock"] = lambda: datetime.now(UTC) + timedelta(hours=1)
+    time_travel.shift(timedelta(hours=1))
 
 
 async def test_funnel_counts_each_step_and_why_visitors_left(client, three_visitors: None) -> None:  # type: ignore[no-untyped-def]
@@ -67,3 +69,20 @@ async def test_the_company_page_draws_the_funnel(client, three_visitors: None) -
     assert SECRET not in page.replace(f'value="{SECRET}"', "")  # only echoed into the password field
     response = await client.post("/dashboard", form={"key": "sk_wrong"})
     assert response.status_code == 401 and "That secret key is not known." in await response.get_data(as_text=True)
+
+
+async def test_a_range_is_of_the_companys_days_not_utcs(client, three_visitors: None, today: date) -> None:  # type: ignore[no-untyped-def]
+    """The three visitors came on the company's `today`, whatever the date in UTC was."""
+
+    async def sessions(start: date, end: date) -> int:
+        response = await client.get(f"/api/funnel?start={start}&end={end}", headers=BEARER)
+        assert response.status_code == 200
+        return (await response.get_json())["sessions"]
+
+    day = timedelta(days=1)
+    assert await sessions(today, today) == 3
+    assert await sessions(today - day, today - day) == 0
+    assert await sessions(today + day, today + day) == 0
+    body = await (await client.get("/api/funnel", headers=BEARER)).get_json()  # default: the last 30 days
+    assert date.fromisoformat(body["end"]) - date.fromisoformat(body["start"]) == timedelta(days=29)
+    assert date.fromisoformat(body["start"]) <= today <= date.fromisoformat(body["end"]) and body["sessions"] == 3

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date
 
 from quart import Quart
 
@@ -15,11 +15,11 @@ async def stored(app: Quart, db: Database) -> list[dict]:
     return await db.events.find({}).sort([("at", 1), ("seq", 1)]).to_list()
 
 
-async def test_a_booked_session_is_recorded_step_by_step(app: Quart, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_a_booked_session_is_recorded_step_by_step(app: Quart, client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]
     visitor = Visitor(quart_sender(client))
     first = await visitor.start(page_url="http://localhost:8000/?utm_source=google")
     await visitor.submit("ZipCode", zip_code="1")
-    await visitor.walk_to("Summary", datetime.now(UTC).date(), first_page=await visitor.current())
+    await visitor.walk_to("Summary", today, first_page=await visitor.current())
     await visitor.submit("Summary")
     events = await stored(app, db)
     kinds = [e["type"] for e in events]
@@ -48,9 +48,9 @@ async def test_an_out_of_area_visitor_is_summarised_so(app: Quart, client, db: D
     assert summary["outcome"] == "out_of_area" and summary["leave_reason"] == "out_of_area"
 
 
-async def test_leaving_after_a_validation_error_says_so(app: Quart, client, db: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_leaving_after_a_validation_error_says_so(app: Quart, client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]
     visitor = Visitor(quart_sender(client))
-    await visitor.walk_to("Customer", datetime.now(UTC).date())
+    await visitor.walk_to("Customer", today)
     await visitor.submit("Customer", first_name="Ada")
     await stored(app, db)
     summary = await db.session_summaries.find_one({})

@@ -15,6 +15,7 @@ from app.bookings.outbox import OutboxDrainer
 from app.db import Database
 from app.demo import vendor_demo
 from app.flows.models import OrganizationConfig
+from app.vendors.remote import window_label
 from app.web.protocol import KEY_HEADER
 from tests.fakes.housecallpro import FakeHousecallPro
 from tests.fakes.jobber import FakeJobber
@@ -23,10 +24,6 @@ from tests.fakes.servicetitan import FakeServiceTitan
 from tests.visitor import Visitor, quart_sender
 
 FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 @pytest.fixture(params=["servicetitan"])
@@ -60,6 +57,12 @@ def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
     return Visitor(quart_sender(client))
 
 
+def describe(day: date, window_id: str) -> str:
+    """How the notice names a window (as app.bookings.confirm.describe_window does)."""
+    start, end = (datetime.strptime(t, "%H%M").time() for t in window_id.split("-"))
+    return f"{day.strftime('%A, %B')} {day.day}, {window_label(start, end)}"
+
+
 def vendor_bookings(fake: FakeVendor) -> list[dict]:
     if isinstance(fake, FakeServiceTitan):
         return fake.bookings
@@ -76,9 +79,10 @@ async def drain_later(app: Quart, seconds: float) -> int:
     return await drainer.drain_once()
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("vendor_type", list(FAKES), indirect=True)
-async def test_a_visitor_books_into_each_vendor(vendor_type: str, fake: FakeVendor, visitor: Visitor, db: Database) -> None:
-    await visitor.walk_to("Summary", today())
+async def test_a_visitor_books_into_each_vendor(vendor_type: str, fake: FakeVendor, visitor: Visitor, db: Database, today: date) -> None:
+    await visitor.walk_to("Summary", today)
     page = await visitor.submit("Summary")
     assert page.step == "Confirmation" and page.heading == "You're booked!"
     booking = await db.bookings.find_one({})
@@ -89,8 +93,8 @@ async def test_a_visitor_books_into_each_vendor(vendor_type: str, fake: FakeVend
     assert entry["state"] == "done" and entry["attempts"] == 1
 
 
-async def test_a_vendor_that_times_out_gets_the_booking_once_it_recovers(app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database) -> None:
-    await visitor.walk_to("Summary", today())
+async def test_a_vendor_that_times_out_gets_the_booking_once_it_recovers(app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, today: date) -> None:
+    await visitor.walk_to("Summary", today)
     fake.fail_next("/bookings", method="POST", hang_seconds=2.5)  # no answer, nothing made
     page = await visitor.submit("Summary")
     assert page.step == "Confirmation" and page.heading == "We've got your request"
@@ -109,8 +113,8 @@ async def test_a_vendor_that_times_out_gets_the_booking_once_it_recovers(app: Qu
     assert await drain_later(app, 3600) == 0  # done: nothing is pushed twice
 
 
-async def test_an_answer_that_came_too_late_is_found_not_made_again(app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database) -> None:
-    await visitor.walk_to("Summary", today())
+async def test_an_answer_that_came_too_late_is_found_not_made_again(app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, today: date) -> None:
+    await visitor.walk_to("Summary", today)
     fake.fail_next("/bookings", method="POST", hang_seconds=2.5, then_process=True)  # made, but answered late
     page = await visitor.submit("Summary")
     assert page.heading == "We've got your request"
@@ -120,10 +124,11 @@ async def test_an_answer_that_came_too_late_is_found_not_made_again(app: Quart, 
     assert booking["status"] == "confirmed" and booking["vendor"]["external_id"] == str(fake.bookings[0]["id"])
 
 
-async def test_a_window_taken_meanwhile_sends_the_visitor_back_with_the_nearest_ones(fake: FakeServiceTitan, visitor: Visitor, db: Database) -> None:
-    page = await visitor.walk_to("Timeslot", today())
-    day, window_id = await visitor.first_open_window(today())
-    await visitor.walk_to("Summary", today(), window=(day, window_id), first_page=page)
+@pytest.mark.dates
+async def test_a_window_taken_meanwhile_sends_the_visitor_back_with_the_nearest_ones(fake: FakeServiceTitan, visitor: Visitor, db: Database, today: date) -> None:
+    page = await visitor.walk_to("Timeslot", today)
+    day, window_id = await visitor.first_open_window(today)
+    await visitor.walk_to("Summary", today, window=(day, window_id), first_page=page)
     chosen = date.fromisoformat(day)
     index = ["0800-1100", "1100-1400", "1400-1700"].index(window_id)
     for _ in range(fake.capacity):  # the office fills the window by phone
@@ -131,14 +136,18 @@ async def test_a_window_taken_meanwhile_sends_the_visitor_back_with_the_nearest_
     page = await visitor.submit("Summary")
     assert page.step == "Timeslot"
     assert page.notice.startswith("Sorry, that arrival window was just taken. The nearest free times: ")
-    assert window_id not in page.open_windows() and page.open_windows()  # the nearest day's windows are shown
+    shown_day = page.value_of("date")
+    assert shown_day and page.open_windows()  # the calendar opens on the nearest free day, its windows shown
+    if shown_day == day:  # the taken window is not offered again on its day (another day may offer its hours)
+        assert window_id not in page.open_windows()
+    assert describe(chosen, window_id) not in page.notice
     assert await db.bookings.count_documents({}) == 0 and fake.bookings == []
 
 
-async def test_a_vendor_down_during_the_calendar_keeps_the_session(fake: FakeServiceTitan, visitor: Visitor) -> None:
-    await visitor.walk_to("Timeslot", today())
+async def test_a_vendor_down_during_the_calendar_keeps_the_session(fake: FakeServiceTitan, visitor: Visitor, today: date) -> None:
+    await visitor.walk_to("Timeslot", today)
     fake.fail_next("/capacity", status=503, times=20)
-    page = await visitor.view("Timeslot", month=(today() + timedelta(days=40)).strftime("%Y-%m"))
+    page = await visitor.view("Timeslot", month=(today + timedelta(days=40)).strftime("%Y-%m"))
     assert page.status == 503 and page.step == "Problem"
     assert page.notice == "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
     assert page.headers["retry-after"] == "30" and ">Try again<" in page.text
@@ -160,22 +169,23 @@ async def test_out_of_the_vendors_area_the_lead_is_passed_on(app: Quart, fake: F
     assert lead["vendor"]["external_id"] == fake.leads[0]["id"]
 
 
-async def test_the_api_answers_availability_for_a_service_and_zip(client, fake: FakeServiceTitan) -> None:  # type: ignore[no-untyped-def]
-    month = (today() + timedelta(days=31)).strftime("%Y-%m")
+@pytest.mark.dates
+async def test_the_api_answers_availability_for_a_service_and_zip(client, fake: FakeServiceTitan, today: date) -> None:  # type: ignore[no-untyped-def]
+    month = (today + timedelta(days=31)).strftime("%Y-%m")
     headers = {KEY_HEADER: "pk_test_demo", "Origin": "http://localhost:8000"}
     response = await client.get(f"/scheduler/month-availability?month={month}&service=leak-repair&zip_code=78704", headers=headers)
     assert response.status_code == 200 and any(d["available"] for d in (await response.get_json())["days"])
     assert fake.requests_to("/capacity")[0].body["jobTypeId"] == 502 and fake.requests_to("/capacity")[0].body["businessUnitIds"] == [12]
     fake.fail_next("/capacity", status=503, times=20)
-    other = (today() + timedelta(days=62)).strftime("%Y-%m")
+    other = (today + timedelta(days=62)).strftime("%Y-%m")
     response = await client.get(f"/scheduler/month-availability?month={other}", headers=headers)
     assert response.status_code == 503 and (await response.get_json())["error"] == "vendor_unavailable"
 
 
 async def test_a_booking_the_vendor_refuses_is_kept_for_the_office_with_its_reason(
-    fake: FakeServiceTitan, visitor: Visitor, db: Database
+    fake: FakeServiceTitan, visitor: Visitor, db: Database, today: date
 ) -> None:
-    await visitor.walk_to("Summary", today())
+    await visitor.walk_to("Summary", today)
     refusal = {"title": "One or more validation errors occurred.", "status": 400, "errors": {"CampaignId": ["Campaign 31 is inactive."]}}
     fake.fail_next("/bookings", method="POST", status=400, body=refusal)
     page = await visitor.submit("Summary")
@@ -187,12 +197,12 @@ async def test_a_booking_the_vendor_refuses_is_kept_for_the_office_with_its_reas
 
 
 async def test_a_slow_vendor_does_not_keep_the_visitor_waiting(
-    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, monkeypatch: pytest.MonkeyPatch
+    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     from app.bookings import confirm
 
     monkeypatch.setattr(confirm, "INLINE_PUSH_SECONDS", 0.5)
-    await visitor.walk_to("Summary", today())
+    await visitor.walk_to("Summary", today)
     fake.fail_next("/bookings", method="POST", hang_seconds=0.8, then_process=True)  # slow, within its time-out
     page = await visitor.submit("Summary")
     assert page.heading == "We've got your request"
@@ -204,13 +214,13 @@ async def test_a_slow_vendor_does_not_keep_the_visitor_waiting(
 
 
 async def test_a_push_whose_result_was_never_recorded_is_found_not_made_again(
-    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, monkeypatch: pytest.MonkeyPatch
+    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     from pymongo.errors import AutoReconnect
 
     from app.bookings import outbox
 
-    await visitor.walk_to("Summary", today())
+    await visitor.walk_to("Summary", today)
     record = outbox._finish
 
     async def database_gone(*args: object) -> None:
@@ -232,9 +242,9 @@ async def test_a_push_whose_result_was_never_recorded_is_found_not_made_again(
 
 
 async def test_a_window_taken_before_a_background_push_needs_a_person(
-    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database
+    app: Quart, fake: FakeServiceTitan, visitor: Visitor, db: Database, today: date
 ) -> None:
-    await visitor.walk_to("Summary", today())
+    await visitor.walk_to("Summary", today)
     fake.fail_next("/bookings", method="POST", status=503)
     assert (await visitor.submit("Summary")).heading == "We've got your request"
     booking = await db.bookings.find_one({})

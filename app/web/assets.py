@@ -22,13 +22,20 @@ def _edge(response: Response) -> Response:
     return response
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name longer than the file system allows, say: no such asset
+        return False
+
+
 @bp.route("/cdn/<path:key>", methods=["GET", "HEAD", "OPTIONS"])
 async def asset(key: str) -> Response:
     if request.method == "OPTIONS":
         return _edge(Response("", status=204))
     dist: Path = current_app.extensions["settings"].cdn_dist_dir
     found = safe_join(str(dist), key)
-    if found is None or not Path(found).is_file():
+    if found is None or not _is_file(Path(found)):
         hint = "" if (dist / "version-manifest.json").exists() else " (no build: run `python -m cdn build`)"
         return _edge(Response(f"not found{hint}", status=404, content_type="text/plain"))
     response = await send_file(found, mimetype=content_type_for(key), conditional=True)

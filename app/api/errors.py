@@ -9,6 +9,7 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from app.api.models import ApiError, FieldProblem
+from app.json_input import JsonTooDeep, check_depth
 from app.vendors.base import VendorError
 from app.web.access import AccessDenied
 
@@ -31,6 +32,24 @@ def _field_problems(error: Exception) -> list[FieldProblem]:
 
 
 def init_errors(app: Quart) -> None:
+    @app.before_request
+    async def bounded_json() -> Response | None:
+        """A JSON body nested too deeply is refused before anything parses it."""
+        if request.path.startswith(API_PREFIXES) and request.method in {"POST", "PUT", "PATCH"} and request.is_json:
+            try:
+                check_depth(await request.get_data())
+            except JsonTooDeep as exc:
+                return api_error(400, "invalid_json", f"The request body is not accepted: {exc}.")
+        return None
+
+    @app.errorhandler(RecursionError)
+    async def nested_too_deeply(error: RecursionError) -> Response:
+        # A last guard: input that made a parser recurse without end is the sender's fault.
+        message = "The request is nested too deeply."
+        if has_request_context() and request.path.startswith(API_PREFIXES):
+            return api_error(400, "invalid_json", message)
+        return Response(message, status=400, content_type="text/plain; charset=utf-8")
+
     @app.errorhandler(RequestSchemaValidationError)
     async def invalid_request(error: RequestSchemaValidationError) -> Response:
         fields = _field_problems(error.validation_error)

@@ -87,11 +87,17 @@ async def funnel(db: Database, organization: Organization, flow: Flow, start: da
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Sessions exist in no other years; a date outside them is a typing mistake (or an attack
+# on date arithmetic: 9999-12-31 has no next day).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def date_range(start: date | None, end: date | None, organization: Organization, now: datetime) -> tuple[date, date]:
     """The range asked for (default: the last 30 days, in the organization's time zone)."""
     today = now.astimezone(organization.zone).date()
+    for given in (start, end):
+        if given is not None and not EARLIEST <= given <= LATEST:
+            raise ValueError(f"{given} is out of range: ask for dates from {EARLIEST} to {LATEST}")
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:

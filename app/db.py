@@ -65,6 +65,11 @@ class Database:
         return self.db["session_events"]
 
     @property
+    def dead_events(self) -> AsyncCollection:
+        """Events the database refused to store, set aside (as JSON) so the rest go in."""
+        return self.db["session_events_dead"]
+
+    @property
     def event_counters(self) -> AsyncCollection:
         """Per session, the last sequence number the server gave its own events."""
         return self.db["session_event_counters"]

@@ -18,7 +18,14 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 OPEN_SOCKETS = Gauge("scheduler_open_sockets", "Session-event WebSockets open", registry=REGISTRY)
-EVENT_QUEUE_DEPTH = Gauge("scheduler_event_queue_batches", "Event batches waiting in the in-process queue", registry=REGISTRY)
+EVENT_QUEUE_DEPTH = Gauge("scheduler_event_queue_events", "Events waiting in this process to be stored or sent", registry=REGISTRY)
+EVENTS_SHED = Counter(
+    "scheduler_events_shed_total", "Events not taken because the queue was full (widget events are sent again)",
+    ["source"], registry=REGISTRY,
+)
+EVENTS_SET_ASIDE = Counter(
+    "scheduler_events_set_aside_total", "Events the database refused, kept in the dead-letter collection", registry=REGISTRY,
+)
 EVENT_LAG = Histogram(
     "scheduler_event_lag_seconds", "From an event happening to it being stored", registry=REGISTRY,
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
-from quart import current_app, request
+from quart import current_app, has_request_context, request, websocket
 
 from app.db import Database
 from app.web.access import AccessDenied
@@ -40,27 +40,30 @@ def limits() -> dict[str, Limit]:
         "steps_per_session": Limit("step requests per session", settings.rate_limit_steps_per_session),
         "steps_per_ip": Limit("step requests per IP address", settings.rate_limit_steps_per_ip),
         "confirms_per_session": Limit("confirmations per session", settings.rate_limit_confirms_per_session),
+        "client_events_per_session": Limit("widget events per session", settings.rate_limit_client_events_per_session),
+        "client_events_per_ip": Limit("widget events per IP address", settings.rate_limit_client_events_per_ip),
     }
 
 
 def client_ip() -> str:
     """The visitor's address: behind `trusted_proxy_hops` proxies, taken from X-Forwarded-For."""
     hops = current_app.extensions["settings"].trusted_proxy_hops
-    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+    asking = request if has_request_context() else websocket
+    forwarded = [part.strip() for part in asking.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
     if hops and len(forwarded) >= hops:
         return forwarded[-hops][:64]
-    return (request.remote_addr or "unknown")[:64]
+    return (asking.remote_addr or "unknown")[:64]
 
 
-async def check(db: Database, which: str, key: str, now: datetime | None = None) -> None:
-    """Count one request against a limit; raise RateLimited when it is over."""
+async def check(db: Database, which: str, key: str, now: datetime | None = None, cost: int = 1) -> None:
+    """Count `cost` (one request, or a batch's events) against a limit; raise RateLimited when it is over."""
     limit = limits()[which]
     now = now or datetime.now(UTC)
     window = int(now.timestamp()) // limit.seconds
     ends = (window + 1) * limit.seconds
     counter = await db.rate_limits.find_one_and_update(
         {"_id": f"{which}:{key}:{window}"},
-        {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": datetime.fromtimestamp(ends + limit.seconds, UTC)}},
+        {"$inc": {"count": cost}, "$setOnInsert": {"expires_at": datetime.fromtimestamp(ends + limit.seconds, UTC)}},
         upsert=True,
         return_document=ReturnDocument.AFTER,
     )

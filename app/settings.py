@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     rate_limit_steps_per_session: int = Field(default=120, ge=1)
     rate_limit_steps_per_ip: int = Field(default=600, ge=1)
     rate_limit_confirms_per_session: int = Field(default=10, ge=1)
+    # Widget events per minute (the socket and the beacon together): a visitor's widget
+    # sends a few dozen; a script sending thousands is cut off, however it reconnects.
+    rate_limit_client_events_per_session: int = Field(default=300, ge=1)
+    rate_limit_client_events_per_ip: int = Field(default=1500, ge=1)
     # Proxies in front that append to X-Forwarded-For (1 behind an AWS load balancer).
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     # Organization and flow configuration is kept this long per process (0: always read).

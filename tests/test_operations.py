@@ -109,5 +109,5 @@ async def test_metrics_in_the_prometheus_format(client, today: date) -> None:  #
     assert re.search(r'scheduler_requests_total\{method="POST",route="/session/steps/<step_id>",status="200"\} \d', text)
     assert 'scheduler_request_seconds_bucket{le="0.05",route="/sessions"}' in text
     assert re.search(r'scheduler_bookings_total\{outcome="confirmed"\} [1-9]', text)
-    for name in ("scheduler_open_sockets", "scheduler_event_queue_batches", "scheduler_event_lag_seconds_count"):
+    for name in ("scheduler_open_sockets", "scheduler_event_queue_events", "scheduler_event_lag_seconds_count"):
         assert name in text

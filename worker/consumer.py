@@ -6,6 +6,10 @@
   extends their visibility), so a slow batch is not handed to another worker.
 - A message that cannot be read is left alone: after the queue's maxReceiveCount the
   queue's redrive policy moves it to the dead-letter queue.
+- An event the database refuses is set aside in the dead-letter collection and the
+  rest of its batch stored (store.store_events); a database that does not answer
+  leaves the batch undeleted, to come back after its visibility timeout. Neither
+  stops the consumer.
 - stop() lets the batch in hand finish; a long poll in progress is abandoned (its
   messages, if any arrive, come back after their visibility timeout).
 """
@@ -87,7 +91,13 @@ class EventConsumer:
                     receives = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
                     logger.error("unreadable message %s (received %s times): %s", message["MessageId"], receives, exc)
             if events:
-                new = await store_events(self.db, events)
+                try:
+                    new = await store_events(self.db, events)
+                except Exception:
+                    # The database is away (or something unforeseen): keep the messages;
+                    # they come back after their visibility timeout, to the DLQ at worst.
+                    logger.exception("storing %d events failed; their messages come back later", len(events))
+                    return
                 self.stored += new
                 await self._delete(readable)
                 logger.info(

@@ -8,6 +8,7 @@ delivery after the first a no-op.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -28,6 +29,25 @@ SERVER_EVENT_TYPES = (
 )
 CLIENT_EVENT_TYPES = ("modal_opened", "modal_closed", "step_time", "client_error", "page_hidden")
 MAX_DATA_BYTES = 1024
+MAX_DATA_DEPTH = 4
+MAX_KEY_LENGTH = 64
+
+
+def check_storable(value: Any, depth: int = 0) -> None:
+    """Raise ValueError unless MongoDB can store `value` as it is: no key with a NUL, a
+    leading `$` or a `.` (the database refuses or misreads them), nesting bounded."""
+    if depth > MAX_DATA_DEPTH:
+        raise ValueError(f"event data may nest at most {MAX_DATA_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+                raise ValueError(f"event data keys are 1 to {MAX_KEY_LENGTH} characters")
+            if "\x00" in key or key.startswith("$") or "." in key:
+                raise ValueError(f"event data key {key[:20]!r} may not hold a NUL or a '.', nor start with '$'")
+            check_storable(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            check_storable(item, depth + 1)
 
 
 class SessionEvent(BaseModel):
@@ -63,9 +83,8 @@ class ClientEvent(BaseModel):
 
     @field_validator("data")
     @classmethod
-    def _small(cls, data: dict[str, Any]) -> dict[str, Any]:
-        import json
-
+    def _small_and_storable(cls, data: dict[str, Any]) -> dict[str, Any]:
+        check_storable(data)
         if len(json.dumps(data, default=str)) > MAX_DATA_BYTES:
             raise ValueError(f"event data must be at most {MAX_DATA_BYTES} bytes")
         return data

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from app.db import Database
 from app.events.models import SessionEvent
 from app.events.store import store_events
-from app.metrics import EVENT_QUEUE_DEPTH
+from app.metrics import EVENT_QUEUE_DEPTH, EVENTS_SHED
 
 logger = logging.getLogger(__name__)
 SQS_BATCH = 10  # SendMessageBatch takes at most ten entries
@@ -27,10 +27,26 @@ SEND_ATTEMPTS = 5
 COALESCE_EVENTS = 2000  # the in-process queue stores at most this many events per call
 
 
+# Events a web process keeps while they wait to be stored or sent; beyond it new events
+# are refused (the widget's are not acknowledged, so it sends them again later).
+MAX_WAITING_EVENTS = 50_000
+
+
 class EventPublisher(Protocol):
     async def start(self) -> None: ...
-    async def publish(self, events: list[SessionEvent]) -> None: ...
+    async def publish(self, events: list[SessionEvent]) -> bool:
+        """Take the events (True), or refuse them all because too many wait already (False)."""
+        ...
     async def stop(self) -> None: ...
+
+
+def _shed(events: list[SessionEvent]) -> bool:
+    for source in ("server", "client"):
+        count = sum(1 for e in events if e.source == source)
+        if count:
+            EVENTS_SHED.labels(source).inc(count)
+    logger.error("the event queue is full: %d events refused", len(events))
+    return False
 
 
 def message_for(index: int, event: SessionEvent) -> dict[str, str]:
@@ -55,7 +71,7 @@ class SqsPublisher:
         endpoint_url: str | None = None,
         region: str = "us-east-1",
         retry_delays: tuple[float, ...] = (1, 2, 5, 10, 30),
-        max_waiting: int = 50_000,
+        max_waiting: int = MAX_WAITING_EVENTS,
     ) -> None:
         self.queue_url = queue_url
         self._endpoint_url = endpoint_url
@@ -79,25 +95,25 @@ class SqsPublisher:
             session.client("sqs", endpoint_url=self._endpoint_url, config=config)
         )
 
-    async def publish(self, events: list[SessionEvent]) -> None:
+    async def publish(self, events: list[SessionEvent]) -> bool:
         if self._waiting:
-            self._wait(events)  # behind what already waits: a session's events keep their order
-            return
+            return self._wait(events)  # behind what already waits: a session's events keep their order
         try:
             await self._send(events)
         except (BotoCoreError, ClientError, RuntimeError) as exc:
             logger.warning("the event queue is unreachable (%s): %d events wait", exc, len(events))
-            self._wait(events)
+            return self._wait(events)
+        return True
 
-    def _wait(self, events: list[SessionEvent]) -> None:
+    def _wait(self, events: list[SessionEvent]) -> bool:
+        """Keep the events until the queue answers; refuse them when too many wait already."""
+        if len(self._waiting) + len(events) > self._max_waiting:
+            return _shed(events)  # what waits was taken (acknowledged): it is never dropped
         self._waiting.extend(events)
-        overflow = len(self._waiting) - self._max_waiting
-        if overflow > 0:
-            logger.error("the event queue has been away too long: %d oldest waiting events dropped", overflow)
-            for _ in range(overflow):
-                self._waiting.popleft()
+        EVENT_QUEUE_DEPTH.set(len(self._waiting))
         if self._retrying is None or self._retrying.done():
             self._retrying = asyncio.create_task(self._send_waiting())
+        return True
 
     async def _send_waiting(self) -> None:
         attempt = 0
@@ -111,6 +127,7 @@ class SqsPublisher:
                 continue
             for _ in chunk:
                 self._waiting.popleft()
+            EVENT_QUEUE_DEPTH.set(len(self._waiting))
             attempt = 0
         logger.info("the event queue answers again: every waiting event was sent")
 
@@ -140,20 +157,37 @@ class SqsPublisher:
 
 
 class InProcessPublisher:
-    """A queue in this process, drained by a task running the worker's handler."""
+    """A queue in this process, drained by a task running the worker's handler.
 
-    def __init__(self, db: Database) -> None:
+    Bounded: past `max_waiting` events new ones are refused (counted in /metrics). A
+    batch the database cannot take now is offered again after a pause; one holding an
+    event the database refuses is stored without it (see store.store_events).
+    """
+
+    def __init__(self, db: Database, max_waiting: int = MAX_WAITING_EVENTS, retry_seconds: float = 1.0) -> None:
         self._db = db
+        self._max_waiting = max_waiting
+        self._retry_seconds = retry_seconds
         self._queue: asyncio.Queue[list[SessionEvent]] = asyncio.Queue()
+        self._waiting = 0  # events in the queue and in the batch being stored
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._drain_forever())
 
-    async def publish(self, events: list[SessionEvent]) -> None:
-        if events:
-            self._queue.put_nowait(events)
-            EVENT_QUEUE_DEPTH.set(self._queue.qsize())
+    async def publish(self, events: list[SessionEvent]) -> bool:
+        if not events:
+            return True
+        if self._waiting + len(events) > self._max_waiting:
+            return _shed(events)
+        self._waiting += len(events)
+        self._queue.put_nowait(events)
+        EVENT_QUEUE_DEPTH.set(self._waiting)
+        return True
 
     async def _drain_forever(self) -> None:
         while True:
@@ -164,14 +198,15 @@ class InProcessPublisher:
             events = [event for batch in batches for event in batch]
             try:
                 await store_events(self._db, events)
+                self._waiting -= len(events)
             except Exception:
-                logger.exception("storing %d events failed; they are put back", len(events))
-                await asyncio.sleep(1)
+                logger.exception("storing %d events failed; they are offered again", len(events))
+                await asyncio.sleep(self._retry_seconds)
                 self._queue.put_nowait(events)
             finally:
                 for _ in batches:
                     self._queue.task_done()
-                EVENT_QUEUE_DEPTH.set(self._queue.qsize())
+                EVENT_QUEUE_DEPTH.set(self._waiting)
 
     async def drain(self) -> None:
         """Wait until everything published so far is stored."""

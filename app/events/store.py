@@ -1,50 +1,115 @@
 """Storing events exactly once, and keeping each session's summary up to date.
 
 This is the one handler both the worker (SQS) and the in-process queue run.
+
+- A redelivered event is a no-op (its identity is its `_id`).
+- An event the database will not take (a key it refuses, say) is set aside in the
+  dead-letter collection with the reason, and the rest of its batch is stored: one bad
+  event never holds up the others. Only a database that does not answer fails the
+  batch, which the caller then offers again.
+- A session's summary is brought up to date from the events just stored, not re-read
+  from all of them.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import UTC, datetime
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, ExecutionTimeout, WTimeoutError
 
 from app.db import Database
-from app.metrics import EVENT_LAG
 from app.events.models import SessionEvent
-from app.events.summary import summarize
+from app.events.summary import merge_summary
+from app.metrics import EVENT_LAG, EVENTS_SET_ASIDE
 
+logger = logging.getLogger(__name__)
 DUPLICATE_KEY = 11000
+# The database is away or slow: the batch is offered again, nothing is set aside.
+TRANSIENT = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
+# Attempts at a summary's compare-and-swap when two stores update one session at once.
+SUMMARY_ATTEMPTS = 20
+
+
+def _document(event: SessionEvent) -> dict[str, Any]:
+    # stored_ns: when it was stored, to show that a session's events are stored in order.
+    return event.model_dump() | {"_id": event.key, "stored_ns": time.time_ns()}
 
 
 async def store_events(db: Database, events: Iterable[SessionEvent]) -> int:
-    """Insert each event under its identity (a redelivery is a no-op); returns how many were new."""
+    """Insert each event under its identity; returns how many were new."""
     batch = list(events)
     if not batch:
         return 0
-    touched = {event.session_id: event for event in batch}
-    # stored_ns: when it was stored, to show that a session's events are stored in order.
-    documents = [e.model_dump() | {"_id": e.key, "stored_ns": time.time_ns()} for e in batch]
-    try:
-        # Unordered: a duplicate (a redelivery) does not stop the events after it going in.
-        new = len((await db.events.insert_many(documents, ordered=False)).inserted_ids)
-    except BulkWriteError as exc:
-        others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
-        if others:
-            raise
-        new = exc.details.get("nInserted", 0)
-    steps_of: dict[tuple[str, str], list[str]] = {}  # each flow read once a batch, not once a session
-    for session_id, event in touched.items():
-        flow_key = (event.organization_id, event.flow_id)
-        if flow_key not in steps_of:
-            steps_of[flow_key] = await flow_steps(db, *flow_key)
-        await refresh_summary(db, session_id, steps_of[flow_key])
+    new = await _insert(db, batch)
+    if new is None:
+        # Something in the batch was refused: find it by halves, set it aside, store the rest.
+        count = len(await _insert_splitting(db, batch))
+        await _rebuild_summaries(db, batch)
+    else:
+        await _update_summaries(db, new)
+        count = len(new)
     stored_at = datetime.now(UTC)
     for event in batch:
         EVENT_LAG.observe(max((stored_at - event.at).total_seconds(), 0))
-    return new
+    return count
+
+
+async def _insert(db: Database, batch: list[SessionEvent]) -> list[SessionEvent] | None:
+    """The events newly inserted; None when something other than a duplicate was refused."""
+    try:
+        # Unordered: a duplicate (a redelivery) does not stop the events after it going in.
+        await db.events.insert_many([_document(e) for e in batch], ordered=False)
+        return batch
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            return None
+        duplicates = {e["index"] for e in errors}
+        return [e for i, e in enumerate(batch) if i not in duplicates]
+    except TRANSIENT:
+        raise
+    except Exception:  # noqa: BLE001 - InvalidDocument and friends: the batch holds a bad event
+        return None
+
+
+async def _insert_splitting(db: Database, batch: list[SessionEvent]) -> list[SessionEvent]:
+    """Store what can be stored, set aside what cannot; returns the events newly stored."""
+    if len(batch) > 1:
+        middle = len(batch) // 2
+        return await _insert_splitting(db, batch[:middle]) + await _insert_splitting(db, batch[middle:])
+    event = batch[0]
+    try:
+        await db.events.insert_one(_document(event))
+    except DuplicateKeyError:
+        return []  # stored before (a redelivery, or the part of the batch that went in)
+    except TRANSIENT:
+        raise
+    except Exception as exc:  # noqa: BLE001 - refused: set aside, with the reason
+        await set_aside(db, event, exc)
+        return []
+    return [event]
+
+
+async def set_aside(db: Database, event: SessionEvent, problem: Exception) -> None:
+    """Keep a refused event (as JSON, which takes any key) where an operator can look."""
+    EVENTS_SET_ASIDE.inc()
+    logger.error("event %s set aside: %s", event.key, str(problem)[:300])
+    await db.dead_events.replace_one(
+        {"_id": event.key},
+        {
+            "_id": event.key,
+            "session_id": event.session_id,
+            "organization_id": event.organization_id,
+            "event": event.model_dump_json(),
+            "problem": f"{type(problem).__name__}: {str(problem)[:500]}",
+            "set_aside_at": datetime.now(UTC),
+        },
+        upsert=True,
+    )
 
 
 async def flow_steps(db: Database, organization_id: str, flow_id: str) -> list[str]:
@@ -52,9 +117,62 @@ async def flow_steps(db: Database, organization_id: str, flow_id: str) -> list[s
     return [s["type"] for s in (flow or {}).get("steps", [])]
 
 
+def _by_session(events: list[SessionEvent]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        grouped.setdefault(event.session_id, []).append(event.model_dump())
+    return grouped
+
+
+async def _steps_of_each(db: Database, grouped: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    """Each session's flow steps, each flow read once a batch, not once a session."""
+    flows: dict[tuple[str, str], list[str]] = {}
+    steps: dict[str, list[str]] = {}
+    for session_id, events in grouped.items():
+        key = (events[0]["organization_id"], events[0]["flow_id"])
+        if key not in flows:
+            flows[key] = await flow_steps(db, *key)
+        steps[session_id] = flows[key]
+    return steps
+
+
+async def _update_summaries(db: Database, new: list[SessionEvent]) -> None:
+    grouped = _by_session(new)
+    steps = await _steps_of_each(db, grouped)
+    for session_id, events in grouped.items():
+        await _merge_into_summary(db, session_id, events, steps[session_id])
+
+
+async def _merge_into_summary(db: Database, session_id: str, events: list[dict[str, Any]], steps: list[str]) -> None:
+    """Fold new events into the stored summary (compare-and-swap on its version)."""
+    for _ in range(SUMMARY_ATTEMPTS):
+        previous = await db.session_summaries.find_one({"_id": session_id})
+        merged = merge_summary(session_id, previous, events, steps)
+        if previous is None:
+            try:
+                await db.session_summaries.insert_one(merged)
+                return
+            except DuplicateKeyError:
+                continue
+        result = await db.session_summaries.replace_one({"_id": session_id, "version": previous.get("version", 0)}, merged)
+        if result.matched_count == 1:
+            return
+    raise RuntimeError(f"the summary of session {session_id} stayed contended")
+
+
 async def refresh_summary(db: Database, session_id: str, steps: list[str]) -> None:
-    """Derive the session's summary again from all its stored events."""
+    """Derive the session's summary again from all its stored events (after a split batch)."""
     events = await db.events.find({"session_id": session_id}).to_list()
     if not events:
         return
-    await db.session_summaries.replace_one({"_id": session_id}, summarize(session_id, events, steps), upsert=True)
+    summary = merge_summary(session_id, None, events, steps)
+    previous = await db.session_summaries.find_one({"_id": session_id}, {"version": 1})
+    summary["version"] = (previous or {}).get("version", 0) + 1
+    await db.session_summaries.replace_one({"_id": session_id}, summary, upsert=True)
+
+
+async def _rebuild_summaries(db: Database, batch: list[SessionEvent]) -> None:
+    grouped = _by_session(batch)
+    steps = await _steps_of_each(db, grouped)
+    for session_id in grouped:
+        await refresh_summary(db, session_id, steps[session_id])

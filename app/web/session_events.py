@@ -13,18 +13,18 @@ socket is accepted; the token travels in the first message, never in a URL.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import deque
 
 from pydantic import ValidationError
 from quart import Blueprint, Response, abort, current_app, request, websocket
 
-from app import clock
+from app import clock, json_input, rate_limits
 from app.db import current_db
 from app.events.models import ClientBatch, ClientEvent, SessionEvent
 from app.logs import current_request_id
 from app.metrics import OPEN_SOCKETS
+from app.rate_limits import RateLimited
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
 from app.web.access import AccessDenied, organization_for, session_of_organization
@@ -36,9 +36,13 @@ MAX_MESSAGE_BYTES = 32 * 1024
 # A socket may send this many messages per window; more closes it (the widget batches).
 RATE_MESSAGES = 30
 RATE_WINDOW_SECONDS = 10.0
+CLOSE_BAD_MESSAGE = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_MANY = 4429
 CLOSE_TOO_BIG = 1009
+# After closing, how long the handler reads on until the widget's close comes back.
+CLOSE_DRAIN_SECONDS = 30
+BUSY = "the server is busy: send these events again shortly"
 
 
 
@@ -93,12 +97,18 @@ async def session_socket(session_id: str) -> None:
         abort(denied.status)  # before accepting: the browser sees the handshake refused
     await websocket.accept()
     try:
-        hello = json.loads(await asyncio.wait_for(websocket.receive(), HELLO_SECONDS))
+        raw = await asyncio.wait_for(websocket.receive(), HELLO_SECONDS)
+        if len(raw) > MAX_MESSAGE_BYTES:
+            raise ValueError("message too large")
+        hello = json_input.loads(raw)
+        if not isinstance(hello, dict):
+            raise ValueError("not an object")
         session = await _session_for(session_id, key, str(hello.get("token", "")), origin)
-    except (asyncio.TimeoutError, ValueError, AttributeError, AccessDenied) as exc:
-        message = exc.message if isinstance(exc, AccessDenied) else "send {\"type\": \"hello\", \"token\": …} first"
-        await websocket.send_json({"type": "error", "message": message})
-        await websocket.close(CLOSE_UNAUTHORIZED)
+    except AccessDenied as denied:
+        await _refuse(denied.message, CLOSE_UNAUTHORIZED)
+        return
+    except (asyncio.TimeoutError, ValueError):
+        await _refuse("send {\"type\": \"hello\", \"token\": …} first", CLOSE_BAD_MESSAGE)
         return
     await websocket.send_json({"type": "ready"})
     OPEN_SOCKETS.inc()
@@ -108,6 +118,27 @@ async def session_socket(session_id: str) -> None:
         OPEN_SOCKETS.dec()
 
 
+async def _close(code: int, reason: str) -> None:
+    """Close, then read whatever the widget had already sent until its close arrives.
+
+    Hypercorn hands each message to the app through a queue of ten; once the handler
+    has returned, nothing empties it, and a flood still in flight blocks the reader for
+    good, so the connection is never closed (CLOSE-WAIT, one descriptor per flood).
+    """
+    await websocket.close(code, reason)
+    try:
+        async with asyncio.timeout(CLOSE_DRAIN_SECONDS):
+            while True:
+                await websocket.receive()
+    except (TimeoutError, asyncio.TimeoutError):
+        pass
+
+
+async def _refuse(message: str, code: int) -> None:
+    await websocket.send_json({"type": "error", "message": message})
+    await _close(code, message[:100])
+
+
 async def _relay(session: BookingSession) -> None:
     """Publish each batch the widget sends, and acknowledge it, until the socket closes."""
     limit = RateLimit(RATE_MESSAGES, RATE_WINDOW_SECONDS)
@@ -115,31 +146,63 @@ async def _relay(session: BookingSession) -> None:
     while True:
         raw = await websocket.receive()
         if len(raw) > MAX_MESSAGE_BYTES:
-            await websocket.close(CLOSE_TOO_BIG, "message too large")
+            await _close(CLOSE_TOO_BIG, "message too large")
             return
         if not limit.allow():
-            await websocket.close(CLOSE_TOO_MANY, "too many messages")
+            await _close(CLOSE_TOO_MANY, "too many messages")
             return
         try:
+            json_input.check_depth(raw)
             batch = ClientBatch.model_validate_json(raw)
-        except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-            await websocket.send_json({"type": "error", "message": problems[:500]})
+        except json_input.JsonTooDeep as exc:
+            await websocket.send_json({"type": "error", "message": str(exc)})
             continue
-        await publisher.publish(client_events(session, batch.events))
+        except ValidationError as exc:
+            await websocket.send_json({"type": "error", "message": validation_problems(exc)})
+            continue
+        try:
+            await count_client_events(session, len(batch.events))
+        except RateLimited as limited:
+            # Counted per session and per address across sockets and beacons: reconnecting
+            # starts no new count. Nothing of this batch was acknowledged; the widget keeps it.
+            await _refuse(limited.message, CLOSE_TOO_MANY)
+            return
+        if not await publisher.publish(client_events(session, batch.events)):
+            await websocket.send_json({"type": "error", "message": BUSY})  # not acknowledged: sent again later
+            continue
         await websocket.send_json({"type": "ack", "seqs": [e.seq for e in batch.events]})
+
+
+def validation_problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)[:5])[:500]
+
+
+async def count_client_events(session: BookingSession, count: int) -> None:
+    """Count a batch against the session's and the address's limits (RateLimited beyond)."""
+    now = clock.now()
+    await rate_limits.check(current_db(), "client_events_per_session", session.id, now, cost=count)
+    await rate_limits.check(current_db(), "client_events_per_ip", rate_limits.client_ip(), now, cost=count)
 
 
 @bp.post("/sessions/<session_id>/events")
 async def beacon(session_id: str) -> Response:
     """navigator.sendBeacon when the page hides: {"key", "token", "events"} as text/plain."""
     try:
-        body = json.loads(await request.get_data(as_text=True))
+        body = json_input.loads(await request.get_data())
+        if not isinstance(body, dict):
+            raise ValueError("not an object")
         session = await _session_for(session_id, str(body.get("key", "")), str(body.get("token", "")), request.headers.get("Origin"))
         batch = ClientBatch.model_validate({"events": body.get("events")})
     except AccessDenied as denied:
         return Response(denied.message, status=denied.status, content_type="text/plain")
-    except (ValueError, AttributeError, ValidationError):
+    except ValidationError as exc:
+        return Response(validation_problems(exc), status=400, content_type="text/plain")
+    except (ValueError, AttributeError):
         return Response("expected {\"key\", \"token\", \"events\": [...]}", status=400, content_type="text/plain")
-    await current_app.extensions["events"].publish(client_events(session, batch.events))
+    try:
+        await count_client_events(session, len(batch.events))
+    except RateLimited as limited:
+        return Response(limited.message, status=429, headers={"Retry-After": str(limited.retry_after)}, content_type="text/plain")
+    if not await current_app.extensions["events"].publish(client_events(session, batch.events)):
+        return Response(BUSY, status=503, headers={"Retry-After": "5"}, content_type="text/plain")
     return Response("", status=204)

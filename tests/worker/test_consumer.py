@@ -148,6 +148,49 @@ async def test_a_poison_message_ends_in_the_dead_letter_queue(
     assert "unreadable message" in (tmp_path / "worker.log").read_text()
 
 
+async def test_an_event_the_database_refuses_is_set_aside_and_the_worker_goes_on(
+    aws: MotoServer, queues: dict[str, str], mongo_uri: str, database_name: str, stored, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """Readable, but MongoDB will not take its key: before, the worker crash-looped on it."""
+    poisoned = events_of("poisoned", 1)[0].model_copy(update={"data": {"a\u0000b": 1}})
+    await publish(aws, queues["main"], [poisoned, *events_of("poisoned", 3)[1:], *events_of("healthy", 3)])
+    worker = start_worker(aws, queues["main"], mongo_uri, database_name, tmp_path / "worker.log")
+    dead = stored.database["session_events_dead"]
+    try:
+        wait_for(lambda: stored.count_documents({}) == 5 and dead.count_documents({}) == 1 and queue_is_empty(aws, queues["main"]))
+        await publish(aws, queues["main"], events_of("later", 2))  # still consuming
+        wait_for(lambda: stored.count_documents({"session_id": "later"}) == 2)
+        assert worker.poll() is None
+    finally:
+        worker.terminate()
+        assert worker.wait(timeout=20) == 0
+    assert dead.find_one({"_id": "poisoned:c1"})["problem"].startswith("InvalidDocument")
+
+
+async def test_a_database_that_does_not_answer_keeps_the_messages_and_the_worker(
+    aws: MotoServer, queues: dict[str, str], tmp_path: Path
+) -> None:
+    """Nothing is deleted that was not stored; the worker does not crash, the messages end in the DLQ at worst."""
+    from app.embedded_db import free_port
+
+    await publish(aws, queues["main"], events_of("waiting", 2))
+    nowhere = f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300"
+    worker = start_worker(aws, queues["main"], nowhere, "nowhere", tmp_path / "worker.log")
+    sqs = boto3.client("sqs", endpoint_url=aws.url)
+
+    def in_dead_letter_queue() -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=queues["dlq"], AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    try:
+        wait_for(lambda: in_dead_letter_queue() == 2, timeout=90)
+        assert worker.poll() is None  # still consuming
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+    assert "their messages come back later" in (tmp_path / "worker.log").read_text()
+
+
 def test_sigterm_stops_an_idle_worker_at_once(aws: MotoServer, queues: dict[str, str], mongo_uri: str, database_name: str, tmp_path: Path) -> None:
     worker = start_worker(aws, queues["main"], mongo_uri, database_name, tmp_path / "worker.log")
     time.sleep(3)

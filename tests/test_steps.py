@@ -237,3 +237,66 @@ async def test_with_no_free_window_the_visitor_can_leave_a_lead(client, db: Data
     assert page.step == "Timeslot" and page.contains("Thanks — we'll be in touch.")
     lead = await db.leads.find_one({})
     assert lead["reason"] == "no free arrival window" and lead["phone"] == "+15125550100" and lead["zip_code"] == "78701"
+
+
+async def test_a_booking_stored_while_an_edit_was_saved_wins(visitor: Visitor, db: Database, today: date, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Confirm and "Change the time" at once: the edit is saved between the confirm's
+    reading the session and saving it. Before, the confirm answered with Timeslot, the
+    session stayed active beside its booking, and a second window showed the first."""
+    from app.steps import summary
+
+    await visitor.walk_to("Summary", today)
+    confirm = summary.confirm_booking
+
+    async def edit_meanwhile(*args, **kwargs):  # type: ignore[no-untyped-def]
+        assert (await visitor.edit("Timeslot")).step == "Timeslot"  # the other request, saved first
+        return await confirm(*args, **kwargs)
+
+    monkeypatch.setattr(summary, "confirm_booking", edit_meanwhile)
+    page = await visitor.submit("Summary")
+    monkeypatch.setattr(summary, "confirm_booking", confirm)
+    booking = await db.bookings.find_one({})
+    assert page.step == "Confirmation" and page.contains(booking["_id"])
+    session = await db.sessions.find_one({})
+    assert session["status"] == "booked" and session["booking_reference"] == booking["_id"]
+
+    for refused in (await visitor.edit("Timeslot"), await visitor.submit("Timeslot", date="2027-01-01", window="morning")):
+        assert refused.status == 409 and refused.step == "Confirmation"
+        assert refused.notice == "This booking is already made, so it can't be changed here. To change it, please call us."
+    page = await visitor.current()
+    assert page.step == "Confirmation" and page.contains(booking["_id"]) and await db.bookings.count_documents({}) == 1
+
+
+async def test_racing_confirm_and_edit_never_leave_a_booking_beside_an_active_session(client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    for _ in range(6):
+        visitor = Visitor(quart_sender(client))
+        await visitor.walk_to("Summary", today)
+        confirmed, edited = await asyncio.gather(visitor.submit("Summary"), visitor.edit("Timeslot"))
+        session = await db.sessions.find_one({}, sort=[("created_at", -1)])
+        booking = await db.bookings.find_one({"session_id": session["_id"]})
+        assert booking is not None and confirmed.step == "Confirmation"
+        assert session["status"] == "booked" and session["booking_reference"] == booking["_id"]
+        assert (await visitor.current()).step == "Confirmation"
+
+
+async def test_a_booking_whose_session_was_not_saved_is_found_before_an_edit(visitor: Visitor, db: Database, today: date, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database went away after the booking was stored and before the session was."""
+    from pymongo.errors import AutoReconnect
+
+    from app.web import steps
+
+    await visitor.walk_to("Summary", today)
+    save = steps.save_session
+
+    async def lost(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AutoReconnect("gone")
+
+    monkeypatch.setattr(steps, "save_session", lost)
+    assert (await visitor.submit("Summary")).status == 503
+    monkeypatch.setattr(steps, "save_session", save)
+    assert (await db.sessions.find_one({}))["status"] == "active" and await db.bookings.count_documents({}) == 1
+    page = await visitor.edit("Timeslot")
+    assert page.status == 409 and page.step == "Confirmation"
+    assert (await db.sessions.find_one({}))["status"] == "booked"

@@ -63,7 +63,7 @@ async def render_step(
     }
     if session.status == "booked":
         booking = booking or await booking_for_session(ctx.db, session.id)
-        html = await render_template("steps/confirmation.html", **common, booking=booking)
+        html = await render_template("steps/confirmation.html", **common, booking=booking, notice=notice)
         return Response(html, status=status, content_type="text/html; charset=utf-8")
     handler = handler_for(ctx.step.type)
     extra = await handler.view(ctx, query or {})

@@ -17,6 +17,7 @@ from app import clock, rate_limits
 from app.rate_limits import RateLimited
 from app.db import current_db
 from app.events.recorder import EventItem, record_server_events
+from app.bookings.confirm import booking_for_session, mark_booked
 from app.flows.models import Flow
 from app.flows.repository import flow_by_id
 from app.sessions.attribution import attribution_from
@@ -47,6 +48,7 @@ def _ttl() -> timedelta:
 # What a session saved before one of these failures stays saved: "Try again" shows its current step.
 VENDOR_PROBLEM = "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
 DATABASE_PROBLEM = "We can't reach our booking system right now. Please try again in a minute."
+BOOKED_NOTICE = "This booking is already made, so it can't be changed here. To change it, please call us."
 
 
 async def _try_again(code: str, message: str) -> Response:
@@ -123,7 +125,11 @@ async def _save_and_render(
     except SessionConflict:
         # Another request of this session was saved first (a double click, a second tab):
         # show the visitor where the session is now (the same request: not counted again).
+        booked = visit.session.booking_reference if visit.session.status == "booked" else None
         visit, ctx = await _reload(ctx.now)
+        if booked is not None and visit.session.status != "booked":
+            # This request stored a booking: it wins over whatever was saved meanwhile.
+            visit, ctx = await _keep_booking(visit, ctx, booked)
         return await render_step(ctx, visit)
     happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
     if _shown_step(visit) != shown_before:
@@ -131,6 +137,40 @@ async def _save_and_render(
     # What was chosen may have changed what the vendor is asked (service, ZIP code).
     shown = step_context(current_db(), visit, request_vendor(visit.organization, ctx.now, visit.session), ctx.now)
     return await _render_and_record(visit, shown, happened, errors=errors, notice=notice)
+
+
+async def _keep_booking(visit: Visit, ctx: StepContext, reference: str) -> tuple[Visit, StepContext]:
+    """Save the session as booked (with `reference`), whatever else changed it meanwhile."""
+    for _ in range(10):
+        session = visit.session
+        if session.status == "booked":
+            return visit, ctx
+        mark_booked(session, {"_id": reference})
+        session.current_step = session.steps[-1]
+        session.completed_steps = list(session.steps)
+        try:
+            await save_session(current_db(), session, ctx.now, _ttl())
+            return visit, ctx
+        except SessionConflict:
+            visit, ctx = await _reload(ctx.now)
+    raise SessionConflict(visit.session.id)
+
+
+async def _booked_meanwhile(visit: Visit, ctx: StepContext) -> tuple[Visit, StepContext]:
+    """A session on its last step whose booking is stored but not yet on the session (the
+    request that stored it failed before saving): booked, before anything changes it."""
+    session = visit.session
+    if session.status == "booked" or session.current_step != session.steps[-1]:
+        return visit, ctx
+    booking = await booking_for_session(current_db(), session.id)
+    if booking is None or booking["status"] == "slot_taken":
+        return visit, ctx
+    return await _keep_booking(visit, ctx, booking["_id"])
+
+
+async def _refuse_change(visit: Visit, ctx: StepContext) -> Response:
+    """A booked session stays as it was booked: the Confirmation, saying why."""
+    return await render_step(ctx, visit, notice=BOOKED_NOTICE, status=409)
 
 
 def _prefilled_state(flow: Flow, form: dict[str, str]) -> tuple[dict[str, dict[str, str]], BookingDraft]:
@@ -206,6 +246,8 @@ async def view_step(step_id: str) -> Response:
 async def submit_step(step_id: str) -> Response:
     visit, ctx = await _load()
     session = visit.session
+    if session.status == "booked" and step_id != session.steps[-1]:
+        return await _refuse_change(visit, ctx)
     if session.status == "booked" or step_id != session.current_step:
         # A form from a step the session has left (double click, second tab).
         return await render_step(ctx, visit)
@@ -229,6 +271,7 @@ async def submit_step(step_id: str) -> Response:
 @bp.post("/session/back")
 async def go_back() -> Response:
     visit, ctx = await _load()
+    visit, ctx = await _booked_meanwhile(visit, ctx)
     shown_before = _shown_step(visit)
     if visit.session.status != "booked" and not await handler_for(ctx.step.type).back(ctx):
         go_to_previous(visit.session)
@@ -239,7 +282,10 @@ async def go_back() -> Response:
 async def edit_step(step_id: str) -> Response:
     """From the Summary: go back to one earlier step to change it."""
     visit, ctx = await _load()
-    if visit.session.status == "booked" or not can_visit(visit.session, step_id):
+    visit, ctx = await _booked_meanwhile(visit, ctx)
+    if visit.session.status == "booked":
+        return await _refuse_change(visit, ctx)
+    if not can_visit(visit.session, step_id):
         return await render_step(ctx, visit)
     shown_before = _shown_step(visit)
     go_to(visit.session, step_id)

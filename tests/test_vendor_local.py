@@ -104,3 +104,30 @@ async def test_closed_or_unknown_windows_cannot_be_booked(db: Database, organiza
     with pytest.raises(SlotUnavailable):
         await v.create_booking(request_for("s1", date(2030, 6, 4), "midnight"))
     assert not await v.hold_timeslot(date(2030, 6, 3), "morning", "s1")  # inside the notice
+
+
+async def test_a_place_taken_for_a_booking_that_could_not_be_recorded_is_given_back(client, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """confirm takes the place, then inserts the booking: when the insert fails, the place goes back."""
+    from pymongo.errors import AutoReconnect
+
+    from app.bookings import confirm
+    from tests.instants import company_date
+    from tests.visitor import Visitor, quart_sender
+
+    visitor = Visitor(quart_sender(client))
+    await visitor.walk_to("Summary", company_date(datetime.now(CHICAGO)))
+    insert = confirm._insert
+
+    async def lost(*args: object) -> None:
+        raise AutoReconnect("the database went away before the booking was written")
+
+    monkeypatch.setattr(confirm, "_insert", lost)
+    page = await visitor.submit("Summary")
+    assert page.status == 503 and page.step == "Problem"
+    assert await db.bookings.count_documents({}) == 0
+    assert [slot["booked"] for slot in await db.calendar_slots.find({}).to_list()] == [[]]  # the place is free again
+
+    monkeypatch.setattr(confirm, "_insert", insert)
+    page = await visitor.submit("Summary")  # the visitor's "Try again"
+    assert page.step == "Confirmation" and await db.bookings.count_documents({}) == 1
+    assert [len(slot["booked"]) for slot in await db.calendar_slots.find({}).to_list()] == [1]

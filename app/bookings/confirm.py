@@ -1,7 +1,7 @@
 """Turning a complete booking session into one booking, however often confirm is sent.
 
 The built-in calendar takes the place first (atomic, idempotent per session) and the
-booking is then inserted, confirmed. A remote vendor is re-checked for the window, the
+booking is then inserted, confirmed; if the insert fails, the place is given back. A remote vendor is re-checked for the window, the
 booking is stored as pending, and the outbox pushes it (at once, and again later if the
 vendor does not answer); the visitor is told which of the two it is. Either way the
 record is unique per session, so a double click or a retried request finds the booking
@@ -11,6 +11,7 @@ that already exists instead of making a second one.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,6 +25,7 @@ from app.sessions.model import BookingSession
 from app.bookings import outbox
 from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorError, VendorStrategy
 
+log = logging.getLogger(__name__)
 # No 0/O or 1/I: references are read out over the phone.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 # 32^6 references: a collision is rare, several in a row mean something else is wrong.
@@ -86,6 +88,14 @@ def mark_booked(session: BookingSession, booking: dict[str, Any]) -> None:
 
 async def booking_for_session(db: Database, session_id: str) -> dict[str, Any] | None:
     return await db.bookings.find_one({"session_id": session_id})
+
+
+async def booking_for_session_or_none(db: Database, session_id: str) -> dict[str, Any] | None:
+    """The session's booking; None also when the database cannot say (it went away)."""
+    try:
+        return await booking_for_session(db, session_id)
+    except Exception:  # noqa: BLE001 - the caller compensates either way
+        return None
 
 
 def _minutes(text: str) -> int:
@@ -195,7 +205,18 @@ async def confirm_booking(
     except SlotUnavailable:
         return await slot_taken(vendor, request)
     vendor_record = {"type": vendor_booking.vendor_type, "external_id": vendor_booking.external_id}
-    return Confirmed(await _insert(db, _record(session, "confirmed", vendor_record, now)))
+    try:
+        return Confirmed(await _insert(db, _record(session, "confirmed", vendor_record, now)))
+    except BaseException:
+        # No booking was recorded: the place goes back, or it would stay taken by no one.
+        # (A concurrent confirm of this session that did record one is found by _insert.)
+        if await booking_for_session_or_none(db, session.id) is None:
+            try:
+                await asyncio.shield(vendor.undo_booking(request))
+            except Exception:  # noqa: BLE001 - the database is away for this too
+                log.error("the place of session %s on %s %s stays taken until its confirm is retried",
+                          session.id, request.day, request.window_id)
+        raise
 
 
 async def _confirm_through_outbox(

@@ -150,6 +150,10 @@ class VendorStrategy(ABC):
     async def release_hold(self, day: date, window_id: str, session_id: str) -> None:
         """Give back a place the session held (it chose another window)."""
 
+    async def undo_booking(self, request: BookingRequest) -> None:
+        """Give back the place create_booking took when the booking could not be recorded
+        (only the built-in calendar books inline; remote vendors book through the outbox)."""
+
     async def serves_zip(self, zip_code: str) -> bool | None:
         """Whether the vendor's service area covers the ZIP code; None when it keeps none."""
         return None

@@ -187,3 +187,15 @@ class LocalCalendarVendor(VendorStrategy):
         if not await self._change_slot(request.day, request.window_id, book):
             raise SlotUnavailable(f"{request.day} {request.window_id} has no place left")
         return VendorBooking(vendor_type=self.vendor_type, external_id=self._slot_id(request.day, request.window_id))
+
+    async def undo_booking(self, request: BookingRequest) -> None:
+        if request.window_id not in self._windows:
+            return
+
+        def unbook(slot: dict[str, Any]) -> bool:
+            if request.session_id not in slot["booked"]:
+                return False
+            slot["booked"].remove(request.session_id)
+            return True
+
+        await self._change_slot(request.day, request.window_id, unbook)

@@ -34,6 +34,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     # In-process tests keep pytest's log capture; a test's server in its own process logs as usual.
     if settings.environment != "test" or not logging.getLogger().handlers:
         configure_logging(settings.log_level)
+    for problem in settings.production_problems():  # `check-config` fails on these
+        logging.getLogger("scheduler").error(problem)
     # No static folder: the widget's assets are the built dist/, served by web.assets.
     app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
     app.config.update(
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     init_metrics(app)
     init_cors(app)
     app.register_blueprint(health.bp)
+    health.answer_healthz_first(app)
     app.register_blueprint(assets.bp)
     app.register_blueprint(steps.bp)
     app.register_blueprint(session_events.bp)

@@ -222,8 +222,12 @@ def check_vendor(slug: str, connect: bool) -> None:
 @cli.command("check-config")
 def check_config() -> None:
     """Print the effective settings, credentials masked; exit 1 naming each bad setting."""
-    for name, value in _settings().masked().items():
+    settings = _settings()
+    for name, value in settings.masked().items():
         click.echo(f"{name}={value}")
+    problems = settings.production_problems()
+    if problems:
+        raise click.ClickException("\n".join(problems))
 
 
 @cli.command()

@@ -85,6 +85,16 @@ class Settings(BaseSettings):
             shown[name.upper()] = text or "(unset)"
         return shown
 
+    def production_problems(self) -> list[str]:
+        """What is allowed but wrong for production (check-config fails on it)."""
+        problems = []
+        if self.environment == "production" and self.trusted_proxy_hops == 0:
+            problems.append(
+                "TRUSTED_PROXY_HOPS is 0 in production: behind the load balancer every visitor would have "
+                "its address, and the rate limits would throttle them all together (set 1 behind an ALB)"
+            )
+        return problems
+
     def require_database(self) -> str:
         if not self.mongodb_uri:
             raise ConfigurationError(

@@ -18,6 +18,18 @@ async def test_healthz_and_readyz(client) -> None:  # type: ignore[no-untyped-de
     assert response.status_code == 200 and (await response.get_json())["status"] == "ready"
 
 
+async def test_healthz_is_answered_before_any_hook_or_the_database(app) -> None:  # type: ignore[no-untyped-def]
+    @app.before_request
+    async def busy() -> None:
+        raise RuntimeError("every other request goes through the hooks")
+
+    client = app.test_client()
+    response = await client.get("/healthz")
+    assert response.status_code == 200 and await response.get_json() == {"status": "ok"}
+    assert (await client.head("/healthz")).status_code == 200
+    assert (await client.get("/readyz")).status_code == 500
+
+
 async def test_readyz_fails_while_the_database_is_down() -> None:
     settings = load_settings(environment="test", mongodb_uri=f"mongodb://127.0.0.1:{free_port()}/?serverSelectionTimeoutMS=300")
     app = create_app(settings)

@@ -53,6 +53,11 @@ def test_dockerfile_procfile_and_copilot_start_the_same_commands() -> None:
 def test_copilot_manifests() -> None:
     web, worker = manifest("web"), manifest("worker")
     assert web["type"] == "Load Balanced Web Service" and web["http"]["healthcheck"]["path"] == "/healthz"
+    # Sized for a busy 0.5 vCPU task: a slow answer (3 s at 200 visitors) is not a dead task.
+    check = web["http"]["healthcheck"]
+    assert check["timeout"] == "10s" and check["interval"] == "30s" and check["unhealthy_threshold"] >= 5
+    # Behind the load balancer: the visitor's address is the last X-Forwarded-For entry.
+    assert web["variables"]["TRUSTED_PROXY_HOPS"] == 1
     assert web["image"]["port"] == web["variables"]["PORT"] == 5000 and web["image"]["build"] == "Dockerfile"
     assert worker["type"] == "Backend Service" and "port" not in worker["image"]
     for service in (web, worker):
@@ -71,6 +76,15 @@ def test_check_config_masks_credentials() -> None:
     assert bad.returncode == 1 and "PORT:" in bad.stderr and "WEB_CONCURRENCY:" in bad.stderr
 
 
+def test_check_config_fails_in_production_without_proxy_hops() -> None:
+    """Behind the ALB with 0 hops, every visitor has the balancer's address: one rate limit for all."""
+    env = {"MONGODB_URI": "mongodb://db.example:27017/", "PATH": "/usr/bin:/bin", "ENVIRONMENT": "production"}
+    result = subprocess.run([sys.executable, "-m", "app", "check-config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1 and "TRUSTED_PROXY_HOPS is 0 in production" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "app", "check-config"], cwd=ROOT, env=env | {"TRUSTED_PROXY_HOPS": "1"}, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "TRUSTED_PROXY_HOPS=1" in result.stdout
+
+
 async def test_each_request_logs_one_json_line_with_its_request_id(client) -> None:  # type: ignore[no-untyped-def]
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
@@ -79,15 +93,15 @@ async def test_each_request_logs_one_json_line_with_its_request_id(client) -> No
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        response = await client.get("/healthz?email=someone@example.com", headers={"X-Request-Id": "req-1234abcd"})
+        response = await client.get("/readyz?email=someone@example.com", headers={"X-Request-Id": "req-1234abcd"})
     finally:
         logger.removeHandler(handler)
     assert response.headers["X-Request-Id"] == "req-1234abcd"
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert line["message"] == "request" and line["request_id"] == "req-1234abcd"
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/healthz", 200)
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/readyz", 200)
     assert "email" not in json.dumps(line) and line["level"] == "INFO" and "time" in line
-    generated = await client.get("/healthz", headers={"X-Request-Id": "bad id!"})
+    generated = await client.get("/readyz", headers={"X-Request-Id": "bad id!"})
     assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["X-Request-Id"])
 
 

@@ -56,6 +56,8 @@ const HTMX_EVENTS = [
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+// A batch the server was too busy to take goes again after this long.
+const RESEND_MS = 5000;
 // The widget's own events wait here until the server acknowledges them.
 const MAX_PENDING = 500;
 const MAX_BATCH = 50;
@@ -125,6 +127,10 @@ class EventRecorder {
         this.pending = this.pending.filter((event) => !acked.has(event.seq));
         for (const seq of acked) this.sent.delete(seq);
         this.flush();
+      } else if (data.type === "error" && data.retry) {
+        // The server is busy and did not take the batch: send what is unacknowledged again shortly.
+        clearTimeout(this.resend);
+        this.resend = setTimeout(() => { this.sent = new Set(); this.flush(); }, RESEND_MS);
       }
     };
     socket.onclose = () => {

@@ -6,6 +6,7 @@ Socket protocol (JSON text frames):
   → {"type": "events", "events": [{seq, type, at, step, data}, …]}
   ← {"type": "ack", "seqs": [1, 2, …]}           once published; the widget drops them
   ← {"type": "error", "message": "…"}            a message was refused (not acknowledged)
+  ← {"type": "error", "message": "…", "retry": true}   too busy to take it: send it again shortly
 The key travels in the URL (`?key=pk_…`, it is public) so the Origin is checked before the
 socket is accepted; the token travels in the first message, never in a URL.
 """
@@ -168,7 +169,7 @@ async def _relay(session: BookingSession) -> None:
             await _refuse(limited.message, CLOSE_TOO_MANY)
             return
         if not await publisher.publish(client_events(session, batch.events)):
-            await websocket.send_json({"type": "error", "message": BUSY})  # not acknowledged: sent again later
+            await websocket.send_json({"type": "error", "message": BUSY, "retry": True})  # not acknowledged: the widget sends it again
             continue
         await websocket.send_json({"type": "ack", "seqs": [e.seq for e in batch.events]})
 

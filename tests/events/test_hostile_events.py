@@ -242,7 +242,7 @@ async def test_a_full_queue_is_not_acknowledged_and_the_widget_sends_again(clien
         await socket.send(json.dumps({"type": "hello", "token": visitor.token}))
         await socket.receive_json()
         await socket.send(events_message(event(1)))
-        assert await socket.receive_json() == {"type": "error", "message": BUSY}
+        assert await socket.receive_json() == {"type": "error", "message": BUSY, "retry": True}
         monkeypatch.setattr(publisher, "_max_waiting", 1000)
         await socket.send(events_message(event(1)))
         assert await socket.receive_json() == {"type": "ack", "seqs": [1]}

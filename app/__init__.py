@@ -15,9 +15,9 @@ from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.db import Database
 from app.events.publishers import publisher_for
-from app.logs import configure_logging
 from app.flows.cache import ConfigCache
 from app.flows.repository import organization_by_slug
+from app.logs import configure_logging
 from app.settings import Settings, load_settings
 from app.vendors.base import VendorStrategy
 from app.vendors.factory import vendor_for
@@ -58,9 +58,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
 
     from app.api import init_api
-    from app.web import assets, dashboard, demo, gallery, health, session_events, steps
     from app.logs import init_request_logging
     from app.metrics import init_metrics
+    from app.web import assets, dashboard, demo, gallery, health, session_events, steps
     from app.web.cors import init_cors
 
     init_request_logging(app)  # first: every later hook and handler has the request id

@@ -7,8 +7,8 @@ import asyncio
 import os
 import signal
 import subprocess
-import threading
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path

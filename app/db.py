@@ -28,7 +28,7 @@ class Database:
     indexes_ready: bool = False
 
     @classmethod
-    def connect(cls, uri: str, name: str) -> "Database":
+    def connect(cls, uri: str, name: str) -> Database:
         client: AsyncMongoClient = AsyncMongoClient(
             uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000
         )

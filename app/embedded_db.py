@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
@@ -75,6 +76,7 @@ def start_embedded_mongo(data_dir: Path, port: int | None = None, timeout: float
         if process.poll() is not None:
             raise RuntimeError(f"nx-27017 exited with {process.returncode}; see {log_path}")
         try:
+            client: MongoClient[dict[str, Any]]
             with MongoClient(server.uri, serverSelectionTimeoutMS=500) as client:
                 client.admin.command("ping")
             return server

@@ -17,6 +17,7 @@ from pythonjsonlogger.json import JsonFormatter
 from quart import Quart, Response, g, request
 
 from app.web.protocol import REQUEST_ID_HEADER
+
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 logger = logging.getLogger("scheduler")
 

@@ -67,5 +67,6 @@ async def check(db: Database, which: str, key: str, now: datetime | None = None,
         upsert=True,
         return_document=ReturnDocument.AFTER,
     )
+    assert counter is not None  # upserted
     if counter["count"] > limit.count:
         raise RateLimited(limit, max(math.ceil(ends - now.timestamp()), 1))

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         return value.astimezone(UTC)
 
     @model_validator(mode="after")
-    def _test_clock_only_in_tests(self) -> "Settings":
+    def _test_clock_only_in_tests(self) -> Settings:
         if self.test_clock_start is not None and self.environment != "test":
             raise ValueError("TEST_CLOCK_START is honoured only when ENVIRONMENT=test")
         return self

@@ -63,7 +63,7 @@ async def drive(url: str, uri: str, database: str, sessions: int, events: int, b
             stored = collection.count_documents({"source": "client"})
             if stored >= sent:
                 break
-            time.sleep(0.1)
+            await asyncio.sleep(0.1)
     stored_after = time.perf_counter() - started
     return {
         "sent": sent,

@@ -6,7 +6,7 @@ from __future__ import annotations
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile (0.95, 0.99) of the values, nearest-rank."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Targets:

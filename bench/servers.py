@@ -8,8 +8,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,8 +20,8 @@ from app.embedded_db import free_port, start_embedded_mongo
 
 async def seed_demo(uri: str, database: str, **calendar_changes: object) -> None:
     """Store the demo organization (its calendar changed as asked) in a fresh database."""
-    from app.demo import DEMO_FILE
     from app.db import Database
+    from app.demo import DEMO_FILE
     from app.flows.loading import load_organization_file
     from app.flows.models import OrganizationConfig
     from app.flows.repository import save_organization

@@ -273,7 +273,7 @@ async def test_racing_confirm_and_edit_never_leave_a_booking_beside_an_active_se
     for _ in range(6):
         visitor = Visitor(quart_sender(client))
         await visitor.walk_to("Summary", today)
-        confirmed, edited = await asyncio.gather(visitor.submit("Summary"), visitor.edit("Timeslot"))
+        confirmed, _ = await asyncio.gather(visitor.submit("Summary"), visitor.edit("Timeslot"))
         session = await db.sessions.find_one({}, sort=[("created_at", -1)])
         booking = await db.bookings.find_one({"session_id": session["_id"]})
         assert booking is not None and confirmed.step == "Confirmation"

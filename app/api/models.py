@@ -66,12 +66,15 @@ class MonthAvailabilityResponse(BaseModel):
     days: list[DayAvailability]
 
 
+Day = date  # inside DateQuery, `date` names the field
+
+
 class DateQuery(ScopeQuery):
     date: date
 
     @field_validator("date")
     @classmethod
-    def _this_century(cls, value: date) -> date:
+    def _this_century(cls, value: Day) -> Day:
         if not 2000 <= value.year <= 2099:
             raise ValueError("must be a date from 2000-01-01 to 2099-12-31")
         return value

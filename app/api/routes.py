@@ -33,8 +33,8 @@ from app.flows.repository import flow_by_id
 from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow
 from app.vendors.remote import AvailabilityScope
-from app.web.vendors import request_vendor
 from app.web.access import AccessDenied, current_visit, requesting_organization
+from app.web.vendors import request_vendor
 
 bp = Blueprint("api", __name__)
 

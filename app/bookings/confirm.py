@@ -19,10 +19,10 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from app.bookings import outbox
 from app.db import Database
 from app.flows.models import Flow
 from app.sessions.model import BookingSession
-from app.bookings import outbox
 from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorError, VendorStrategy
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ async def booking_for_session_or_none(db: Database, session_id: str) -> dict[str
     """The session's booking; None also when the database cannot say (it went away)."""
     try:
         return await booking_for_session(db, session_id)
-    except Exception:  # noqa: BLE001 - the caller compensates either way
+    except Exception:
         return None
 
 
@@ -213,7 +213,7 @@ async def confirm_booking(
         if await booking_for_session_or_none(db, session.id) is None:
             try:
                 await asyncio.shield(vendor.undo_booking(request))
-            except Exception:  # noqa: BLE001 - the database is away for this too
+            except Exception:
                 log.error("the place of session %s on %s %s stays taken until its confirm is retried",
                           session.id, request.day, request.window_id)
         raise
@@ -247,7 +247,7 @@ async def _confirm_through_outbox(
         return Confirmed(booking)  # another process holds it: pending, and honest about it
     try:
         result = await asyncio.wait_for(outbox.push(db, entry, vendor, now, visitor_waiting=True), INLINE_PUSH_SECONDS)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         # A slow vendor does not keep the visitor waiting: the drainer carries on.
         await outbox.postpone(db, entry, now, f"the vendor took longer than {INLINE_PUSH_SECONDS:g} s")
         return Confirmed(await db.bookings.find_one({"_id": booking["_id"]}) or booking)

@@ -251,5 +251,5 @@ class OutboxDrainer:
                 log.warning("outbox: database unreachable", extra={"problem": str(exc)})
             try:
                 await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -150,7 +150,7 @@ class SqsPublisher:
         if self._retrying is not None and not self._retrying.done():
             try:
                 await asyncio.wait_for(asyncio.shield(self._retrying), timeout=10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 logger.error("stopping with %d events the queue never took", len(self._waiting))
             self._retrying.cancel()
         await self._stack.aclose()

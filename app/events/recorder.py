@@ -33,6 +33,7 @@ async def record_server_events(
         counter = await db.event_counters.find_one_and_update(
             {"_id": session.id}, {"$inc": {"server": len(items)}}, upsert=True, return_document=ReturnDocument.AFTER
         )
+        assert counter is not None  # upserted
         first = counter["server"] - len(items) + 1
         events = [
             SessionEvent(

@@ -72,7 +72,7 @@ async def _insert(db: Database, batch: list[SessionEvent]) -> list[SessionEvent]
         return [e for i, e in enumerate(batch) if i not in duplicates]
     except TRANSIENT:
         raise
-    except Exception:  # noqa: BLE001 - InvalidDocument and friends: the batch holds a bad event
+    except Exception:
         return None
 
 
@@ -88,7 +88,7 @@ async def _insert_splitting(db: Database, batch: list[SessionEvent]) -> list[Ses
         return []  # stored before (a redelivery, or the part of the batch that went in)
     except TRANSIENT:
         raise
-    except Exception as exc:  # noqa: BLE001 - refused: set aside, with the reason
+    except Exception as exc:
         await set_aside(db, event, exc)
         return []
     return [event]

@@ -79,7 +79,7 @@ class Answer(Model):
     service: Identifier | None = None
 
     @model_validator(mode="after")
-    def _exactly_one_target(self) -> "Answer":
+    def _exactly_one_target(self) -> Answer:
         if (self.question is None) == (self.service is None):
             raise ValueError("an answer leads to exactly one of 'question' or 'service'")
         return self
@@ -278,7 +278,7 @@ class ServiceTitanVendor(RemoteVendor):
     capacity_chunk_days: int = Field(default=14, ge=1, le=14)
 
     @model_validator(mode="after")
-    def _crm_needs_provider(self) -> "ServiceTitanVendor":
+    def _crm_needs_provider(self) -> ServiceTitanVendor:
         if self.booking_mode == "crm" and self.booking_provider_id is None:
             raise ValueError("booking_mode 'crm' needs booking_provider_id (Settings > Integrations > Booking providers)")
         return self
@@ -351,11 +351,11 @@ class Organization(Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like America/Chicago)")
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like America/Chicago)") from None
         return value
 
     @property
-    def zone(self) -> "ZoneInfo":
+    def zone(self) -> ZoneInfo:
         from zoneinfo import ZoneInfo
 
         return ZoneInfo(self.timezone)

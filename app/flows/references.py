@@ -7,6 +7,7 @@ document, and each problem names the path inside it where the author must look.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.flows.models import Flow, OrganizationConfig, ServiceGraph
@@ -20,7 +21,7 @@ class ConfigProblem:
     message: str
 
 
-def _duplicates(values: list[str]) -> list[str]:
+def _duplicates(values: Sequence[str]) -> list[str]:
     return [value for value, count in Counter(values).items() if count > 1]
 
 

@@ -52,7 +52,7 @@ class BookingSession:
         return doc
 
     @classmethod
-    def from_document(cls, doc: dict[str, Any]) -> "BookingSession":
+    def from_document(cls, doc: dict[str, Any]) -> BookingSession:
         data = dict(doc)
         data["id"] = data.pop("_id")
         data["booking"] = BookingDraft(**data.get("booking") or {})

@@ -3,6 +3,8 @@ or an email; the lead is stored, and passed on to a vendor that takes leads."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.bookings import outbox
 from app.steps.base import FormData, StepContext, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
@@ -25,7 +27,7 @@ async def save_lead(ctx: StepContext, form: FormData, reason: str, zip_code: str
         errors["lead_phone"] = REACH_MESSAGE
     if errors:
         return StepResult(errors=errors)
-    lead = {
+    lead: dict[str, Any] = {
         "_id": ctx.session.id,
         "organization_id": ctx.organization.slug,
         "flow_id": ctx.flow.id,

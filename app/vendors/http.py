@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -53,8 +53,8 @@ def retry_after_seconds(response: httpx.Response, now: float | None = None) -> f
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max((when - datetime.now(timezone.utc)).total_seconds(), 0.0)
+        when = when.replace(tzinfo=UTC)
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 class Pacer:
@@ -90,7 +90,7 @@ class VendorHttp:
         self._pacers: dict[str, Pacer] = {}
 
     @classmethod
-    def create(cls, retry: RetryPolicy = RetryPolicy()) -> "VendorHttp":
+    def create(cls, retry: RetryPolicy = RetryPolicy()) -> VendorHttp:
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         return cls(httpx.AsyncClient(limits=limits, follow_redirects=False), retry)
 

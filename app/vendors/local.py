@@ -17,7 +17,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from app.db import Database
-from app.flows.models import ArrivalWindowConfig, Organization
+from app.flows.models import ArrivalWindowConfig, LocalVendor, Organization
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
@@ -57,8 +57,10 @@ class LocalCalendarVendor(VendorStrategy):
     def __init__(self, db: Database, organization: Organization, now: datetime) -> None:
         self._db = db
         self._organization_id = organization.slug
-        self._rules = CalendarRules(organization.vendor.calendar, organization.zone, now)
+        if not isinstance(organization.vendor, LocalVendor):
+            raise TypeError(f"{organization.slug} books through {organization.vendor.type}, not the built-in calendar")
         self._calendar = organization.vendor.calendar
+        self._rules = CalendarRules(self._calendar, organization.zone, now)
         self._now = now
         self._windows = self._rules.windows
 
@@ -108,10 +110,9 @@ class LocalCalendarVendor(VendorStrategy):
         """Apply `change` to the slot document atomically; False when it declines."""
         slot_id = self._slot_id(day, window_id)
         for attempt in range(_MAX_ATTEMPTS):
-            doc = await self._db.calendar_slots.find_one({"_id": slot_id})
-            fresh = doc is None
-            if fresh:
-                doc = slot_document(self._organization_id, day, window_id)
+            found = await self._db.calendar_slots.find_one({"_id": slot_id})
+            fresh = found is None
+            doc = slot_document(self._organization_id, day, window_id) if found is None else found
             version = doc["version"]
             doc["holds"] = [h for h in doc["holds"] if h["expires_at"] > self._now]
             if not change(doc):

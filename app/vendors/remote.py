@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from app.db import Database
@@ -42,7 +42,7 @@ class AvailabilityScope:
     zip_code: str | None = None
 
     @classmethod
-    def of_booking(cls, service: dict[str, Any] | None, zip_code: str | None) -> "AvailabilityScope":
+    def of_booking(cls, service: dict[str, Any] | None, zip_code: str | None) -> AvailabilityScope:
         if not service:
             return cls(zip_code=zip_code)
         return cls(service["id"], int(service.get("duration_minutes") or 60), zip_code)
@@ -57,7 +57,7 @@ class VendorClients:
     availability: AvailabilityCache = field(default_factory=AvailabilityCache)
 
     @classmethod
-    def create(cls) -> "VendorClients":
+    def create(cls) -> VendorClients:
         return cls(VendorHttp.create())
 
     async def close(self) -> None:
@@ -227,13 +227,13 @@ class RemoteVendorStrategy(VendorStrategy):
 
 def utc_text(moment: datetime) -> str:
     """ISO 8601 in UTC with a Z, the way these APIs write times."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_time(text: str) -> datetime:
     """An ISO 8601 time from a vendor (with Z or an offset) as an aware datetime."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def booking_summary(request: BookingRequest) -> str:

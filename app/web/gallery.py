@@ -22,10 +22,10 @@ from app.flows.loading import load_organization_file
 from app.flows.models import Flow, Organization, Theme
 from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
+from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorBooking, VendorStrategy
 from app.web.access import AccessDenied, Visit
 from app.web.rendering import render_step
 from app.web.steps import DATABASE_PROBLEM, VENDOR_PROBLEM
-from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorBooking, VendorStrategy
 
 bp = Blueprint("gallery", __name__)
 

@@ -108,7 +108,7 @@ async def session_socket(session_id: str) -> None:
     except AccessDenied as denied:
         await _refuse(denied.message, CLOSE_UNAUTHORIZED)
         return
-    except (asyncio.TimeoutError, ValueError):
+    except (TimeoutError, ValueError):
         await _refuse("send {\"type\": \"hello\", \"token\": …} first", CLOSE_BAD_MESSAGE)
         return
     await websocket.send_json({"type": "ready"})
@@ -131,7 +131,7 @@ async def _close(code: int, reason: str) -> None:
         async with asyncio.timeout(CLOSE_DRAIN_SECONDS):
             while True:
                 await websocket.receive()
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         pass
 
 

@@ -14,15 +14,16 @@ from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, current_app, render_template, request
 
 from app import clock, rate_limits
-from app.rate_limits import RateLimited
+from app.bookings.confirm import booking_for_session, mark_booked
 from app.db import current_db
 from app.events.recorder import EventItem, record_server_events
-from app.bookings.confirm import booking_for_session, mark_booked
 from app.flows.models import Flow
 from app.flows.repository import flow_by_id
+from app.rate_limits import RateLimited
 from app.sessions.attribution import attribution_from
 from app.sessions.model import BookingDraft
-from app.sessions.navigation import advance, can_visit, go_back as go_to_previous, go_to
+from app.sessions.navigation import advance, can_visit, go_to
+from app.sessions.navigation import go_back as go_to_previous
 from app.sessions.repository import SessionConflict, create_session, save_session
 from app.steps.base import FormData, StepContext
 from app.steps.registry import handler_for

@@ -37,7 +37,7 @@ def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
     hits: dict[str, int] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
         def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
@@ -49,7 +49,7 @@ def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802 - the base class's name
+        def do_GET(self) -> None:
             path = self.path.split("?")[0]
             hits[path] = hits.get(path, 0) + 1
             if path == "/host-fragment":

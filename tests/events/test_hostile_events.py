@@ -12,7 +12,8 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from quart import Quart
 
 from app.db import Database
@@ -154,7 +155,7 @@ async def test_reconnecting_does_not_start_a_new_count(client, visitor: Visitor)
                     assert "Too many requests" in answer["message"]
                     try:
                         await socket.receive()
-                    except Exception as closed:  # noqa: BLE001 - the close that follows
+                    except Exception as closed:
                         closes.append(getattr(closed, "code", repr(closed)))
                     break
                 acknowledged += 1

@@ -8,7 +8,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 

@@ -154,7 +154,7 @@ class FakeVendor:
 
     # -- serving ----------------------------------------------------------------------
 
-    def start(self) -> "FakeVendor":
+    def start(self) -> FakeVendor:
         ready = threading.Event()
 
         def run() -> None:

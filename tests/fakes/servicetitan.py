@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from datetime import date, datetime, time as clock, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +41,7 @@ def parse_utc(text: Any) -> datetime | None:
         moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class FakeServiceTitan(FakeVendor):
@@ -109,7 +110,7 @@ class FakeServiceTitan(FakeVendor):
     # -- capacity -------------------------------------------------------------------------
 
     def frame_start(self, day: date, index: int) -> datetime:
-        return datetime.combine(day, FRAMES[index][0], tzinfo=self.zone).astimezone(timezone.utc)
+        return datetime.combine(day, FRAMES[index][0], tzinfo=self.zone).astimezone(UTC)
 
     def take(self, start: datetime) -> None:
         self.booked[start] = self.booked.get(start, 0) + 1
@@ -120,8 +121,8 @@ class FakeServiceTitan(FakeVendor):
         while datetime.combine(day, clock(0), tzinfo=self.zone) < last:
             if day.weekday() != 6:
                 for start_at, end_at in FRAMES:
-                    start = datetime.combine(day, start_at, tzinfo=self.zone).astimezone(timezone.utc)
-                    end = datetime.combine(day, end_at, tzinfo=self.zone).astimezone(timezone.utc)
+                    start = datetime.combine(day, start_at, tzinfo=self.zone).astimezone(UTC)
+                    end = datetime.combine(day, end_at, tzinfo=self.zone).astimezone(UTC)
                     if first <= start and end <= last:
                         left = max(self.capacity - self.booked.get(start, 0), 0)
                         frames.append({
@@ -198,7 +199,7 @@ class FakeServiceTitan(FakeVendor):
             assert start is not None
             if self.booked.get(start, 0) >= self.capacity:
                 return api_error(409, "The requested time is no longer available")
-            booking = body | {"id": next(self._ids), "bookingProviderId": provider, "status": "Pending", "createdOn": datetime.now(timezone.utc).isoformat()}
+            booking = body | {"id": next(self._ids), "bookingProviderId": provider, "status": "Pending", "createdOn": datetime.now(UTC).isoformat()}
             self.bookings.append(booking)
             self.take(start)
             return jsonify(booking)

@@ -87,18 +87,18 @@ def strategy_for(
     return found
 
 
-def housecallpro_vendor(fake: "FakeHousecallPro", **changes: Any) -> dict[str, Any]:
+def housecallpro_vendor(fake: FakeHousecallPro, **changes: Any) -> dict[str, Any]:
     return {"type": "housecallpro", "api_url": fake.url, "api_key": fake.api_key, "timeout_seconds": 1.5} | changes
 
 
 @pytest.fixture
-def housecallpro() -> Iterator["FakeHousecallPro"]:
+def housecallpro() -> Iterator[FakeHousecallPro]:
     fake = FakeHousecallPro().start()
     yield fake
     fake.stop()
 
 
-def jobber_vendor(fake: "FakeJobber", **changes: Any) -> dict[str, Any]:
+def jobber_vendor(fake: FakeJobber, **changes: Any) -> dict[str, Any]:
     return {
         "type": "jobber", "api_url": fake.url, "client_id": fake.client_id, "client_secret": fake.client_secret,
         "refresh_token": "rt-initial", "timeout_seconds": 1.5,
@@ -113,7 +113,7 @@ def jobber_vendor(fake: "FakeJobber", **changes: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def jobber() -> Iterator["FakeJobber"]:
+def jobber() -> Iterator[FakeJobber]:
     fake = FakeJobber().start()
     yield fake
     fake.stop()

@@ -20,7 +20,6 @@ from tests.fakes.servicetitan import FakeServiceTitan
 from tests.vendors.conftest import NOW, servicetitan_vendor, with_vendor
 
 
-
 @pytest.fixture
 def logged() -> Iterator[list[str]]:
     """Every log line (as the JSON the process writes) while the test runs."""

@@ -110,8 +110,8 @@ async def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(
     kills = 0
     while kills < 3 and stored.count_documents({}) < len(events):
         worker = start_worker(aws, queues["main"], mongo_uri, database_name, log)
-        wait_for(lambda: stored.count_documents({}) > 0 or worker.poll() is not None, timeout=30)
-        time.sleep(0.3 * (kills + 1))
+        wait_for(lambda: stored.count_documents({}) > 0 or worker.poll() is not None, timeout=30)  # noqa: B023 - called at once
+        time.sleep(0.3 * (kills + 1))  # noqa: ASYNC251 - the worker runs in its own process
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         kills += 1

@@ -193,7 +193,9 @@ async def test_a_database_that_does_not_answer_keeps_the_messages_and_the_worker
 
 def test_sigterm_stops_an_idle_worker_at_once(aws: MotoServer, queues: dict[str, str], mongo_uri: str, database_name: str, tmp_path: Path) -> None:
     worker = start_worker(aws, queues["main"], mongo_uri, database_name, tmp_path / "worker.log")
-    time.sleep(3)
+    # Idle: consuming (its signal handlers set), not still starting, on a busy machine too.
+    wait_for(lambda: "consuming" in (tmp_path / "worker.log").read_text())
+    time.sleep(1)
     started = time.monotonic()
     worker.terminate()
     assert worker.wait(timeout=20) == 0

@@ -127,7 +127,9 @@ json_values = st.recursive(
 async def test_generated_keys_and_depths_never_break_the_socket_or_the_store(
     app: Quart, client, db: Database, visitor: Visitor, data: dict[str, Any], depth: int  # type: ignore[no-untyped-def]
 ) -> None:
-    """Whatever keys and nesting come, the answer is an ack or an error, and what was acknowledged is stored."""
+    """Whatever keys and nesting come, at the socket and the beacon, the answer is an ack or
+    an error, and what was acknowledged is stored. (Past the session's limit, the answer
+    is the limit's.)"""
     app.extensions["seq"] = seq = app.extensions.get("seq", 0) + 1
     payload = data | {"deep": nested(depth)} if depth else data
     async with client.websocket(f"/ws/sessions/{session_id(visitor)}?key=pk_test_demo", headers=ORIGIN) as socket:
@@ -138,6 +140,10 @@ async def test_generated_keys_and_depths_never_break_the_socket_or_the_store(
     assert answer["type"] in {"ack", "error"}
     if answer["type"] == "ack":
         assert seq in [e["seq"] for e in await stored_client_events(app, db)]
+    # The same by beacon: taken, refused naming the problem, or limited; never a 500.
+    body = {"key": "pk_test_demo", "token": visitor.token, "events": [event(seq + 100_000, payload)]}
+    response = await client.post(f"/sessions/{session_id(visitor)}/events", data=json.dumps(body), headers=ORIGIN)
+    assert response.status_code in {204, 400, 429}, await response.get_data(as_text=True)
 
 
 async def test_reconnecting_does_not_start_a_new_count(client, visitor: Visitor) -> None:  # type: ignore[no-untyped-def]

@@ -44,22 +44,29 @@ async def store_events(db: Database, events: Iterable[SessionEvent]) -> int:
     batch = list(events)
     if not batch:
         return 0
-    new = await _insert(db, batch)
-    if new is None:
-        # Something in the batch was refused: find it by halves, set it aside, store the rest.
-        count = len(await _insert_splitting(db, batch))
-        await _rebuild_summaries(db, batch)
-    else:
+    try:
+        new = await _insert(db, batch)
         await _update_summaries(db, new)
-        count = len(new)
+    except _Refused as refused:
+        # Something in the batch was refused: find it by halves, set it aside, store the rest.
+        new = await _store_without_refused(db, batch, refused.problem)
+        await _rebuild_summaries(db, batch)
     stored_at = datetime.now(UTC)
     for event in batch:
         EVENT_LAG.observe(max((stored_at - event.at).total_seconds(), 0))
-    return count
+    return len(new)
 
 
-async def _insert(db: Database, batch: list[SessionEvent]) -> list[SessionEvent] | None:
-    """The events newly inserted; None when something other than a duplicate was refused."""
+class _Refused(Exception):
+    """The database refused something in a batch other than a duplicate."""
+
+    def __init__(self, problem: Exception) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+async def _insert(db: Database, batch: list[SessionEvent]) -> list[SessionEvent]:
+    """The events newly inserted (duplicates are not); raises _Refused for anything else refused."""
     try:
         # Unordered: a duplicate (a redelivery) does not stop the events after it going in.
         await db.events.insert_many([_document(e) for e in batch], ordered=False)
@@ -67,31 +74,29 @@ async def _insert(db: Database, batch: list[SessionEvent]) -> list[SessionEvent]
     except BulkWriteError as exc:
         errors = exc.details.get("writeErrors", [])
         if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            return None
+            raise _Refused(exc) from None
         duplicates = {e["index"] for e in errors}
         return [e for i, e in enumerate(batch) if i not in duplicates]
     except TRANSIENT:
         raise
-    except Exception:
-        return None
+    except Exception as exc:  # InvalidDocument and friends: the batch holds a bad event
+        raise _Refused(exc) from None
 
 
-async def _insert_splitting(db: Database, batch: list[SessionEvent]) -> list[SessionEvent]:
-    """Store what can be stored, set aside what cannot; returns the events newly stored."""
-    if len(batch) > 1:
-        middle = len(batch) // 2
-        return await _insert_splitting(db, batch[:middle]) + await _insert_splitting(db, batch[middle:])
-    event = batch[0]
-    try:
-        await db.events.insert_one(_document(event))
-    except DuplicateKeyError:
-        return []  # stored before (a redelivery, or the part of the batch that went in)
-    except TRANSIENT:
-        raise
-    except Exception as exc:
-        await set_aside(db, event, exc)
+async def _store_without_refused(db: Database, batch: list[SessionEvent], problem: Exception) -> list[SessionEvent]:
+    """`batch` was refused: store each half that is taken, split each that is not, and set
+    aside the single events refused on their own. Returns the events newly stored."""
+    if len(batch) == 1:
+        await set_aside(db, batch[0], problem)
         return []
-    return [event]
+    middle = len(batch) // 2
+    stored: list[SessionEvent] = []
+    for half in (batch[:middle], batch[middle:]):
+        try:
+            stored += await _insert(db, half)
+        except _Refused as refused:
+            stored += await _store_without_refused(db, half, refused.problem)
+    return stored
 
 
 async def set_aside(db: Database, event: SessionEvent, problem: Exception) -> None:

@@ -24,10 +24,12 @@ from app.events.summary import merge_summary, summarize
 from app.metrics import EVENTS_SET_ASIDE, EVENTS_SHED
 from app.web.session_events import BUSY, CLOSE_BAD_MESSAGE, CLOSE_TOO_MANY, RATE_MESSAGES
 from tests.conftest import LiveServer
+from tests.events.conftest import ORIGIN, session_id
 from tests.visitor import Visitor, httpx_sender, quart_sender
 
-ORIGIN = {"Origin": "http://localhost:8000"}
 PER_SESSION = 40
+# The widget's own time for its events (the server orders them by its clock).
+CLIENT_AT = "2027-06-09T18:30:00+00:00"
 
 
 @pytest.fixture
@@ -35,19 +37,8 @@ def settings_overrides() -> dict[str, object]:
     return {"rate_limit_client_events_per_session": PER_SESSION, "rate_limit_client_events_per_ip": 3 * PER_SESSION}
 
 
-@pytest.fixture
-async def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    visitor = Visitor(quart_sender(client))
-    visitor.page = await visitor.start()  # type: ignore[attr-defined]
-    return visitor
-
-
-def session_id(visitor: Visitor) -> str:
-    return visitor.page.headers["x-scheduler-session-id"]  # type: ignore[attr-defined]
-
-
 def event(seq: int, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"seq": seq, "type": "step_time", "at": datetime.now(UTC).isoformat(), "step": "ZipCode", "data": data or {"ms": seq}}
+    return {"seq": seq, "type": "step_time", "at": CLIENT_AT, "step": "ZipCode", "data": data or {"ms": seq}}
 
 
 def events_message(*events: dict[str, Any]) -> str:
@@ -192,7 +183,7 @@ async def test_the_beacon_is_limited_too_and_other_sessions_from_the_address_as_
 def session_event(seq: int, data: dict[str, Any] | None = None, session: str = "s1") -> SessionEvent:
     return SessionEvent(
         session_id=session, organization_id="demo-plumbing", flow_id="residential", source="server", seq=seq,
-        type="step_submitted", at=datetime.now(UTC), step="ZipCode", data=data or {},
+        type="step_submitted", at=datetime.fromisoformat(CLIENT_AT), step="ZipCode", data=data or {},
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from quart import Quart
@@ -11,24 +10,12 @@ from quart.testing import WebsocketResponseError
 
 from app.db import Database
 from app.web.session_events import RATE_MESSAGES
+from tests.events.conftest import ORIGIN, session_id
 from tests.visitor import Visitor, quart_sender
-
-ORIGIN = {"Origin": "http://localhost:8000"}
-
-
-@pytest.fixture
-async def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    visitor = Visitor(quart_sender(client))
-    visitor.page = await visitor.start()  # type: ignore[attr-defined]
-    return visitor
-
-
-def session_id(visitor: Visitor) -> str:
-    return visitor.page.headers["x-scheduler-session-id"]  # type: ignore[attr-defined]
 
 
 def batch(*seqs: int, kind: str = "step_time") -> str:
-    now = datetime.now(UTC).isoformat()
+    now = "2027-06-09T18:30:00+00:00"  # the widget's own time (the server orders events by its clock)
     return json.dumps({"type": "events", "events": [{"seq": s, "type": kind, "at": now, "step": "ZipCode", "data": {"ms": 10 * s}} for s in seqs]})
 
 

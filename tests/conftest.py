@@ -284,7 +284,7 @@ async def web_processes(
 
     def start() -> WebProcess:
         # The new process's clock starts where this test's clock is now.
-        clock = {"TEST_CLOCK_START": datetime.now(UTC).isoformat()}
+        clock = {"TEST_CLOCK_START": datetime.now(UTC).isoformat()}  # clock-ok: time-machine holds the test's instant
         started.append(WebProcess(env | clock, tmp_path / f"hypercorn-{len(started)}.log"))
         return started[-1]
 

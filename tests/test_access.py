@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -78,10 +78,10 @@ async def test_unknown_token_is_treated_as_expired(visitor: Visitor) -> None:
     assert page.status == 410 and page.contains("This booking session has expired.")
 
 
-async def test_expired_session_cannot_continue(visitor: Visitor, db: Database) -> None:
+async def test_expired_session_cannot_continue(visitor: Visitor, db: Database, instant: datetime) -> None:
     await visitor.start()
     doc = await db.sessions.find_one({})
-    doc["expires_at"] = datetime.now(UTC) - timedelta(seconds=1)
+    doc["expires_at"] = instant - timedelta(seconds=1)
     await db.sessions.replace_one({"_id": doc["_id"]}, doc)
     page = await visitor.submit("ZipCode", zip_code="78701")
     assert page.status == 410 and "data-wrkbelt-restart" in page.text

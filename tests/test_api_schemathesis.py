@@ -4,7 +4,7 @@ no answer is a 500 or shows a traceback, and the session used stays usable."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -47,8 +47,8 @@ def generate_and_send(base_url: str, openapi: dict[str, Any], headers: dict[str,
     return problems
 
 
-async def test_generated_api_requests_never_get_a_500(live_server: LiveServer) -> None:
-    await create_secret_key(live_server.database, "demo-plumbing", datetime.now(UTC), SECRET_KEY)
+async def test_generated_api_requests_never_get_a_500(live_server: LiveServer, instant: datetime) -> None:
+    await create_secret_key(live_server.database, "demo-plumbing", instant, SECRET_KEY)
     async with httpx.AsyncClient(base_url=live_server.url) as http:
         openapi = (await http.get("/openapi.json")).json()
         origin = {KEY_HEADER: "pk_test_demo", "Origin": "http://localhost:8000"}

@@ -5,7 +5,7 @@ is now a 4xx that names the problem."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,8 +20,8 @@ SECRET = "sk_test_hostile"
 
 
 @pytest.fixture
-async def secret(db: Database) -> str:
-    await create_secret_key(db, "demo-plumbing", datetime.now(UTC), SECRET)
+async def secret(db: Database, instant: datetime) -> str:
+    await create_secret_key(db, "demo-plumbing", instant, SECRET)
     return SECRET
 
 

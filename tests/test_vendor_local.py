@@ -106,16 +106,15 @@ async def test_closed_or_unknown_windows_cannot_be_booked(db: Database, organiza
     assert not await v.hold_timeslot(date(2030, 6, 3), "morning", "s1")  # inside the notice
 
 
-async def test_a_place_taken_for_a_booking_that_could_not_be_recorded_is_given_back(client, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_place_taken_for_a_booking_that_could_not_be_recorded_is_given_back(client, db: Database, monkeypatch: pytest.MonkeyPatch, today: date) -> None:  # type: ignore[no-untyped-def]
     """confirm takes the place, then inserts the booking: when the insert fails, the place goes back."""
     from pymongo.errors import AutoReconnect
 
     from app.bookings import confirm
-    from tests.instants import company_date
     from tests.visitor import Visitor, quart_sender
 
     visitor = Visitor(quart_sender(client))
-    await visitor.walk_to("Summary", company_date(datetime.now(CHICAGO)))
+    await visitor.walk_to("Summary", today)
     insert = confirm._insert
 
     async def lost(*args: object) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.dates
 
 
 @pytest.fixture
-async def three_visitors(app: Quart, client, db: Database, today: date, time_travel: time_machine.Coordinates) -> None:  # type: ignore[no-untyped-def]
+async def three_visitors(app: Quart, client, db: Database, today: date, instant: datetime, time_travel: time_machine.Coordinates) -> None:  # type: ignore[no-untyped-def]
     booked = Visitor(quart_sender(client))
     await booked.walk_to("Summary", today)
     await booked.submit("Summary")
@@ -30,7 +30,7 @@ async def three_visitors(app: Quart, client, db: Database, today: date, time_tra
     await gave_up.walk_to("Customer", today)
     await gave_up.submit("Customer", first_name="Ada")
     await app.extensions["events"].drain()
-    await create_secret_key(db, "demo-plumbing", datetime.now(UTC), SECRET)
+    await create_secret_key(db, "demo-plumbing", instant, SECRET)
     # An hour later: the visitor who gave up has been quiet long enough to count as gone.
     time_travel.shift(timedelta(hours=1))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
@@ -66,12 +66,12 @@ async def test_a_read_that_times_out_is_tried_again(clients: VendorClients, hous
     assert (await call(clients, housecallpro, params={"zip_code": "78701"})).status_code == 200
 
 
-def test_retry_after_as_seconds_or_an_http_date() -> None:
+def test_retry_after_as_seconds_or_an_http_date(instant: datetime) -> None:
     def answer(value: str) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": value})
 
     assert retry_after_seconds(answer("7")) == 7
-    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(instant + timedelta(seconds=30), usegmt=True)
     assert 25 <= (retry_after_seconds(answer(later)) or 0) <= 30
     assert retry_after_seconds(answer("soon")) is None
     assert retry_after_seconds(httpx.Response(429)) is None

@@ -74,7 +74,7 @@ def vendor_bookings(fake: FakeVendor) -> list[dict]:
 
 async def drain_later(app: Quart, seconds: float) -> int:
     """Run the outbox as the background drainer would, `seconds` from now."""
-    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    moment = app.extensions["clock"]() + timedelta(seconds=seconds)
     drainer = OutboxDrainer(app.extensions["db"], app.extensions["outbox"]._vendor_lookup, lambda: moment)
     return await drainer.drain_once()
 

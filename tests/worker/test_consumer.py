@@ -21,6 +21,8 @@ from app.events.publishers import SqsPublisher
 from tests.conftest import MotoServer
 
 MAX_RECEIVES = 2
+# When the events happened: any fixed instant does (the worker stores them as they are).
+EVENTS_AT = datetime(2027, 6, 9, 18, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -36,10 +38,9 @@ def queues(aws: MotoServer) -> dict[str, str]:
 
 
 def events_of(session: str, count: int, organization: str = "demo-plumbing") -> list[SessionEvent]:
-    now = datetime.now(UTC)
     return [
         SessionEvent(session_id=session, organization_id=organization, flow_id="residential", source="client",
-                     seq=i, type="step_time", at=now, step="ZipCode", data={"ms": i})
+                     seq=i, type="step_time", at=EVENTS_AT, step="ZipCode", data={"ms": i})
         for i in range(1, count + 1)
     ]
 

@@ -257,10 +257,8 @@ def dev(host: str, port: int) -> None:
         # CSS and JavaScript edits rebuild dist/ at once: no build step to remember.
         threading.Thread(target=watch, args=(dist, stop_watching), daemon=True).start()
         env["TEMPLATES_AUTO_RELOAD"] = "true"
-        fakes = None
-        if (ROOT / "tests" / "fakes").is_dir():
-            # The vendor demos book into local fakes of ServiceTitan, Housecall Pro and Jobber.
-            fakes = subprocess.Popen([sys.executable, "-m", "tests.fakes"], cwd=ROOT, env=env)
+        # The vendor demos book into local fakes of ServiceTitan, Housecall Pro and Jobber.
+        fakes = subprocess.Popen([sys.executable, "-m", "app.demo.fakes"], cwd=ROOT, env=env)
         click.echo(f"serving the demo on http://{host}:{port}  (Ctrl-C stops)")
         server = subprocess.Popen(
             [sys.executable, "-m", "hypercorn", "--bind", f"{host}:{port}", "--reload", "app:create_app()"],
@@ -273,9 +271,8 @@ def dev(host: str, port: int) -> None:
             server.terminate()
             server.wait()
         finally:
-            if fakes is not None:
-                fakes.terminate()
-                fakes.wait()
+            fakes.terminate()
+            fakes.wait()
     finally:
         stop_watching.set()
         if embedded is not None:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.vendor_availability [--latency-ms 150] [--runs 20]
 
-Starts the fakes of ServiceTitan, Housecall Pro and Jobber (tests/fakes/) with a network
+Starts the fakes of ServiceTitan, Housecall Pro and Jobber (app/demo/fakes/) with a network
 latency added to every answer, and times `get_month_availability` for next month: fresh
 (what the first visitor of a minute waits for: ServiceTitan needs a token, the zones and
 three 14-day capacity calls the first time) and cached (every other visitor). It counts
@@ -21,14 +21,14 @@ from datetime import UTC, datetime, timedelta
 
 from app.db import Database
 from app.demo import vendor_demo
+from app.demo.fakes.housecallpro import FakeHousecallPro
+from app.demo.fakes.jobber import FakeJobber
+from app.demo.fakes.server import FakeVendor
+from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.vendors.factory import vendor_for
 from app.vendors.remote import AvailabilityScope, VendorClients
 from bench.report import Targets, percentile
 from bench.servers import embedded_mongo
-from tests.fakes.housecallpro import FakeHousecallPro
-from tests.fakes.jobber import FakeJobber
-from tests.fakes.server import FakeVendor
-from tests.fakes.servicetitan import FakeServiceTitan
 
 FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
 LEAK = {"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90}

@@ -12,7 +12,7 @@ from app.flows.models import OrganizationConfig
 
 DEMO_FILE = Path(__file__).with_name("demo-plumbing.yaml")
 VENDOR_DEMOS = Path(__file__).with_name("vendors")
-# Ports of the local vendor fakes the vendor demos point at (python -m tests.fakes).
+# Ports of the local vendor fakes the vendor demos point at (python -m app.demo.fakes).
 FAKE_PORTS = {"servicetitan": 5101, "housecallpro": 5102, "jobber": 5103}
 
 

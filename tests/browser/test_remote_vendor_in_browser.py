@@ -12,11 +12,11 @@ import pytest
 from playwright.async_api import Page
 
 from app.demo import vendor_demo
+from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse
 from tests.conftest import LiveServer
-from tests.fakes.servicetitan import FakeServiceTitan
 
 pytestmark = pytest.mark.browser
 

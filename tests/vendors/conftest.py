@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 import pytest
 
 from app.db import Database
+from app.demo.fakes.housecallpro import FakeHousecallPro
+from app.demo.fakes.jobber import FakeJobber
+from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from app.vendors.factory import vendor_for
 from app.vendors.http import RetryPolicy, VendorHttp
 from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
 from tests.conftest import demo_config
-from tests.fakes.housecallpro import FakeHousecallPro
-from tests.fakes.jobber import FakeJobber
-from tests.fakes.servicetitan import FakeServiceTitan
 
 
 def with_vendor(vendor: dict[str, Any]) -> OrganizationConfig:

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from app.db import Database
+from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorUnauthorized, VendorUnavailable
 from app.vendors.housecallpro import HousecallProStrategy
 from app.vendors.remote import VendorClients
-from tests.fakes.housecallpro import FakeHousecallPro
 from tests.vendors.conftest import booking_customer, housecallpro_vendor, strategy_for
 
 DRAIN = {"id": "drain-cleaning", "name": "Drain cleaning", "duration_minutes": 60}

@@ -10,10 +10,10 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
+from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.vendors.base import VendorRejected, VendorUnavailable
 from app.vendors.http import retry_after_seconds
 from app.vendors.remote import VendorClients
-from tests.fakes.housecallpro import FakeHousecallPro
 
 AUTH = {"Authorization": "Token hcp-fake-key"}
 

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.db import Database
+from app.demo.fakes.jobber import FakeJobber
 from app.vendors.base import BookingProgress, BookingRequest, VendorRejected, VendorUnauthorized, VendorUnavailable
 from app.vendors.jobber import JobberStrategy
 from app.vendors.remote import VendorClients
-from tests.fakes.jobber import FakeJobber
 from tests.vendors.conftest import booking_customer, jobber_vendor, strategy_for
 
 CHICAGO = ZoneInfo("America/Chicago")

@@ -14,13 +14,13 @@ from quart import Quart
 from app.bookings.outbox import OutboxDrainer
 from app.db import Database
 from app.demo import vendor_demo
+from app.demo.fakes.housecallpro import FakeHousecallPro
+from app.demo.fakes.jobber import FakeJobber
+from app.demo.fakes.server import FakeVendor
+from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from app.vendors.remote import window_label
 from app.web.protocol import KEY_HEADER
-from tests.fakes.housecallpro import FakeHousecallPro
-from tests.fakes.jobber import FakeJobber
-from tests.fakes.server import FakeVendor
-from tests.fakes.servicetitan import FakeServiceTitan
 from tests.visitor import Visitor, quart_sender
 
 FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}

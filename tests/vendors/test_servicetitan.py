@@ -7,10 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.db import Database
+from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorRejected, VendorUnavailable
 from app.vendors.remote import VendorClients
 from app.vendors.servicetitan import ServiceTitanStrategy
-from tests.fakes.servicetitan import FakeServiceTitan
 from tests.vendors.conftest import booking_customer, servicetitan_vendor, strategy_for
 
 LEAK = {"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90}

@@ -159,7 +159,7 @@ class FakeVendor:
 
         def run() -> None:
             self._loop = asyncio.new_event_loop()
-            self._stop = asyncio.Event()
+            stop = self._stop = asyncio.Event()
             config = Config()
             config.bind = [f"127.0.0.1:{self.port}"]
             config.accesslog = None
@@ -167,7 +167,7 @@ class FakeVendor:
             config.graceful_timeout = 0.5
 
             async def main() -> None:
-                task = asyncio.ensure_future(serve(self.app, config, shutdown_trigger=self._stop.wait))  # type: ignore[arg-type]
+                task = asyncio.ensure_future(serve(self.app, config, shutdown_trigger=stop.wait))
                 ready.set()
                 await task
 

@@ -14,8 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from quart import Quart, Response, jsonify, request
+from quart.typing import ResponseReturnValue
 
-from tests.fakes.server import FakeVendor
+from app.demo.fakes.server import FakeVendor
 
 ARRIVAL_WINDOWS = ((clock(8), clock(11)), (clock(12), clock(15)))
 MAX_DAYS = 31
@@ -98,7 +99,7 @@ class FakeHousecallPro(FakeVendor):
             return self._page("customers", rows)
 
         @app.post("/customers")
-        async def create_customer() -> Response:
+        async def create_customer() -> ResponseReturnValue:
             body = await request.get_json(silent=True) or {}
             if not any(body.get(k) for k in ("first_name", "last_name", "email", "mobile_number")):
                 return self.error(422, "A customer needs a name, an email or a mobile number")
@@ -112,7 +113,7 @@ class FakeHousecallPro(FakeVendor):
             return self._page("jobs", [j for j in self.jobs if customer_id in (None, j.get("customer_id"))])
 
         @app.post("/jobs")
-        async def create_job() -> Response:
+        async def create_job() -> ResponseReturnValue:
             body = await request.get_json(silent=True) or {}
             customer = next((c for c in self.customers if c["id"] == body.get("customer_id")), None)
             if customer is None:
@@ -133,7 +134,7 @@ class FakeHousecallPro(FakeVendor):
             return jsonify(job), 201
 
         @app.post("/leads")
-        async def create_lead() -> Response:
+        async def create_lead() -> ResponseReturnValue:
             body = await request.get_json(silent=True) or {}
             customer = body.get("customer") or {}
             if not (customer.get("email") or customer.get("mobile_number")):

@@ -1,4 +1,4 @@
-"""`python -m tests.fakes`: the three vendor fakes on the ports the demo organizations use.
+"""`python -m app.demo.fakes`: the three vendor fakes on the ports the demo organizations use.
 
 `make run` starts it beside the web server, so the ServiceTitan, Housecall Pro and Jobber
 versions of the demo company book into something that answers like the real systems.
@@ -10,9 +10,9 @@ import signal
 import threading
 
 from app.demo import FAKE_PORTS
-from tests.fakes.housecallpro import FakeHousecallPro
-from tests.fakes.jobber import FakeJobber
-from tests.fakes.servicetitan import FakeServiceTitan
+from app.demo.fakes.housecallpro import FakeHousecallPro
+from app.demo.fakes.jobber import FakeJobber
+from app.demo.fakes.servicetitan import FakeServiceTitan
 
 
 def main() -> None:

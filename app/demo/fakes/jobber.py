@@ -18,8 +18,9 @@ from typing import Any
 
 from graphql import build_schema, graphql
 from quart import Quart, Response, jsonify, request
+from quart.typing import ResponseReturnValue
 
-from tests.fakes.server import FakeVendor
+from app.demo.fakes.server import FakeVendor
 
 SCHEMA = build_schema("""
 scalar ISO8601DateTime
@@ -193,7 +194,7 @@ class FakeJobber(FakeVendor):
         return {"properties": made, "userErrors": []}
 
     def _request_create(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
-        if self.properties.get(input.get("propertyId")) != input["clientId"]:
+        if self.properties.get(str(input.get("propertyId"))) != input["clientId"]:
             return {"request": None, "userErrors": [{"message": "Property does not belong to the client", "path": ["requestCreate", "input", "propertyId"]}]}
         created = {"id": self._id("Request"), "title": input.get("title"), "clientId": input["clientId"], "input": input}
         self.requests.append(created)
@@ -234,7 +235,7 @@ class FakeJobber(FakeVendor):
             return jsonify({"access_token": access, "refresh_token": fresh_refresh})
 
         @app.post("/api/graphql")
-        async def graphql_endpoint() -> Response:
+        async def graphql_endpoint() -> ResponseReturnValue:
             if request.headers.get("X-JOBBER-GRAPHQL-VERSION") != self.version:
                 return jsonify({"errors": [{"message": f"X-JOBBER-GRAPHQL-VERSION must be {self.version}"}]}), 400
             body = await request.get_json(silent=True) or {}

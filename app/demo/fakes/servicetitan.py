@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from quart import Quart, Response, jsonify, request
 
-from tests.fakes.server import FakeVendor
+from app.demo.fakes.server import FakeVendor
 
 FRAMES = ((clock(8), clock(11)), (clock(11), clock(14)), (clock(14), clock(17)))
 MAX_CAPACITY_DAYS = 14

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import StrictUndefined
@@ -14,6 +14,7 @@ from quart_schema import QuartSchema
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.db import Database
+from app.domain.booking import long_date
 from app.events.publishers import publisher_for
 from app.flows.cache import ConfigCache
 from app.flows.repository import organization_by_slug
@@ -22,6 +23,7 @@ from app.settings import Settings, load_settings
 from app.vendors.base import VendorStrategy
 from app.vendors.factory import vendor_for
 from app.vendors.remote import VendorClients
+from app.web.services import Running, Services, install
 
 ROOT = Path(__file__).resolve().parent.parent
 # Visitors type into forms; nothing legitimate is this large.
@@ -45,9 +47,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     # StrictUndefined: a template naming a variable it was not given fails (the gallery's
     # test renders every template in every state), instead of rendering a blank.
     app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
-    app.extensions["settings"] = settings
-    app.jinja_env.filters["todate"] = date.fromisoformat
-    app.extensions["clock"] = clock_starting_at(settings.test_clock_start)
+    service = Services(settings, clock_starting_at(settings.test_clock_start))
+    install(app, service)
+    app.jinja_env.filters["long_date"] = long_date
     QuartSchema(
         app,
         info={"title": "Scheduler API", "version": "1"},
@@ -58,10 +60,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
 
     from app.api import init_api
-    from app.logs import init_request_logging
     from app.metrics import init_metrics
     from app.web import assets, dashboard, demo, gallery, health, session_events, steps
     from app.web.cors import init_cors
+    from app.web.request_ids import init_request_logging
 
     init_request_logging(app)  # first: every later hook and handler has the request id
     init_metrics(app)
@@ -80,16 +82,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     @app.before_serving
     async def connect_database() -> None:
         database = Database.connect(settings.require_database(), settings.mongodb_database)
-        app.extensions["db"] = database
-        app.extensions["config"] = ConfigCache(database, settings.config_cache_seconds)
         # A database that is down at start-up must not keep the process from starting:
         # /readyz reports it, and the indexes are created once it answers.
         await database.ensure_indexes()
         publisher = publisher_for(database, settings.events_queue_url, settings.aws_endpoint_url)
         await publisher.start()
-        app.extensions["events"] = publisher
         vendor_clients = VendorClients.create()
-        app.extensions["vendors"] = vendor_clients
 
         async def outbox_vendor(organization_id: str, now: datetime) -> VendorStrategy | None:
             organization = await organization_by_slug(database, organization_id)
@@ -97,16 +95,26 @@ def create_app(settings: Settings | None = None) -> Quart:
                 return None
             return vendor_for(database, organization, now, clients=vendor_clients)
 
-        drainer = OutboxDrainer(database, outbox_vendor, app.extensions["clock"], settings.outbox_poll_seconds)
-        app.extensions["outbox"] = drainer
-        app.extensions["outbox_task"] = asyncio.get_running_loop().create_task(drainer.run())
+        drainer = OutboxDrainer(database, outbox_vendor, service.clock, settings.outbox_poll_seconds)
+        service.running = Running(
+            db=database,
+            config=ConfigCache(database, settings.config_cache_seconds),
+            events=publisher,
+            vendors=vendor_clients,
+            outbox=drainer,
+            outbox_task=asyncio.get_running_loop().create_task(drainer.run()),
+        )
 
     @app.after_serving
     async def close_database() -> None:
-        app.extensions["outbox"].stop()
-        await app.extensions["outbox_task"]
-        await app.extensions["vendors"].close()
-        await app.extensions["events"].stop()
-        await app.extensions["db"].close()
+        running = service.running
+        if running is None:
+            return
+        running.outbox.stop()
+        await running.outbox_task
+        await running.vendors.close()
+        await running.events.stop()
+        await running.db.close()
+        service.running = None
 
     return app

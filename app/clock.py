@@ -1,7 +1,7 @@
 """The current time, in one place so tests can choose it.
 
-Every request reads `now()`, the application's clock. In production it is the wall
-clock. A test moves it in-process (time-machine, or `app.extensions["clock"]`); a server
+Every request reads the application's clock (`app.web.services.now()`). In production it
+is the wall clock. A test moves it in-process (time-machine); a server
 a test starts in another process is given TEST_CLOCK_START, which settings accept only
 when ENVIRONMENT=test, and its clock starts there and runs on.
 """
@@ -11,8 +11,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-from quart import current_app
 
 Clock = Callable[[], datetime]
 
@@ -27,8 +25,3 @@ def clock_starting_at(start: datetime | None) -> Clock:
         return utc_now
     origin = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
-
-
-def now() -> datetime:
-    """The application's current time (tests may replace `app.extensions["clock"]`)."""
-    return current_app.extensions["clock"]()

@@ -14,7 +14,6 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
-from quart import current_app
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +143,3 @@ class Database:
 
     async def close(self) -> None:
         await self.client.close()
-
-
-def current_db() -> Database:
-    """The application's database (set up when the app starts serving)."""
-    return current_app.extensions["db"]

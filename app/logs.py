@@ -1,25 +1,12 @@
-"""Logs: one JSON object per line on stdout, each request's line with its request id.
-
-The widget sends X-Request-Id on every request (a fresh UUID); the server keeps a valid
-one or makes its own, returns it, logs it, and puts it on the session events the
-request records, so the worker's log lines carry it too.
-"""
+"""Logs: one JSON object per line on stdout (the web process's request lines carry the
+request id: `app.web.request_ids`)."""
 
 from __future__ import annotations
 
 import logging
-import re
 import sys
-import time
-import uuid
 
 from pythonjsonlogger.json import JsonFormatter
-from quart import Quart, Response, g, request
-
-from app.web.protocol import REQUEST_ID_HEADER
-
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-logger = logging.getLogger("scheduler")
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -35,33 +22,3 @@ def configure_logging(level: str = "INFO") -> None:
 
 def json_formatter() -> JsonFormatter:
     return JsonFormatter("{asctime}{levelname}{name}{message}", style="{", rename_fields={"asctime": "time", "levelname": "level"})
-
-
-def current_request_id() -> str | None:
-    return g.get("request_id")
-
-
-def init_request_logging(app: Quart) -> None:
-    @app.before_request
-    async def assign_request_id() -> None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
-        g.started = time.perf_counter()
-
-    @app.after_request
-    async def log_request(response: Response) -> Response:
-        if "request_id" not in g:  # answered before our before_request ran
-            await assign_request_id()
-        response.headers[REQUEST_ID_HEADER] = g.request_id
-        logger.info(
-            "request",
-            extra={
-                "request_id": g.request_id,
-                "method": request.method,
-                "path": request.path,  # never the query string: it may carry personal data
-                "route": request.url_rule.rule if request.url_rule else None,
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.started) * 1000, 2),
-            },
-        )
-        return response

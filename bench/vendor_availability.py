@@ -25,8 +25,10 @@ from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
 from app.demo.fakes.server import FakeVendor
 from app.demo.fakes.servicetitan import FakeServiceTitan
+from app.domain.booking import ChosenService
+from app.vendors.base import AvailabilityScope
 from app.vendors.factory import vendor_for
-from app.vendors.remote import AvailabilityScope, VendorClients
+from app.vendors.remote import VendorClients
 from bench.report import Targets, percentile
 from bench.servers import embedded_mongo
 
@@ -45,7 +47,7 @@ async def measure(vendor_type: str, fake: FakeVendor, uri: str, runs: int) -> tu
     month = (month_start.year, month_start.month)
 
     def strategy():  # type: ignore[no-untyped-def]
-        return vendor_for(db, organization, now, clients=clients, scope=AvailabilityScope.of_booking(LEAK, "78701"))
+        return vendor_for(db, organization, now, clients=clients, scope=AvailabilityScope.of_booking(ChosenService.from_document(LEAK), "78701"))
 
     async def timed(forget: bool) -> float:
         vendor = strategy()

@@ -48,6 +48,7 @@ from app.flows.loading import load_organization_file
 from app.flows.models import OrganizationConfig
 from app.flows.repository import save_organization
 from app.settings import Settings, load_settings
+from app.web.services import services_of
 from cdn.build import build
 from tests.instants import DEFAULT_INSTANT, INSTANTS, company_date, instant_named
 
@@ -171,13 +172,13 @@ def organization() -> OrganizationConfig:
 async def app(settings: Settings, organization: OrganizationConfig) -> AsyncIterator[Quart]:
     application = create_app(settings)
     async with application.test_app():
-        await save_organization(application.extensions["db"], organization)
+        await save_organization(services_of(application).db, organization)
         yield application
 
 
 @pytest.fixture
 def db(app: Quart) -> Database:
-    return app.extensions["db"]
+    return services_of(app).db
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 
 from app.db import Database
 from app.flows.models import OrganizationConfig
-from app.vendors.base import BookingRequest
 from app.vendors.calendar_rules import CalendarRules
 from app.vendors.local import LocalCalendarVendor
+from tests.bookings import booking_request
 from tests.conftest import demo_config
 from tests.instants import COMPANY_ZONE
 
@@ -93,6 +93,6 @@ async def test_a_booking_at_the_first_free_window_is_made_and_counted(db: Databa
     window = offered[0]  # tomorrow is open with every window, whatever the hour today
     day = window.day
     assert datetime.combine(day, window.start, tzinfo=COMPANY_ZONE) >= instant.astimezone(UTC) + timedelta(hours=NOTICE_HOURS)
-    await vendor.create_booking(BookingRequest(session_id="s1", day=day, window_id=window.window_id, service={"id": "s", "name": "S"}, customer={}))
+    await vendor.create_booking(booking_request(session_id="s1", day=day, window_id=window.window_id, service={"id": "s", "name": "S"}, customer={}))
     after = {w.window_id: w.remaining for w in await vendor.get_date_timeslots(day)}
     assert after[window.window_id] == window.remaining - 1

@@ -10,6 +10,7 @@ from app.embedded_db import start_embedded_mongo
 from app.flows.repository import save_organization
 from app.settings import load_settings
 from app.web.protocol import KEY_HEADER
+from app.web.services import services_of
 from tests.conftest import demo_config
 from tests.visitor import Visitor, quart_sender
 
@@ -21,7 +22,7 @@ async def test_a_database_outage_mid_session_asks_to_try_again_and_loses_nothing
     app = create_app(load_settings(environment="test", mongodb_uri=uri, mongodb_database="outage"))
     try:
         async with app.test_app():
-            await save_organization(app.extensions["db"], demo_config())
+            await save_organization(services_of(app).db, demo_config())
             client = app.test_client()
             visitor = Visitor(quart_sender(client))
             await visitor.start()

@@ -16,6 +16,7 @@ import yaml
 
 from app import ROOT
 from app.logs import json_formatter
+from app.web.services import services_of
 from tests.visitor import Visitor, quart_sender
 
 ENVIRONMENTS = {"preview", "develop", "staging", "production"}
@@ -108,7 +109,7 @@ async def test_each_request_logs_one_json_line_with_its_request_id(client) -> No
 async def test_events_carry_the_request_id(app, client, db) -> None:  # type: ignore[no-untyped-def]
     visitor = Visitor(quart_sender(client))
     await visitor.start()
-    await app.extensions["events"].drain()
+    await services_of(app).events.drain()
     event = await db.events.find_one({"type": "session_started"})
     assert re.fullmatch(r"[0-9a-f]{32}", event["request_id"])
 

@@ -285,7 +285,7 @@ async def test_a_booking_whose_session_was_not_saved_is_found_before_an_edit(vis
     """The database went away after the booking was stored and before the session was."""
     from pymongo.errors import AutoReconnect
 
-    from app.web import steps
+    from app.steps import engine as steps
 
     await visitor.walk_to("Summary", today)
     save = steps.save_session

@@ -11,6 +11,7 @@ from app.db import Database
 from app.flows.models import OrganizationConfig
 from app.vendors.base import BookingRequest, SlotUnavailable
 from app.vendors.local import LocalCalendarVendor
+from tests.bookings import booking_request
 from tests.conftest import demo_config
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -38,7 +39,7 @@ def vendor(db: Database, organization: OrganizationConfig, now: datetime = NOW) 
 
 
 def request_for(session_id: str, day: date, window: str = "morning") -> BookingRequest:
-    return BookingRequest(session_id=session_id, day=day, window_id=window, service={"id": "s", "name": "S"}, customer={})
+    return booking_request(session_id=session_id, day=day, window_id=window, service={"id": "s", "name": "S"}, customer={})
 
 
 async def test_month_marks_closed_days_notice_and_horizon(db: Database, organization: OrganizationConfig) -> None:

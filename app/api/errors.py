@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.models import ApiError, FieldProblem
 from app.json_input import JsonTooDeep, check_depth
 from app.vendors.base import VendorError
-from app.web.access import AccessDenied
+from app.web.problems import HttpProblem
 
 API_PREFIXES = ("/booking-flow-routers", "/scheduler", "/bookings", "/api/")
 
@@ -90,8 +90,8 @@ def init_errors(app: Quart) -> None:
         response.headers["Retry-After"] = "30"
         return response
 
-    @app.errorhandler(AccessDenied)
-    async def access_denied(error: AccessDenied) -> Response:
+    @app.errorhandler(HttpProblem)
+    async def access_denied(error: HttpProblem) -> Response:
         response = api_error(error.status, error.code, error.message)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:

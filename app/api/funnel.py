@@ -8,12 +8,11 @@ from pydantic import BaseModel, Field
 from quart import Blueprint, request
 from quart_schema import document_headers, validate_querystring, validate_response
 
-from app import clock
-from app.db import current_db
 from app.events.funnel import date_range, funnel
 from app.flows.repository import flow_by_id, organization_by_slug
 from app.secret_keys import organization_for_secret
-from app.web.access import AccessDenied
+from app.web import services
+from app.web.problems import HttpProblem
 
 bp = Blueprint("funnel_api", __name__)
 
@@ -59,10 +58,10 @@ async def organization_for_bearer() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key:
-        raise AccessDenied(401, "missing_secret_key", "Send the secret key as Authorization: Bearer sk_….")
-    organization_id = await organization_for_secret(current_db(), key.strip())
+        raise HttpProblem(401, "missing_secret_key", "Send the secret key as Authorization: Bearer sk_….")
+    organization_id = await organization_for_secret(services.current_db(), key.strip())
     if organization_id is None:
-        raise AccessDenied(401, "unknown_secret_key", "This secret key is not known.")
+        raise HttpProblem(401, "unknown_secret_key", "This secret key is not known.")
     return organization_id
 
 
@@ -72,17 +71,17 @@ async def organization_for_bearer() -> str:
 @validate_response(FunnelResponse, 200)
 async def get_funnel(query_args: FunnelQuery) -> FunnelResponse:
     """Sessions per step of a flow over a date range, drop-off, conversion, reasons for leaving."""
-    db = current_db()
+    db = services.current_db()
     organization = await organization_by_slug(db, await organization_for_bearer())
     assert organization is not None
     flow = await flow_by_id(db, organization.slug, query_args.flow or organization.routing.default_flow)
     if flow is None:
-        raise AccessDenied(404, "unknown_flow", f"No flow {query_args.flow!r} in this organization.")
-    now = clock.now()
+        raise HttpProblem(404, "unknown_flow", f"No flow {query_args.flow!r} in this organization.")
+    now = services.now()
     try:
         start, end = date_range(query_args.start, query_args.end, organization, now)
     except ValueError as exc:
-        raise AccessDenied(422, "invalid_range", str(exc)) from None
+        raise HttpProblem(422, "invalid_range", str(exc)) from None
     result = await funnel(db, organization, flow, start, end, now)
     return FunnelResponse(
         flow_id=result.flow_id,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlsplit
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import document_headers, validate_querystring, validate_request, validate_response
 
-from app import clock, rate_limits
 from app.api.models import (
     ApiError,
     BookingResponse,
@@ -28,12 +27,12 @@ from app.api.models import (
     Timeslot,
 )
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
-from app.db import current_db
 from app.flows.repository import flow_by_id
 from app.sessions.repository import SessionConflict, save_session
-from app.vendors.base import ArrivalWindow
-from app.vendors.remote import AvailabilityScope
-from app.web.access import AccessDenied, current_visit, requesting_organization
+from app.vendors.base import ArrivalWindow, AvailabilityScope
+from app.web import rate_limits, services
+from app.web.access import current_visit, requesting_organization
+from app.web.problems import HttpProblem
 from app.web.vendors import request_vendor
 
 bp = Blueprint("api", __name__)
@@ -63,9 +62,9 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
         path = urlsplit(data.url).path or "/"
     except ValueError:
         path = "/"
-    flow = await flow_by_id(current_db(), organization.slug, organization.routing.flow_for_path(path))
+    flow = await flow_by_id(services.current_db(), organization.slug, organization.routing.flow_for_path(path))
     if flow is None:
-        raise AccessDenied(404, "unknown_flow", "No booking flow serves this page.")
+        raise HttpProblem(404, "unknown_flow", "No booking flow serves this page.")
     return ResolveResponse(
         flow_id=flow.id,
         flow_name=flow.name,
@@ -97,7 +96,7 @@ async def month_availability(query_args: MonthQuery) -> MonthAvailabilityRespons
     """Every day of a month with the places left in its arrival windows."""
     organization = await requesting_organization()
     year, month = (int(p) for p in query_args.month.split("-"))
-    days = await request_vendor(organization, clock.now(), scope=_scope(query_args)).get_month_availability(year, month)
+    days = await request_vendor(organization, services.now(), scope=_scope(query_args)).get_month_availability(year, month)
     return MonthAvailabilityResponse(
         month=query_args.month,
         days=[DayAvailability(date=d.day, available=d.available, remaining=d.remaining) for d in days],
@@ -112,7 +111,7 @@ async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
     """The arrival windows of one day."""
     organization = await requesting_organization()
     day: date = query_args.date
-    windows = await request_vendor(organization, clock.now(), scope=_scope(query_args)).get_date_timeslots(day)
+    windows = await request_vendor(organization, services.now(), scope=_scope(query_args)).get_date_timeslots(day)
     return DateTimeslotsResponse(date=day, timeslots=[_timeslot(w) for w in windows])
 
 
@@ -122,10 +121,10 @@ async def date_timeslots(query_args: DateQuery) -> DateTimeslotsResponse:
 @validate_response(ApiError, 409)
 async def create_booking() -> tuple[BookingResponse | ApiError, int]:
     """Confirm the session's booking; sending it again returns the same booking."""
-    db, now = current_db(), clock.now()
+    db, now = services.current_db(), services.now()
     visit = await current_visit(db, now)
     await rate_limits.check(db, "confirms_per_session", visit.session.id, now)
-    outcome = await confirm_booking(db, visit.flow, visit.session, request_vendor(visit.organization, now, visit.session), now)
+    outcome = await confirm_booking(db, visit.flow, visit.session, request_vendor(visit.organization, now, AvailabilityScope.of_booking(visit.session.booking.service, visit.session.booking.zip_code)), now)
     match outcome:
         case SlotTaken(message):
             return ApiError(error="slot_taken", message=message), 409
@@ -133,16 +132,16 @@ async def create_booking() -> tuple[BookingResponse | ApiError, int]:
             return ApiError(error="incomplete", message=f"{step_id}: {message}"), 409
         case Confirmed(booking):
             if visit.session.status != "booked":
-                mark_booked(visit.session, booking)
+                mark_booked(visit.session, booking.reference)
                 try:
-                    await save_session(db, visit.session, now, current_app.extensions["settings"].session_ttl)
+                    await save_session(db, visit.session, now, services.current().settings.session_ttl)
                 except SessionConflict:
                     pass  # a concurrent request saved the session; the booking stands either way
             return BookingResponse(
-                reference=booking["_id"],
-                status=booking["status"],
-                date=date.fromisoformat(booking["date"]),
-                window=booking["window"],
-                service={k: v for k, v in booking["service"].items() if k in {"id", "name", "duration_minutes"}},
+                reference=booking.reference,
+                status=booking.status,
+                date=booking.day,
+                window=booking.window.to_document(),
+                service=booking.service.to_document(),
             ), 201
     raise AssertionError(outcome)

@@ -13,14 +13,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
 from app.bookings import outbox
+from app.bookings.repository import booking_by_reference, booking_for_session, booking_for_session_or_none
 from app.db import Database
+from app.domain.booking import Booking, VendorRecord, long_date
 from app.flows.models import Flow
 from app.sessions.model import BookingSession
 from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorError, VendorStrategy
@@ -34,7 +35,7 @@ _REFERENCE_ATTEMPTS = 5
 
 @dataclass(frozen=True)
 class Confirmed:
-    booking: dict[str, Any]
+    booking: Booking
 
 
 TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another time."
@@ -81,39 +82,22 @@ def missing_part(flow: Flow, session: BookingSession) -> Incomplete | None:
     return None
 
 
-def mark_booked(session: BookingSession, booking: dict[str, Any]) -> None:
+def mark_booked(session: BookingSession, reference: str) -> None:
     session.status = "booked"
-    session.booking_reference = booking["_id"]
-
-
-async def booking_for_session(db: Database, session_id: str) -> dict[str, Any] | None:
-    return await db.bookings.find_one({"session_id": session_id})
-
-
-async def booking_for_session_or_none(db: Database, session_id: str) -> dict[str, Any] | None:
-    """The session's booking; None also when the database cannot say (it went away)."""
-    try:
-        return await booking_for_session(db, session_id)
-    except Exception:
-        return None
-
-
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
+    session.booking_reference = reference
 
 
 async def nearest_windows(
     vendor: VendorStrategy, request: BookingRequest, same_day: list[ArrivalWindow] | None = None
 ) -> tuple[ArrivalWindow, ...]:
     """Free windows closest to the one just taken: the same day first, then the days after."""
-    chosen = _minutes(request.window.get("start", "00:00"))
+    chosen = request.booking.window.start.hour * 60 + request.booking.window.start.minute
     found: list[ArrivalWindow] = []
     for offset in range(ALTERNATIVE_DAYS):
         day = request.day + timedelta(days=offset)
         try:
             windows = same_day if offset == 0 and same_day is not None else await vendor.get_date_timeslots(
-                day, session_id=request.session_id, fresh=offset == 0
+                day, session_id=request.booking.session_id, fresh=offset == 0
             )
         except VendorError:
             break
@@ -125,7 +109,7 @@ async def nearest_windows(
 
 
 def describe_window(window: ArrivalWindow) -> str:
-    return f"{window.day.strftime('%A, %B')} {window.day.day}, {window.label}"
+    return f"{long_date(window.day)}, {window.label}"
 
 
 async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: list[ArrivalWindow] | None = None) -> SlotTaken:
@@ -136,77 +120,41 @@ async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: 
     return SlotTaken(f"Sorry, that arrival window was just taken. The nearest free times: {listed}.", alternatives)
 
 
-def _record(session: BookingSession, status: str, vendor: dict[str, Any], now: datetime) -> dict[str, Any]:
-    draft = session.booking
-    assert draft.timeslot is not None
-    return {
-        "session_id": session.id,
-        "organization_id": session.organization_id,
-        "flow_id": session.flow_id,
-        "status": status,
-        "date": draft.timeslot["date"],
-        "window": draft.timeslot,
-        "service": draft.service,
-        "answers": draft.answers,
-        "details": draft.details or {},
-        "customer": draft.customer,
-        "zip_code": draft.zip_code,
-        "vendor": vendor,
-        "attribution": session.attribution,
-        "created_at": now,
-    }
-
-
-async def _insert(db: Database, record: dict[str, Any]) -> dict[str, Any]:
-    """Insert under a new reference; the booking that won when another confirm got there first."""
+async def _insert(db: Database, booking: Booking) -> tuple[Booking, bool]:
+    """Insert under a new reference (True); or the booking that won when another confirm
+    of the session got there first (False)."""
     for _ in range(_REFERENCE_ATTEMPTS):
-        record["_id"] = new_reference()
+        candidate = booking.with_reference(new_reference())
         try:
-            await db.bookings.insert_one(record)
-            return record
+            await db.bookings.insert_one(candidate.to_document())
+            return candidate, True
         except DuplicateKeyError:
             # Either a concurrent confirm of this session won, or (rarely) the reference exists.
-            existing = await booking_for_session(db, record["session_id"])
+            existing = await booking_for_session(db, booking.session_id)
             if existing is not None:
-                return existing
+                return existing, False
     raise RuntimeError(f"no free booking reference after {_REFERENCE_ATTEMPTS} attempts")
-
-
-def _request(session: BookingSession, reference: str = "") -> BookingRequest:
-    draft = session.booking
-    assert draft.timeslot is not None and draft.service is not None and draft.customer is not None
-    return BookingRequest(
-        session_id=session.id,
-        day=date.fromisoformat(draft.timeslot["date"]),
-        window_id=draft.timeslot["window_id"],
-        service=draft.service,
-        customer=draft.customer,
-        details=draft.details or {},
-        zip_code=draft.zip_code,
-        reference=reference,
-        window=draft.timeslot,
-    )
 
 
 async def confirm_booking(
     db: Database, flow: Flow, session: BookingSession, vendor: VendorStrategy, now: datetime
 ) -> ConfirmOutcome:
     existing = await booking_for_session(db, session.id)
-    if existing is not None and existing["status"] != "slot_taken":
+    if existing is not None and existing.status != "slot_taken":
         return Confirmed(existing)
     incomplete = missing_part(flow, session)
     if incomplete is not None:
         return incomplete
     if vendor.books_through_outbox:
         return await _confirm_through_outbox(db, session, vendor, now, existing)
-    request = _request(session)
+    request = BookingRequest(session.new_booking("confirmed", VendorRecord(vendor.vendor_type), now))
     try:
-        vendor_booking = await vendor.create_booking(request)
+        made = await vendor.create_booking(request)
     except SlotUnavailable:
         return await slot_taken(vendor, request)
-    vendor_record = {"type": vendor_booking.vendor_type, "external_id": vendor_booking.external_id}
+    booking = replace(request.booking, vendor=VendorRecord(made.vendor_type, made.external_id))
     try:
-        return Confirmed(await _insert(db, _record(session, "confirmed", vendor_record, now)))
+        return Confirmed((await _insert(db, booking))[0])
     except BaseException:
         # No booking was recorded: the place goes back, or it would stay taken by no one.
         # (A concurrent confirm of this session that did record one is found by _insert.)
@@ -220,29 +168,28 @@ async def confirm_booking(
 
 
 async def _confirm_through_outbox(
-    db: Database, session: BookingSession, vendor: VendorStrategy, now: datetime, taken: dict[str, Any] | None
+    db: Database, session: BookingSession, vendor: VendorStrategy, now: datetime, taken: Booking | None
 ) -> ConfirmOutcome:
     """Re-check the window, store the booking as pending, then push it through the outbox."""
-    request = _request(session)
+    request = BookingRequest(session.new_booking("pending", VendorRecord(vendor.vendor_type), now))
     try:
         windows = await vendor.get_date_timeslots(request.day, session_id=session.id, fresh=True)
     except VendorError:
         windows = None  # the vendor can't say now; the push will find out
     if windows is not None and not any(w.window_id == request.window_id and w.available for w in windows):
         return await slot_taken(vendor, request, windows)
-    record = _record(session, "pending", {"type": vendor.vendor_type, "external_id": None}, now)
     if taken is None:
-        booking = await _insert(db, record)
-        if booking is not record:
+        booking, inserted = await _insert(db, request.booking)
+        if not inserted:
             return Confirmed(booking)  # a concurrent confirm stored it and pushes it
     else:
         # The vendor turned the last window down: the same booking (and reference) tries the new one.
-        booking = record | {"_id": taken["_id"]}
-        replaced = await db.bookings.replace_one({"_id": taken["_id"], "status": "slot_taken"}, booking)
+        booking = request.booking.with_reference(taken.reference)
+        replaced = await db.bookings.replace_one({"_id": taken.reference, "status": "slot_taken"}, booking.to_document())
         if replaced.matched_count == 0:
             return Confirmed(await booking_for_session(db, session.id) or taken)
-    await outbox.enqueue(db, "booking", booking["_id"], session.organization_id, now)
-    entry = await outbox.claim(db, now, outbox.entry_id("booking", booking["_id"]))
+    await outbox.enqueue(db, "booking", booking.reference, session.organization_id, now)
+    entry = await outbox.claim(db, now, outbox.entry_id("booking", booking.reference))
     if entry is None:
         return Confirmed(booking)  # another process holds it: pending, and honest about it
     try:
@@ -250,7 +197,7 @@ async def _confirm_through_outbox(
     except TimeoutError:
         # A slow vendor does not keep the visitor waiting: the drainer carries on.
         await outbox.postpone(db, entry, now, f"the vendor took longer than {INLINE_PUSH_SECONDS:g} s")
-        return Confirmed(await db.bookings.find_one({"_id": booking["_id"]}) or booking)
+        return Confirmed(await booking_by_reference(db, booking.reference) or booking)
     if result.state == "slot_taken":
-        return await slot_taken(vendor, _request(session, booking["_id"]))
-    return Confirmed(await db.bookings.find_one({"_id": booking["_id"]}) or booking)
+        return await slot_taken(vendor, BookingRequest(booking))
+    return Confirmed(await booking_by_reference(db, booking.reference) or booking)

@@ -18,12 +18,13 @@ import random
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from app.bookings.repository import booking_by_reference
 from app.db import Database
 from app.metrics import VENDOR_PUSHES
 from app.vendors.base import (
@@ -111,31 +112,16 @@ async def claim(db: Database, now: datetime, outbox_id: str | None = None) -> di
     )
 
 
-def booking_request(booking: dict[str, Any], progress: BookingProgress) -> BookingRequest:
-    return BookingRequest(
-        session_id=booking["session_id"],
-        day=date.fromisoformat(booking["date"]),
-        window_id=booking["window"]["window_id"],
-        service=booking["service"],
-        customer=booking["customer"],
-        details=booking.get("details") or {},
-        zip_code=booking.get("zip_code"),
-        reference=booking["_id"],
-        window=booking["window"],
-        progress=progress,
-    )
-
-
 async def _push_to_vendor(db: Database, entry: dict[str, Any], vendor: VendorStrategy, progress: BookingProgress) -> PushResult:
     if entry["kind"] == "lead":
         lead = await db.leads.find_one({"_id": entry["target_id"]})
         if lead is None:
             return PushResult("rejected", message="the lead no longer exists")
         return PushResult("confirmed", await vendor.create_lead(lead))
-    booking = await db.bookings.find_one({"_id": entry["target_id"]})
+    booking = await booking_by_reference(db, entry["target_id"])
     if booking is None:
         return PushResult("rejected", message="the booking no longer exists")
-    made = await vendor.create_booking(booking_request(booking, progress))
+    made = await vendor.create_booking(BookingRequest(booking, progress))
     return PushResult("confirmed", made.external_id)
 
 

@@ -11,7 +11,6 @@ from pymongo import ReturnDocument
 from app.db import Database
 from app.events.models import SessionEvent
 from app.events.publishers import EventPublisher
-from app.logs import current_request_id
 from app.sessions.model import BookingSession
 
 logger = logging.getLogger(__name__)
@@ -21,7 +20,12 @@ EventItem = tuple[str | None, str, dict[str, Any]]
 
 
 async def record_server_events(
-    db: Database, publisher: EventPublisher, session: BookingSession, items: list[EventItem], now: datetime
+    db: Database,
+    publisher: EventPublisher,
+    session: BookingSession,
+    items: list[EventItem],
+    now: datetime,
+    request_id: str | None = None,
 ) -> None:
     """Number the events (an atomic counter per session) and publish them.
 
@@ -46,7 +50,7 @@ async def record_server_events(
                 at=now,
                 step=step,
                 data=data,
-                request_id=current_request_id(),
+                request_id=request_id,
             )
             for i, (step, kind, data) in enumerate(items)
         ]

@@ -6,6 +6,17 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from app.domain.booking import (
+    Answer,
+    Booking,
+    BookingStatus,
+    ChosenService,
+    ChosenWindow,
+    Customer,
+    DetailValue,
+    VendorRecord,
+)
+
 Direction = Literal["forward", "back", "none"]
 Status = Literal["active", "out_of_area", "booked"]
 
@@ -15,11 +26,32 @@ class BookingDraft:
     """The booking being assembled, step by step."""
 
     zip_code: str | None = None
-    service: dict[str, Any] | None = None  # {id, name, duration_minutes}
-    answers: list[dict[str, str]] = field(default_factory=list)  # [{question, prompt, answer, label}]
-    details: dict[str, Any] | None = None  # None until the AdditionalDetails step is submitted
-    timeslot: dict[str, Any] | None = None  # {date, window_id, label, start, end}
-    customer: dict[str, str] | None = None
+    service: ChosenService | None = None
+    answers: list[Answer] = field(default_factory=list)
+    details: dict[str, DetailValue] | None = None  # None until the AdditionalDetails step is submitted
+    timeslot: ChosenWindow | None = None
+    customer: Customer | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "zip_code": self.zip_code,
+            "service": self.service.to_document() if self.service else None,
+            "answers": [a.to_document() for a in self.answers],
+            "details": self.details,
+            "timeslot": self.timeslot.to_document() if self.timeslot else None,
+            "customer": self.customer.to_document() if self.customer else None,
+        }
+
+    @classmethod
+    def from_document(cls, doc: dict[str, Any]) -> BookingDraft:
+        return cls(
+            zip_code=doc.get("zip_code"),
+            service=ChosenService.from_document(doc["service"]) if doc.get("service") else None,
+            answers=[Answer.from_document(a) for a in doc.get("answers") or []],
+            details=doc.get("details"),
+            timeslot=ChosenWindow.from_document(doc["timeslot"]) if doc.get("timeslot") else None,
+            customer=Customer.from_document(doc["customer"]) if doc.get("customer") else None,
+        )
 
 
 @dataclass
@@ -46,14 +78,36 @@ class BookingSession:
     def state_of(self, step_id: str) -> dict[str, Any]:
         return self.saved_state.setdefault(step_id, {})
 
+    def new_booking(self, status: BookingStatus, vendor: VendorRecord, now: datetime, reference: str = "") -> Booking:
+        """The booking the complete draft makes (`missing_part` says what is still missing)."""
+        draft = self.booking
+        assert draft.service is not None and draft.timeslot is not None and draft.customer is not None
+        return Booking(
+            reference=reference,
+            session_id=self.id,
+            organization_id=self.organization_id,
+            flow_id=self.flow_id,
+            status=status,
+            service=draft.service,
+            window=draft.timeslot,
+            customer=draft.customer,
+            vendor=vendor,
+            created_at=now,
+            answers=tuple(draft.answers),
+            details=dict(draft.details or {}),
+            zip_code=draft.zip_code,
+            attribution=dict(self.attribution),
+        )
+
     def to_document(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["_id"] = doc.pop("id")
+        doc["booking"] = self.booking.to_document()
         return doc
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> BookingSession:
         data = dict(doc)
         data["id"] = data.pop("_id")
-        data["booking"] = BookingDraft(**data.get("booking") or {})
+        data["booking"] = BookingDraft.from_document(data.get("booking") or {})
         return cls(**data)

@@ -68,6 +68,12 @@ async def session_for_token(db: Database, token: str, now: datetime) -> BookingS
     return session if session.expires_at > now else None
 
 
+async def session_by_id(db: Database, session_id: str) -> BookingSession | None:
+    """The session as it is stored now (a request that lost a save reloads it)."""
+    doc = await db.sessions.find_one({"_id": session_id})
+    return None if doc is None else BookingSession.from_document(doc)
+
+
 async def save_session(db: Database, session: BookingSession, now: datetime, ttl: timedelta) -> None:
     """Write the session if it is unchanged since loaded; raise SessionConflict otherwise."""
     expected = session.version

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from app.domain.booking import Customer
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
 from app.steps.zip_code import ZIP_MESSAGE, is_zip_code
 
-FIELDS = ("first_name", "last_name", "phone", "email", "street", "unit", "city", "state", "zip_code")
+FIELDS = Customer.FIELDS
 REQUIRED_MESSAGES = {
     "first_name": "Enter your first name.",
     "last_name": "Enter your last name.",
@@ -54,5 +55,5 @@ class CustomerStep(StepHandler):
             errors["zip_code"] = f"We don't serve ZIP code {values['zip_code']}. Check the service address."
         if errors:
             return StepResult(errors=errors)
-        ctx.session.booking.customer = values | {"phone": phone or "", "email": email or ""}
+        ctx.session.booking.customer = Customer.from_document(values | {"phone": phone or "", "email": email or ""})
         return StepResult(advance=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.booking import Answer, ChosenService
 from app.flows.models import Question
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 
@@ -51,18 +52,9 @@ class ServiceSelectionStep(StepHandler):
             trail.append(answer.question)
             return StepResult()
         service = graph.service(answer.service or "")
-        ctx.session.booking.service = {
-            "id": service.id,
-            "name": service.name,
-            "duration_minutes": service.duration_minutes,
-        }
+        ctx.session.booking.service = ChosenService(service.id, service.name, service.duration_minutes)
         ctx.session.booking.answers = [
-            {
-                "question": q.id,
-                "prompt": q.prompt,
-                "answer": answers[q.id],
-                "label": next(a.label for a in q.answers if a.id == answers[q.id]),
-            }
+            Answer(q.id, q.prompt, answers[q.id], next(a.label for a in q.answers if a.id == answers[q.id]))
             for q in (graph.question(qid) for qid in trail)
         ]
         return StepResult(advance=True)

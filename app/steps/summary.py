@@ -21,10 +21,10 @@ class SummaryStep(StepHandler):
         BOOKINGS.labels(type(outcome).__name__.lower()).inc()
         match outcome:
             case Confirmed(booking):
-                mark_booked(ctx.session, booking)
+                mark_booked(ctx.session, booking.reference)
                 ctx.record(
-                    "booking_confirmed", reference=booking["_id"], service=booking["service"]["id"],
-                    date=booking["date"], status=booking["status"],
+                    "booking_confirmed", reference=booking.reference, service=booking.service.id,
+                    date=booking.day.isoformat(), status=booking.status,
                 )
                 return StepResult(advance=True)
             case SlotTaken(message, alternatives):

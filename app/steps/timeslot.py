@@ -111,13 +111,7 @@ class TimeslotStep(StepHandler):
         # Only once the new window is held does the old one go back (the visitor keeps
         # their earlier choice when the new one is taken).
         old = ctx.session.booking.timeslot
-        if old and (old["date"], old["window_id"]) != (day.isoformat(), window_id):
-            await ctx.vendor.release_hold(date.fromisoformat(old["date"]), old["window_id"], ctx.session.id)
-        ctx.session.booking.timeslot = {
-            "date": day.isoformat(),
-            "window_id": window.window_id,
-            "label": window.label,
-            "start": window.start.strftime("%H:%M"),
-            "end": window.end.strftime("%H:%M"),
-        }
+        if old and (old.day, old.window_id) != (day, window_id):
+            await ctx.vendor.release_hold(old.day, old.window_id, ctx.session.id)
+        ctx.session.booking.timeslot = window.chosen()
         return StepResult(advance=True)

@@ -8,6 +8,23 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
+from app.domain.booking import Booking, ChosenService, ChosenWindow
+
+
+@dataclass(frozen=True)
+class AvailabilityScope:
+    """What the visitor has chosen so far that a remote vendor's availability depends on."""
+
+    service_id: str | None = None
+    duration_minutes: int = 60
+    zip_code: str | None = None
+
+    @classmethod
+    def of_booking(cls, service: ChosenService | None, zip_code: str | None) -> AvailabilityScope:
+        if service is None:
+            return cls(zip_code=zip_code)
+        return cls(service.id, service.duration_minutes, zip_code)
+
 
 @dataclass(frozen=True)
 class ArrivalWindow:
@@ -24,6 +41,10 @@ class ArrivalWindow:
     @property
     def available(self) -> bool:
         return self.remaining > 0
+
+    def chosen(self) -> ChosenWindow:
+        """The window as a booking keeps it (without the count of places)."""
+        return ChosenWindow(self.day, self.window_id, self.label, self.start, self.end)
 
 
 @dataclass(frozen=True)
@@ -65,16 +86,23 @@ class BookingProgress:
 
 @dataclass(frozen=True)
 class BookingRequest:
-    session_id: str  # the idempotency key: one session makes at most one booking
-    day: date
-    window_id: str
-    service: dict[str, Any]
-    customer: dict[str, str]
-    details: dict[str, Any] = field(default_factory=dict)
-    zip_code: str | None = None
-    reference: str = ""  # our booking reference, sent as the vendor's external id
-    window: dict[str, Any] = field(default_factory=dict)  # label, start and end as chosen
+    """A booking to make at the vendor, and what earlier tries of it made there.
+
+    `booking.session_id` is the idempotency key (one session makes at most one booking);
+    `booking.reference` is sent as the vendor's external id (empty for the built-in
+    calendar, which books before the reference is drawn).
+    """
+
+    booking: Booking
     progress: BookingProgress = field(default_factory=BookingProgress)
+
+    @property
+    def day(self) -> date:
+        return self.booking.window.day
+
+    @property
+    def window_id(self) -> str:
+        return self.booking.window.window_id
 
 
 @dataclass(frozen=True)
@@ -141,6 +169,10 @@ class VendorStrategy(ABC):
 
         `fresh` asks the vendor itself rather than a recent answer (before booking).
         """
+
+    def scope_to(self, scope: AvailabilityScope) -> None:
+        """Answer from now on for what the visitor has chosen (a remote vendor's availability
+        depends on the service and the ZIP code; the built-in calendar's does not)."""
 
     async def hold_timeslot(self, day: date, window_id: str, session_id: str) -> bool:
         """Keep a place for the session for a few minutes; False when none is left."""

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from app.db import Database
 from app.flows.models import Organization, env_variable, secret_fields
-from app.vendors.base import VendorError
+from app.vendors.base import AvailabilityScope, VendorError
 from app.vendors.factory import vendor_for
-from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
+from app.vendors.remote import RemoteVendorStrategy, VendorClients
 
 
 def credential_lines(organization: Organization) -> tuple[list[str], bool]:

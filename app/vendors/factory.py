@@ -6,11 +6,11 @@ from datetime import datetime
 
 from app.db import Database
 from app.flows.models import Organization
-from app.vendors.base import VendorStrategy
+from app.vendors.base import AvailabilityScope, VendorStrategy
 from app.vendors.housecallpro import HousecallProStrategy
 from app.vendors.jobber import JobberStrategy
 from app.vendors.local import LocalCalendarVendor
-from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
+from app.vendors.remote import RemoteVendorStrategy, VendorClients
 from app.vendors.servicetitan import ServiceTitanStrategy
 
 REMOTE_STRATEGIES: dict[str, type[RemoteVendorStrategy]] = {

@@ -96,21 +96,21 @@ class HousecallProStrategy(RemoteVendorStrategy):
     # -- booking ---------------------------------------------------------------------
 
     def _customer(self, request: BookingRequest) -> dict[str, Any]:
-        c = request.customer
+        c = request.booking.customer
         return {
-            "first_name": c.get("first_name", ""),
-            "last_name": c.get("last_name", ""),
-            "email": c.get("email") or None,
-            "mobile_number": c.get("phone") or None,
+            "first_name": c.first_name,
+            "last_name": c.last_name,
+            "email": c.email or None,
+            "mobile_number": c.phone or None,
             "notifications_enabled": True,
             "lead_source": self.config.lead_source,
-            "tags": [request.reference],
+            "tags": [request.booking.reference],
             "addresses": [{
-                "street": c.get("street", ""),
-                "street_line_2": c.get("unit") or None,
-                "city": c.get("city", ""),
-                "state": c.get("state", ""),
-                "zip": c.get("zip_code") or request.zip_code or "",
+                "street": c.street,
+                "street_line_2": c.unit or None,
+                "city": c.city,
+                "state": c.state,
+                "zip": c.zip_code or request.booking.zip_code or "",
                 "country": "US",
                 "type": "service",
             }],
@@ -121,11 +121,11 @@ class HousecallProStrategy(RemoteVendorStrategy):
         return next((str(j["id"]) for j in body.get("jobs") or [] if reference in (j.get("tags") or [])), None)
 
     async def _earlier_customer(self, request: BookingRequest) -> dict[str, Any] | None:
-        query = request.customer.get("email") or request.customer.get("phone")
+        query = request.booking.customer.email or request.booking.customer.phone
         if not query:
             return None
         body = await self._api("GET", "/customers", params={"q": query, "page_size": PAGE_SIZE})
-        return next((c for c in body.get("customers") or [] if request.reference in (c.get("tags") or [])), None)
+        return next((c for c in body.get("customers") or [] if request.booking.reference in (c.get("tags") or [])), None)
 
     async def _book(self, request: BookingRequest) -> str:
         progress = request.progress
@@ -140,10 +140,10 @@ class HousecallProStrategy(RemoteVendorStrategy):
             await progress.remember("address_id", str(customer["addresses"][0]["id"]))
         job_id = progress.get("job_id")
         if job_id is None and progress.retried:
-            job_id = await self._earlier_job(progress.get("customer_id"), request.reference)
+            job_id = await self._earlier_job(progress.get("customer_id"), request.booking.reference)
         if job_id is None:
             start, end = self.window_bounds(request.day, request.window_id)
-            duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
+            duration = timedelta(minutes=request.booking.service.duration_minutes)
             job = await self._api(
                 "POST",
                 "/jobs",
@@ -157,7 +157,7 @@ class HousecallProStrategy(RemoteVendorStrategy):
                     },
                     "notes": booking_summary(request),
                     "lead_source": self.config.lead_source,
-                    "tags": [request.reference],
+                    "tags": [request.booking.reference],
                 },
             )
             job_id = str(job["id"])

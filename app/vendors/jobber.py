@@ -256,16 +256,16 @@ class JobberStrategy(RemoteVendorStrategy):
     # -- booking -----------------------------------------------------------------------
 
     def _title(self, request: BookingRequest) -> str:
-        return f"{request.service.get('name', 'Online booking')} — {request.reference}"
+        return f"{request.booking.service.name} — {request.booking.reference}"
 
     async def _earlier(self, request: BookingRequest) -> None:
         """After a try that may have gone through: take what it made instead of making it again."""
-        term = request.customer.get("email") or request.customer.get("phone")
+        term = request.booking.customer.email or request.booking.customer.phone
         if not term:
             return
         data = await self._graphql(EARLIER_BOOKINGS, {"searchTerm": term})
         title = self._title(request)
-        progress, c = request.progress, request.customer
+        progress, c = request.progress, request.booking.customer
         clients = (data.get("clients") or {}).get("nodes") or []
         for client in clients:
             made = [n for kind in ("requests", "jobs") for n in (client.get(kind) or {}).get("nodes") or [] if n.get("title") == title]
@@ -276,7 +276,7 @@ class JobberStrategy(RemoteVendorStrategy):
         # No booking yet, but the last try may have made the client (and its property):
         # Jobber keeps no reference of ours on them, so the newest one with this name is it.
         if progress.get("client_sent") and progress.get("client_id") is None:
-            named = [k for k in clients if (k.get("firstName"), k.get("lastName")) == (c.get("first_name"), c.get("last_name"))]
+            named = [k for k in clients if (k.get("firstName"), k.get("lastName")) == (c.first_name, c.last_name)]
             if named:
                 await progress.remember("client_id", named[-1]["id"])
         if progress.get("property_sent") and progress.get("property_id") is None:
@@ -288,13 +288,13 @@ class JobberStrategy(RemoteVendorStrategy):
         progress = request.progress
         if progress.retried and progress.get("booking_id") is None:
             await self._earlier(request)
-        c = request.customer
+        c = request.booking.customer
         if progress.get("booking_id") is None and progress.get("client_id") is None:
-            emails = [{"description": "MAIN", "primary": True, "address": c["email"]}] if c.get("email") else []
-            phones = [{"description": "MOBILE", "primary": True, "number": c["phone"]}] if c.get("phone") else []
+            emails = [{"description": "MAIN", "primary": True, "address": c.email}] if c.email else []
+            phones = [{"description": "MOBILE", "primary": True, "number": c.phone}] if c.phone else []
             await progress.remember("client_sent", True)
             payload = await self._mutate(CLIENT_CREATE, "clientCreate", {
-                "input": {"firstName": c.get("first_name", ""), "lastName": c.get("last_name", ""), "emails": emails, "phones": phones}
+                "input": {"firstName": c.first_name, "lastName": c.last_name, "emails": emails, "phones": phones}
             })
             await progress.remember("client_id", payload["client"]["id"])
         if progress.get("booking_id") is None and progress.get("property_id") is None:
@@ -302,8 +302,8 @@ class JobberStrategy(RemoteVendorStrategy):
             payload = await self._mutate(PROPERTY_CREATE, "propertyCreate", {
                 "clientId": progress.get("client_id"),
                 "input": {"properties": [{"address": {
-                    "street1": c.get("street", ""), "street2": c.get("unit") or None, "city": c.get("city", ""),
-                    "province": c.get("state", ""), "postalCode": c.get("zip_code") or request.zip_code or "", "country": "US",
+                    "street1": c.street, "street2": c.unit or None, "city": c.city,
+                    "province": c.state, "postalCode": c.zip_code or request.booking.zip_code or "", "country": "US",
                 }}]},
             })
             await progress.remember("property_id", payload["properties"][0]["id"])

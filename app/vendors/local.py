@@ -172,7 +172,7 @@ class LocalCalendarVendor(VendorStrategy):
 
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         window = self._window(request.window_id)
-        session_id = request.session_id
+        session_id = request.booking.session_id
 
         def book(slot: dict[str, Any]) -> bool:
             if session_id in slot["booked"]:
@@ -194,9 +194,9 @@ class LocalCalendarVendor(VendorStrategy):
             return
 
         def unbook(slot: dict[str, Any]) -> bool:
-            if request.session_id not in slot["booked"]:
+            if request.booking.session_id not in slot["booked"]:
                 return False
-            slot["booked"].remove(request.session_id)
+            slot["booked"].remove(request.booking.session_id)
             return True
 
         await self._change_slot(request.day, request.window_id, unbook)

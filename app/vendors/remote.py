@@ -18,6 +18,7 @@ from app.flows.models import Organization, RemoteVendor
 from app.vendors.availability_cache import AvailabilityCache
 from app.vendors.base import (
     ArrivalWindow,
+    AvailabilityScope,
     BookingRequest,
     DayAvailability,
     SlotUnavailable,
@@ -31,21 +32,6 @@ from app.vendors.tokens import AccessTokens
 
 # Zones, service areas and similar settings change rarely: keep them longer.
 SETTINGS_CACHE_SECONDS = 15 * 60
-
-
-@dataclass(frozen=True)
-class AvailabilityScope:
-    """What the visitor has chosen so far that a vendor's availability depends on."""
-
-    service_id: str | None = None
-    duration_minutes: int = 60
-    zip_code: str | None = None
-
-    @classmethod
-    def of_booking(cls, service: dict[str, Any] | None, zip_code: str | None) -> AvailabilityScope:
-        if not service:
-            return cls(zip_code=zip_code)
-        return cls(service["id"], int(service.get("duration_minutes") or 60), zip_code)
 
 
 @dataclass
@@ -130,10 +116,13 @@ class RemoteVendorStrategy(VendorStrategy):
     def account(self) -> str:
         """A fingerprint of the credentials: the key for pacing and tokens (never the secret)."""
 
+    def scope_to(self, scope: AvailabilityScope) -> None:
+        self.scope = scope
+
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         # Whoever built this strategy (the outbox has no visitor), the booking's own service
         # and ZIP code decide job types, business units and durations.
-        self.scope = AvailabilityScope.of_booking(request.service, request.zip_code)
+        self.scope = AvailabilityScope.of_booking(request.booking.service, request.booking.zip_code)
         try:
             external_id = await self._book(request)
         except VendorRejected as exc:
@@ -238,10 +227,10 @@ def parse_time(text: str) -> datetime:
 
 def booking_summary(request: BookingRequest) -> str:
     """What the office reads on the vendor's side: the service, the answers, our reference."""
-    lines = [f"{request.service.get('name', request.service.get('id'))} — booked online ({request.reference})"]
-    if request.window.get("label"):
-        lines.append(f"Arrival window: {request.window['label']}")
-    for name, value in request.details.items():
+    lines = [f"{request.booking.service.name} — booked online ({request.booking.reference})"]
+    if request.booking.window.label:
+        lines.append(f"Arrival window: {request.booking.window.label}")
+    for name, value in request.booking.details.items():
         if value not in (None, "", False):
             lines.append(f"{name}: {'yes' if value is True else value}")
     return "\n".join(lines)[:2000]

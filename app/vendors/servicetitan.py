@@ -201,19 +201,19 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
     # -- booking ---------------------------------------------------------------------
 
     def _address(self, request: BookingRequest) -> dict[str, str]:
-        c = request.customer
-        street = c.get("street", "") + (f", {c['unit']}" if c.get("unit") else "")
-        return {"street": street, "city": c.get("city", ""), "state": c.get("state", ""), "zip": c.get("zip_code") or request.zip_code or "", "country": "USA"}
+        c = request.booking.customer
+        street = c.street_line
+        return {"street": street, "city": c.city, "state": c.state, "zip": c.zip_code or request.booking.zip_code or "", "country": "USA"}
 
     def _name(self, request: BookingRequest) -> str:
-        return f"{request.customer.get('first_name', '')} {request.customer.get('last_name', '')}".strip()
+        return f"{request.booking.customer.first_name} {request.booking.customer.last_name}".strip()
 
     def _contacts(self, request: BookingRequest) -> list[dict[str, str]]:
         contacts = []
-        if request.customer.get("phone"):
-            contacts.append({"type": "MobilePhone", "value": request.customer["phone"], "memo": "Online booking"})
-        if request.customer.get("email"):
-            contacts.append({"type": "Email", "value": request.customer["email"], "memo": "Online booking"})
+        if request.booking.customer.phone:
+            contacts.append({"type": "MobilePhone", "value": request.booking.customer.phone, "memo": "Online booking"})
+        if request.booking.customer.email:
+            contacts.append({"type": "Email", "value": request.booking.customer.email, "memo": "Online booking"})
         return contacts
 
     async def _book(self, request: BookingRequest) -> str:
@@ -224,7 +224,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
     async def _crm_booking(self, request: BookingRequest) -> int:
         path = f"/booking-provider/{self.config.booking_provider_id}/bookings"
         if request.progress.retried:
-            found = await self._api("GET", "crm", path, params={"externalId": request.reference, "pageSize": 1})
+            found = await self._api("GET", "crm", path, params={"externalId": request.booking.reference, "pageSize": 1})
             if found.get("data"):
                 return int(found["data"][0]["id"])
         units = await self._business_units(self.scope.zip_code)
@@ -238,7 +238,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                 "name": self._name(request),
                 "summary": booking_summary(request),
                 "isFirstTimeClient": True,
-                "externalId": request.reference,
+                "externalId": request.booking.reference,
                 "address": self._address(request),
                 "customerType": "Residential",
                 "contacts": self._contacts(request),
@@ -257,7 +257,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
 
     async def _earlier_job_parts(self, request: BookingRequest) -> None:
         """After a try that may have gone through: take the job, customer and location it made."""
-        progress, mine = request.progress, {"externalDataKey": EXTERNAL_DATA_KEY, "externalDataValues": request.reference}
+        progress, mine = request.progress, {"externalDataKey": EXTERNAL_DATA_KEY, "externalDataValues": request.booking.reference}
         for key, area, path, params in (
             ("job_id", "jpm", "/jobs", mine),
             ("customer_id", "crm", "/customers", mine),
@@ -279,7 +279,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
             customer = await self._api(
                 "POST", "crm", "/customers",
                 json={"name": self._name(request), "type": "Residential", "address": self._address(request), "contacts": self._contacts(request),
-                      "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.reference}]},
+                      "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.booking.reference}]},
             )
             await progress.remember("customer_id", int(customer["id"]))
         if progress.get("location_id") is None:
@@ -290,7 +290,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
             await progress.remember("location_id", int(location["id"]))
         units = await self._business_units(self.scope.zip_code)
         start, end = self.window_bounds(request.day, request.window_id)
-        duration = timedelta(minutes=int(request.service.get("duration_minutes") or 60))
+        duration = timedelta(minutes=request.booking.service.duration_minutes)
         job = await self._api(
             "POST", "jpm", "/jobs",
             json={
@@ -301,7 +301,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
                 "priority": "Normal",
                 "campaignId": self.config.campaign_id,
                 "summary": booking_summary(request),
-                "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.reference}],
+                "externalData": [{"key": EXTERNAL_DATA_KEY, "value": request.booking.reference}],
                 "appointments": [{
                     "start": utc_text(start),
                     "end": utc_text(start + duration),

@@ -1,45 +1,28 @@
 """Who is asking: the organization behind a publishable key, and the session behind a token.
 
-Shared by the HTML step routes and the JSON API; each turns AccessDenied into its own
+Shared by the HTML step routes and the JSON API; each turns HttpProblem into its own
 kind of answer (an error fragment or a JSON error).
 """
 
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from datetime import datetime
 
-from quart import current_app, request
+from quart import request
 
 from app.db import Database
-from app.flows.models import Flow, Organization
+from app.flows.models import Organization
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
+from app.steps.engine import Visit
+from app.web import services
 from app.web.cors import allow_origin_for_this_request
 from app.web.origins import origin_allowed
+from app.web.problems import HttpProblem
 from app.web.protocol import KEY_HEADER, SESSION_HEADER
 
 MAX_CREDENTIAL_LENGTH = 200
-
-
-class AccessDenied(Exception):
-    """A request the server will not serve; `status` is 401, 403, 404 or 410."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-@dataclass
-class Visit:
-    """One request's organization, flow and booking session."""
-
-    organization: Organization
-    flow: Flow
-    session: BookingSession
 
 
 def _header(name: str) -> str:
@@ -50,21 +33,21 @@ async def organization_for(key: str, origin: str | None) -> Organization:
     """The organization of a publishable key, if `origin` (when there is one) may use it."""
     key = key[:MAX_CREDENTIAL_LENGTH]
     if not key:
-        raise AccessDenied(401, "missing_key", f"Send the publishable key in the {KEY_HEADER} header.")
-    organization = await current_app.extensions["config"].organization_by_key(key)
+        raise HttpProblem(401, "missing_key", f"Send the publishable key in the {KEY_HEADER} header.")
+    organization = await services.current().config.organization_by_key(key)
     if organization is None or not hmac.compare_digest(organization.publishable_key, key):
-        raise AccessDenied(401, "unknown_key", "This publishable key is not known.")
+        raise HttpProblem(401, "unknown_key", "This publishable key is not known.")
     # Browsers always send Origin on cross-origin requests; server-to-server calls have none.
     if origin is not None and not origin_allowed(origin, organization.allowed_origins):
-        raise AccessDenied(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
+        raise HttpProblem(403, "origin_not_allowed", f"This key may not be used from {origin[:100]}.")
     return organization
 
 
 def session_of_organization(session: BookingSession | None, organization: Organization) -> BookingSession:
     if session is None:
-        raise AccessDenied(410, "session_expired", "This booking session has expired.")
+        raise HttpProblem(410, "session_expired", "This booking session has expired.")
     if session.organization_id != organization.slug:
-        raise AccessDenied(403, "session_of_other_organization", "This booking session belongs to another company.")
+        raise HttpProblem(403, "session_of_other_organization", "This booking session belongs to another company.")
     return session
 
 
@@ -83,9 +66,9 @@ async def current_visit(db: Database, now: datetime) -> Visit:
     organization = await requesting_organization()
     token = _header(SESSION_HEADER)
     if not token:
-        raise AccessDenied(401, "missing_session", "This booking session has not started.")
+        raise HttpProblem(401, "missing_session", "This booking session has not started.")
     session = session_of_organization(await session_for_token(db, token, now), organization)
-    flow = await current_app.extensions["config"].flow(organization.slug, session.flow_id)
+    flow = await services.current().config.flow(organization.slug, session.flow_id)
     if flow is None or not set(session.steps) <= set(flow.step_ids):
-        raise AccessDenied(410, "flow_changed", "This booking form has changed since you started.")
+        raise HttpProblem(410, "flow_changed", "This booking form has changed since you started.")
     return Visit(organization, flow, session)

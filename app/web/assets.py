@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from quart import Blueprint, Response, current_app, request, send_file
+from quart import Blueprint, Response, request, send_file
 from werkzeug.security import safe_join
 
+from app.web import services
 from cdn.cache_rules import EDGE_CORS_HEADERS, cache_control_for, content_type_for
 
 bp = Blueprint("assets", __name__)
@@ -33,7 +34,7 @@ def _is_file(path: Path) -> bool:
 async def asset(key: str) -> Response:
     if request.method == "OPTIONS":
         return _edge(Response("", status=204))
-    dist: Path = current_app.extensions["settings"].cdn_dist_dir
+    dist: Path = services.current().settings.cdn_dist_dir
     found = safe_join(str(dist), key)
     if found is None or not _is_file(Path(found)):
         hint = "" if (dist / "version-manifest.json").exists() else " (no build: run `python -m cdn build`)"

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import time
 
-from quart import Quart, Response, current_app, g, request
+from quart import Quart, Response, g, request
 
-from app.db import current_db
+from app.web import services
 from app.web.origins import origin_allowed
 from app.web.protocol import CORS_ALLOWED_HEADERS, CORS_EXPOSED_HEADERS
 
@@ -25,12 +25,13 @@ ORIGINS_CACHE_SECONDS = 30.0
 
 
 async def _all_allowed_origins() -> list[str]:
-    cached = current_app.extensions.get("cors.origins")
+    service = services.current()
+    cached = service.origins_cache
     if cached and cached[0] > time.monotonic():
         return cached[1]
-    cursor = current_db().organizations.find({}, {"allowed_origins": 1})
+    cursor = service.db.organizations.find({}, {"allowed_origins": 1})
     patterns = [p async for doc in cursor for p in doc.get("allowed_origins", [])]
-    current_app.extensions["cors.origins"] = (time.monotonic() + ORIGINS_CACHE_SECONDS, patterns)
+    service.origins_cache = (time.monotonic() + ORIGINS_CACHE_SECONDS, patterns)
     return patterns
 
 

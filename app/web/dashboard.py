@@ -10,11 +10,10 @@ from datetime import date
 
 from quart import Blueprint, render_template, request
 
-from app import clock
-from app.db import current_db
 from app.events.funnel import Funnel, date_range, funnel
 from app.flows.repository import flow_by_id, organization_by_slug
 from app.secret_keys import organization_for_secret
+from app.web import services
 
 bp = Blueprint("dashboard", __name__)
 
@@ -55,7 +54,7 @@ async def dashboard() -> tuple[str, int]:
         return await render_template("dashboard/funnel.html", **signed_out), 200
     form = await request.form
     key = (form.get("key") or "").strip()
-    db = current_db()
+    db = services.current_db()
     organization_id = await organization_for_secret(db, key) if key else None
     if organization_id is None:
         return await render_template("dashboard/funnel.html", **signed_out | {"problem": "That secret key is not known."}), 401
@@ -64,7 +63,7 @@ async def dashboard() -> tuple[str, int]:
     flows = await db.flows.find({"organization_id": organization.slug}, {"flow_id": 1, "name": 1}).sort("position", 1).to_list()
     flow = await flow_by_id(db, organization.slug, form.get("flow") or organization.routing.default_flow)
     context = {"key": key, "organization": organization, "flows": flows, "flow": flow, "result": None, "problem": None}
-    now = clock.now()
+    now = services.now()
     try:
         start, end = date_range(_date(form.get("start")), _date(form.get("end")), organization, now)
     except ValueError as exc:

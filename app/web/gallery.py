@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import calendar
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from quart import Blueprint, current_app, render_template
+from quart import Blueprint, render_template
 
-from app import clock
 from app.demo import DEMO_FILE
+from app.domain.booking import Answer, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, Organization, Theme
 from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
+from app.steps.engine import step_view
 from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorBooking, VendorStrategy
-from app.web.access import AccessDenied, Visit
-from app.web.rendering import render_step
+from app.web import services
+from app.web.problems import HttpProblem
+from app.web.rendering import render_view
 from app.web.steps import DATABASE_PROBLEM, VENDOR_PROBLEM
 
 bp = Blueprint("gallery", __name__)
@@ -65,7 +67,7 @@ class GalleryState:
     notice: str | None = None
     query: dict[str, str] = field(default_factory=dict)
     full_calendar: bool = False
-    booking_status: str | None = None  # Confirmation states
+    booking_status: BookingStatus | None = None  # Confirmation states
 
 
 def _next_weekday(today: date) -> date:
@@ -129,20 +131,19 @@ PROBLEMS = {
 def sample_draft(flow: Flow, day: date) -> BookingDraft:
     return BookingDraft(
         zip_code="78701",
-        service={"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90},
-        answers=[{"question": "kind", "prompt": "", "answer": "plumbing", "label": "Plumbing"},
-                 {"question": "plumbing-problem", "prompt": "", "answer": "leak", "label": "A leak or burst pipe"}],
+        service=ChosenService("leak-repair", "Leak repair", 90),
+        answers=[Answer("kind", "", "plumbing", "Plumbing"), Answer("plumbing-problem", "", "leak", "A leak or burst pipe")],
         details={"description": "Water under the kitchen sink", "property-type": "House", "pets": True},
-        timeslot={"date": day.isoformat(), "window_id": "morning", "label": "8 – 11 am", "start": "08:00", "end": "11:00"},
-        customer={"first_name": "Ada", "last_name": "Lovelace", "phone": "+15125550142", "email": "ada@example.com",
-                  "street": "100 Congress Ave", "unit": "", "city": "Austin", "state": "TX", "zip_code": "78701"},
+        timeslot=ChosenWindow(day, "morning", "8 – 11 am", time(8), time(11)),
+        customer=Customer(first_name="Ada", last_name="Lovelace", phone="+15125550142", email="ada@example.com",
+                          street="100 Congress Ave", city="Austin", state="TX", zip_code="78701"),
     )
 
 
 async def render_state(organization: Organization, flow: Flow, state: GalleryState, now: datetime) -> str:
     if state.step == "Problem":
         status, code, message, restart, retry = PROBLEMS[state.name]
-        problem = AccessDenied(status, code, message)
+        problem = HttpProblem(status, code, message)
         return await render_template("steps/problem.html", problem=problem, restart=restart, retry_url="#" if retry else None)
     today = now.astimezone(organization.zone).date()
     draft = sample_draft(flow, _next_weekday(today))
@@ -154,25 +155,25 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
         saved_state={step: dict(state.values)}, booking=draft, direction="forward",
         status="booked" if state.step == "Confirmation" else "active",
     )
-    visit = Visit(organization, flow, session)
-    ctx = StepContext(current_app.extensions.get("db"), organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
+    # No database: the sample calendar answers, and the confirmation is given its booking.
+    ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
     booking = None
     if state.booking_status:
-        booking = {"_id": "WB-7K4M2Q", "status": state.booking_status, "date": draft.timeslot["date"], "window": draft.timeslot,  # type: ignore[index]
-                   "service": draft.service, "customer": draft.customer}
-    response = await render_step(ctx, visit, errors=state.errors, notice=state.notice, query=state.query, booking=booking)
-    return await response.get_data(as_text=True)
+        booking = replace(session.new_booking("confirmed", VendorRecord("sample"), now, "WB-7K4M2Q"), status=state.booking_status)
+    view = await step_view(ctx, errors=state.errors, notice=state.notice, query=state.query, booking=booking)
+    return await render_view(view)
 
 
 @bp.get("/_dev/gallery")
 async def gallery() -> str:
     config = load_organization_file(DEMO_FILE)
     organization, flow = config.organization, config.flows[0]
-    now = clock.now()
+    now = services.now()
     rendered = [(state, await render_state(organization, flow, state, now)) for state in states(now.astimezone(organization.zone).date())]
     themes = {f"{config.name}: {f.name}": f.theme.css_variables() for f in config.flows}
-    db = current_app.extensions.get("db")
-    if db is not None:
+    running = services.current().running
+    if running is not None:
+        db = running.db
         async for doc in db.flows.find({}, {"name": 1, "organization_id": 1, "theme": 1}):
             themes[f"{doc['organization_id']}: {doc['name']}"] = Theme.model_validate(doc.get("theme") or {}).css_variables()
     return await render_template("dev/gallery.html", rendered=rendered, themes_json=json.dumps(themes))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Quart
 
-from app.db import current_db
+from app.web import services
 
 bp = Blueprint("health", __name__)
 
@@ -37,6 +37,6 @@ def answer_healthz_first(app: Quart) -> None:
 @bp.get("/readyz")
 async def readyz() -> tuple[dict[str, str], int]:
     """The process can serve visitors: its database answers."""
-    if await current_db().is_reachable():
+    if await services.current_db().is_reachable():
         return {"status": "ready"}, 200
     return {"status": "unavailable", "reason": "the database does not answer"}, 503

@@ -18,17 +18,18 @@ import time
 from collections import deque
 
 from pydantic import ValidationError
-from quart import Blueprint, Response, abort, current_app, request, websocket
+from quart import Blueprint, Response, abort, request, websocket
 
-from app import clock, json_input, rate_limits
-from app.db import current_db
+from app import json_input
 from app.events.models import ClientBatch, ClientEvent, SessionEvent
-from app.logs import current_request_id
 from app.metrics import OPEN_SOCKETS
-from app.rate_limits import RateLimited
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
-from app.web.access import AccessDenied, organization_for, session_of_organization
+from app.web import rate_limits, services
+from app.web.access import organization_for, session_of_organization
+from app.web.problems import HttpProblem
+from app.web.rate_limits import RateLimited
+from app.web.request_ids import current_request_id
 
 bp = Blueprint("session_events", __name__)
 
@@ -48,7 +49,7 @@ BUSY = "the server is busy: send these events again shortly"
 
 
 def client_events(session: BookingSession, events: list[ClientEvent]) -> list[SessionEvent]:
-    now = clock.now()  # the server's clock orders events; the widget's is kept beside it
+    now = services.now()  # the server's clock orders events; the widget's is kept beside it
     return [
         SessionEvent(
             session_id=session.id,
@@ -82,9 +83,9 @@ class RateLimit:
 
 async def _session_for(session_id: str, key: str, token: str, origin: str | None) -> BookingSession:
     organization = await organization_for(key, origin)
-    session = session_of_organization(await session_for_token(current_db(), token[:200], clock.now()), organization)
+    session = session_of_organization(await session_for_token(services.current_db(), token[:200], services.now()), organization)
     if session.id != session_id:
-        raise AccessDenied(403, "wrong_session", "This token is for another session.")
+        raise HttpProblem(403, "wrong_session", "This token is for another session.")
     return session
 
 
@@ -94,7 +95,7 @@ async def session_socket(session_id: str) -> None:
     origin = websocket.headers.get("Origin")
     try:
         await organization_for(key, origin)
-    except AccessDenied as denied:
+    except HttpProblem as denied:
         abort(denied.status)  # before accepting: the browser sees the handshake refused
     await websocket.accept()
     try:
@@ -105,7 +106,7 @@ async def session_socket(session_id: str) -> None:
         if not isinstance(hello, dict):
             raise ValueError("not an object")
         session = await _session_for(session_id, key, str(hello.get("token", "")), origin)
-    except AccessDenied as denied:
+    except HttpProblem as denied:
         await _refuse(denied.message, CLOSE_UNAUTHORIZED)
         return
     except (TimeoutError, ValueError):
@@ -143,7 +144,7 @@ async def _refuse(message: str, code: int) -> None:
 async def _relay(session: BookingSession) -> None:
     """Publish each batch the widget sends, and acknowledge it, until the socket closes."""
     limit = RateLimit(RATE_MESSAGES, RATE_WINDOW_SECONDS)
-    publisher = current_app.extensions["events"]
+    publisher = services.current().events
     while True:
         raw = await websocket.receive()
         if len(raw) > MAX_MESSAGE_BYTES:
@@ -180,9 +181,9 @@ def validation_problems(exc: ValidationError) -> str:
 
 async def count_client_events(session: BookingSession, count: int) -> None:
     """Count a batch against the session's and the address's limits (RateLimited beyond)."""
-    now = clock.now()
-    await rate_limits.check(current_db(), "client_events_per_session", session.id, now, cost=count)
-    await rate_limits.check(current_db(), "client_events_per_ip", rate_limits.client_ip(), now, cost=count)
+    now = services.now()
+    await rate_limits.check(services.current_db(), "client_events_per_session", session.id, now, cost=count)
+    await rate_limits.check(services.current_db(), "client_events_per_ip", rate_limits.client_ip(), now, cost=count)
 
 
 @bp.post("/sessions/<session_id>/events")
@@ -194,7 +195,7 @@ async def beacon(session_id: str) -> Response:
             raise ValueError("not an object")
         session = await _session_for(session_id, str(body.get("key", "")), str(body.get("token", "")), request.headers.get("Origin"))
         batch = ClientBatch.model_validate({"events": body.get("events")})
-    except AccessDenied as denied:
+    except HttpProblem as denied:
         return Response(denied.message, status=denied.status, content_type="text/plain")
     except ValidationError as exc:
         return Response(validation_problems(exc), status=400, content_type="text/plain")
@@ -204,6 +205,6 @@ async def beacon(session_id: str) -> Response:
         await count_client_events(session, len(batch.events))
     except RateLimited as limited:
         return Response(limited.message, status=429, headers={"Retry-After": str(limited.retry_after)}, content_type="text/plain")
-    if not await current_app.extensions["events"].publish(client_events(session, batch.events)):
+    if not await services.current().events.publish(client_events(session, batch.events)):
         return Response(BUSY, status=503, headers={"Retry-After": "5"}, content_type="text/plain")
     return Response("", status=204)

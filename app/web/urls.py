@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import current_app, request, url_for
+from quart import request, url_for
+
+from app.web import services
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    base = current_app.extensions["settings"].public_base_url or request.host_url.rstrip("/")
+    base = services.current().settings.public_base_url or request.host_url.rstrip("/")
     return base + url_for(endpoint, **values)

@@ -10,6 +10,7 @@ from quart import Quart
 
 from app.db import Database
 from app.secret_keys import create_secret_key
+from app.web.services import services_of
 from tests.visitor import Visitor, quart_sender
 
 SECRET = "sk_test_funnel_key"
@@ -29,7 +30,7 @@ async def three_visitors(app: Quart, client, db: Database, today: date, instant:
     gave_up = Visitor(quart_sender(client))
     await gave_up.walk_to("Customer", today)
     await gave_up.submit("Customer", first_name="Ada")
-    await app.extensions["events"].drain()
+    await services_of(app).events.drain()
     await create_secret_key(db, "demo-plumbing", instant, SECRET)
     # An hour later: the visitor who gave up has been quiet long enough to count as gone.
     time_travel.shift(timedelta(hours=1))

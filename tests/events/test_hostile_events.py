@@ -22,6 +22,7 @@ from app.events.publishers import InProcessPublisher
 from app.events.store import store_events
 from app.events.summary import merge_summary, summarize
 from app.metrics import EVENTS_SET_ASIDE, EVENTS_SHED
+from app.web.services import services_of
 from app.web.session_events import BUSY, CLOSE_BAD_MESSAGE, CLOSE_TOO_MANY, RATE_MESSAGES
 from tests.conftest import LiveServer
 from tests.events.conftest import ORIGIN, session_id
@@ -53,7 +54,7 @@ def nested(depth: int) -> Any:
 
 
 async def stored_client_events(app: Quart, db: Database) -> list[dict]:
-    await app.extensions["events"].drain()
+    await services_of(app).events.drain()
     return await db.events.find({"source": "client"}).sort("seq", 1).to_list()
 
 
@@ -201,7 +202,7 @@ async def test_an_event_the_database_refuses_is_set_aside_and_the_rest_stored(db
 
 
 async def test_the_in_process_queue_goes_on_storing_after_a_poisoned_event(app: Quart, db: Database) -> None:
-    publisher = app.extensions["events"]
+    publisher = services_of(app).events
     assert await publisher.publish([session_event(1, {"bad\u0000key": 1}, "poisoned"), session_event(2, {}, "poisoned")])
     await publisher.drain()
     assert await publisher.publish([session_event(1, {}, "next")])  # another session, after the poison
@@ -234,7 +235,7 @@ async def test_the_in_process_queue_is_bounded_and_counts_what_it_sheds(db: Data
 
 
 async def test_a_full_queue_is_not_acknowledged_and_the_widget_sends_again(client, app: Quart, visitor: Visitor, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    publisher = app.extensions["events"]
+    publisher = services_of(app).events
     monkeypatch.setattr(publisher, "_max_waiting", 0)
     async with client.websocket(f"/ws/sessions/{session_id(visitor)}?key=pk_test_demo", headers=ORIGIN) as socket:
         await socket.send(json.dumps({"type": "hello", "token": visitor.token}))

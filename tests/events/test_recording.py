@@ -7,11 +7,12 @@ from datetime import date
 from quart import Quart
 
 from app.db import Database
+from app.web.services import services_of
 from tests.visitor import Visitor, quart_sender
 
 
 async def stored(app: Quart, db: Database) -> list[dict]:
-    await app.extensions["events"].drain()
+    await services_of(app).events.drain()
     return await db.events.find({}).sort([("at", 1), ("seq", 1)]).to_list()
 
 

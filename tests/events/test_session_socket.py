@@ -9,6 +9,7 @@ from quart import Quart
 from quart.testing import WebsocketResponseError
 
 from app.db import Database
+from app.web.services import services_of
 from app.web.session_events import RATE_MESSAGES
 from tests.events.conftest import ORIGIN, session_id
 from tests.visitor import Visitor, quart_sender
@@ -20,7 +21,7 @@ def batch(*seqs: int, kind: str = "step_time") -> str:
 
 
 async def client_events(app: Quart, db: Database) -> list[dict]:
-    await app.extensions["events"].drain()
+    await services_of(app).events.drain()
     return await db.events.find({"source": "client"}).sort("seq", 1).to_list()
 
 

@@ -12,10 +12,12 @@ from app.db import Database
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
 from app.demo.fakes.servicetitan import FakeServiceTitan
+from app.domain.booking import ChosenService
 from app.flows.models import OrganizationConfig
+from app.vendors.base import AvailabilityScope
 from app.vendors.factory import vendor_for
 from app.vendors.http import RetryPolicy, VendorHttp
-from app.vendors.remote import AvailabilityScope, RemoteVendorStrategy, VendorClients
+from app.vendors.remote import RemoteVendorStrategy, VendorClients
 from tests.conftest import demo_config
 
 
@@ -82,7 +84,7 @@ def strategy_for(
 ) -> Strategy:
     """The demo organization booking through `vendor`, for a visitor who chose `service` in `zip_code`."""
     organization = with_vendor(vendor).organization
-    found = vendor_for(db, organization, NOW, clients=clients, scope=AvailabilityScope.of_booking(service, zip_code))
+    found = vendor_for(db, organization, NOW, clients=clients, scope=AvailabilityScope.of_booking(ChosenService.from_document(service) if service else None, zip_code))
     assert isinstance(found, expected)
     return found
 

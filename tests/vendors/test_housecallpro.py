@@ -11,6 +11,7 @@ from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorUnauthorized, VendorUnavailable
 from app.vendors.housecallpro import HousecallProStrategy
 from app.vendors.remote import VendorClients
+from tests.bookings import booking_request
 from tests.vendors.conftest import booking_customer, housecallpro_vendor, strategy_for
 
 DRAIN = {"id": "drain-cleaning", "name": "Drain cleaning", "duration_minutes": 60}
@@ -21,7 +22,7 @@ def strategy(db: Database, fake: FakeHousecallPro, clients: VendorClients, **cha
 
 
 def request_for(day: date, window_id: str = "0800-1100", retried: bool = False) -> BookingRequest:
-    return BookingRequest(
+    return booking_request(
         session_id="s-1", day=day, window_id=window_id, service=DRAIN, customer=booking_customer(), zip_code="78701",
         reference="WB-HCP001", window={"label": "8 – 11 am"}, progress=BookingProgress(retried=retried),
     )

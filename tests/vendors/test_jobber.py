@@ -14,6 +14,7 @@ from app.demo.fakes.jobber import FakeJobber
 from app.vendors.base import BookingProgress, BookingRequest, VendorRejected, VendorUnauthorized, VendorUnavailable
 from app.vendors.jobber import JobberStrategy
 from app.vendors.remote import VendorClients
+from tests.bookings import booking_request
 from tests.vendors.conftest import booking_customer, jobber_vendor, strategy_for
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -25,7 +26,7 @@ def strategy(db: Database, fake: FakeJobber, clients: VendorClients, **changes: 
 
 
 def request_for(day: date, window_id: str = "0800-1100", customer: dict | None = None, retried: bool = False) -> BookingRequest:
-    return BookingRequest(
+    return booking_request(
         session_id="s-1", day=day, window_id=window_id, service=AC, customer=customer or booking_customer(), zip_code="78701",
         reference="WB-JOB001", window={"label": "8 – 11 am"}, progress=BookingProgress(retried=retried),
     )

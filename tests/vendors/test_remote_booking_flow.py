@@ -21,6 +21,7 @@ from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from app.vendors.remote import window_label
 from app.web.protocol import KEY_HEADER
+from app.web.services import services_of
 from tests.visitor import Visitor, quart_sender
 
 FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
@@ -74,8 +75,8 @@ def vendor_bookings(fake: FakeVendor) -> list[dict]:
 
 async def drain_later(app: Quart, seconds: float) -> int:
     """Run the outbox as the background drainer would, `seconds` from now."""
-    moment = app.extensions["clock"]() + timedelta(seconds=seconds)
-    drainer = OutboxDrainer(app.extensions["db"], app.extensions["outbox"]._vendor_lookup, lambda: moment)
+    moment = services_of(app).clock() + timedelta(seconds=seconds)
+    drainer = OutboxDrainer(services_of(app).db, services_of(app).outbox._vendor_lookup, lambda: moment)
     return await drainer.drain_once()
 
 

@@ -11,6 +11,7 @@ from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorRejected, VendorUnavailable
 from app.vendors.remote import VendorClients
 from app.vendors.servicetitan import ServiceTitanStrategy
+from tests.bookings import booking_request
 from tests.vendors.conftest import booking_customer, servicetitan_vendor, strategy_for
 
 LEAK = {"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90}
@@ -21,7 +22,7 @@ def strategy(db: Database, fake: FakeServiceTitan, clients: VendorClients, zip_c
 
 
 def request_for(day: date, window_id: str = "0800-1100", reference: str = "WB-ST0001", progress: BookingProgress | None = None) -> BookingRequest:
-    return BookingRequest(
+    return booking_request(
         session_id="s-" + reference, day=day, window_id=window_id, service=LEAK, customer=booking_customer(),
         details={"description": "Drip under the sink"}, zip_code="78701", reference=reference,
         window={"label": "8 – 11 am"}, progress=progress or BookingProgress(),

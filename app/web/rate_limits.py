@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
-from quart import current_app, has_request_context, request, websocket
+from quart import has_request_context, request, websocket
 
 from app.db import Database
-from app.web.access import AccessDenied
+from app.web import services
+from app.web.problems import HttpProblem
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,19 @@ class Limit:
     seconds: int = 60
 
 
-class RateLimited(AccessDenied):
+class RateLimited(HttpProblem):
     """Too many requests; `retry_after` seconds until the window ends."""
 
     def __init__(self, limit: Limit, retry_after: int) -> None:
-        super().__init__(429, "rate_limited", f"Too many requests. Please wait {retry_after} seconds and try again.")
+        super().__init__(
+            429, "rate_limited", f"Too many requests. Please wait {retry_after} seconds and try again.", retry_after=retry_after
+        )
         self.limit = limit
         self.retry_after = retry_after
 
 
 def limits() -> dict[str, Limit]:
-    settings = current_app.extensions["settings"]
+    settings = services.current().settings
     return {
         "sessions_per_ip": Limit("new sessions per IP address", settings.rate_limit_sessions_per_ip),
         "steps_per_session": Limit("step requests per session", settings.rate_limit_steps_per_session),
@@ -47,7 +50,7 @@ def limits() -> dict[str, Limit]:
 
 def client_ip() -> str:
     """The visitor's address: behind `trusted_proxy_hops` proxies, taken from X-Forwarded-For."""
-    hops = current_app.extensions["settings"].trusted_proxy_hops
+    hops = services.current().settings.trusted_proxy_hops
     asking = request if has_request_context() else websocket
     forwarded = [part.strip() for part in asking.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
     if hops and len(forwarded) >= hops:
@@ -55,10 +58,9 @@ def client_ip() -> str:
     return (asking.remote_addr or "unknown")[:64]
 
 
-async def check(db: Database, which: str, key: str, now: datetime | None = None, cost: int = 1) -> None:
+async def check(db: Database, which: str, key: str, now: datetime, cost: int = 1) -> None:
     """Count `cost` (one request, or a batch's events) against a limit; raise RateLimited when it is over."""
     limit = limits()[which]
-    now = now or datetime.now(UTC)
     window = int(now.timestamp()) // limit.seconds
     ends = (window + 1) * limit.seconds
     counter = await db.rate_limits.find_one_and_update(

@@ -1,0 +1,94 @@
+"""What a web process shares between its requests, typed: settings, the clock, the database,
+the configuration cache, the event publisher, the vendors' clients and the outbox drainer.
+
+`create_app` makes one `Services` (settings and clock) and starts it when the app starts
+serving (the rest). Request code reads `services.current()`, or the shortcuts
+`services.now()` and `services.current_db()`; nothing else is kept in `app.extensions`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from quart import Quart, current_app
+
+from app.bookings.outbox import OutboxDrainer
+from app.clock import Clock
+from app.db import Database
+from app.events.publishers import EventPublisher
+from app.flows.cache import ConfigCache
+from app.settings import Settings
+from app.vendors.remote import VendorClients
+
+_EXTENSION = "scheduler"
+
+
+@dataclass
+class Running:
+    """What exists only while the app serves (made in `before_serving`)."""
+
+    db: Database
+    config: ConfigCache
+    events: EventPublisher
+    vendors: VendorClients
+    outbox: OutboxDrainer
+    outbox_task: asyncio.Task[None]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    running: Running | None = None
+    # The allowed origins of every organization, for CORS preflights: (valid until, patterns).
+    origins_cache: tuple[float, list[str]] | None = field(default=None)
+
+    def _started(self) -> Running:
+        if self.running is None:
+            raise RuntimeError("the app has not started serving: its database and services are not ready")
+        return self.running
+
+    @property
+    def db(self) -> Database:
+        return self._started().db
+
+    @property
+    def config(self) -> ConfigCache:
+        return self._started().config
+
+    @property
+    def events(self) -> EventPublisher:
+        return self._started().events
+
+    @property
+    def vendors(self) -> VendorClients:
+        return self._started().vendors
+
+    @property
+    def outbox(self) -> OutboxDrainer:
+        return self._started().outbox
+
+
+def install(app: Quart, services: Services) -> None:
+    app.extensions[_EXTENSION] = services
+
+
+def services_of(app: Quart) -> Services:
+    found: Services = app.extensions[_EXTENSION]
+    return found
+
+
+def current() -> Services:
+    """The current app's services (inside a request, a WebSocket or an app context)."""
+    return services_of(current_app)
+
+
+def now() -> datetime:
+    """The app's current time (its clock; tests choose it)."""
+    return current().clock()
+
+
+def current_db() -> Database:
+    return current().db

@@ -21,7 +21,7 @@ from app.flows.repository import organization_by_slug
 from app.logs import configure_logging
 from app.settings import Settings, load_settings
 from app.vendors.base import VendorStrategy
-from app.vendors.factory import vendor_for
+from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
 from app.web.services import Running, Services, install
 

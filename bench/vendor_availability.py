@@ -27,7 +27,7 @@ from app.demo.fakes.server import FakeVendor
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.domain.booking import ChosenService
 from app.vendors.base import AvailabilityScope
-from app.vendors.factory import vendor_for
+from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
 from bench.report import Targets, percentile
 from bench.servers import embedded_mongo

@@ -15,8 +15,9 @@ FLOORS: list[set[str]] = [
     # ground: the process's plumbing, and the typed records every floor shares
     {"app.clock", "app.db", "app.settings", "app.logs", "app.metrics", "app.json_input", "app.secret_keys",
      "app.embedded_db", "app.domain"},
-    {"app.flows"},  # organizations and flows: configuration
-    {"app.vendors", "app.sessions", "app.demo"},  # what a company's calendar says; where a visitor is
+    {"app.vendors"},  # what a company's calendar or field-service system says (each with its settings)
+    {"app.flows"},  # organizations (with their vendor's settings) and flows: configuration
+    {"app.sessions", "app.demo"},  # where a visitor is; the demo company
     {"app.bookings", "app.events"},  # turning a session into a booking; recording what happened
     {"app.steps"},  # the step engine
     {"app.web", "app.api"},  # HTTP: access, rate limits, request ids, rendering

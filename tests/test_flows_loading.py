@@ -111,8 +111,8 @@ def test_import_of_a_bad_file_stores_nothing_and_says_why(tmp_path: Path, mongo_
 
 def test_a_flow_can_name_any_of_the_four_vendors() -> None:
     from app.demo import demo_organizations
-    from app.flows.models import VENDOR_TYPES
     from app.flows.references import check_organization
+    from app.vendors.registry import VENDOR_TYPES
 
     configs = demo_organizations()
     assert {c.vendor.type for c in configs} == set(VENDOR_TYPES)

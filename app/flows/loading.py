@@ -8,8 +8,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from app.flows.models import MASKED_SECRET, VENDOR_TYPES, OrganizationConfig, env_variable, secret_fields
+from app.domain.config import MASKED_SECRET, env_variable, secret_fields
+from app.flows.models import OrganizationConfig
 from app.flows.references import check_organization
+from app.vendors.registry import VENDOR_TYPES
 
 
 class ConfigFileError(ValueError):

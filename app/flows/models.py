@@ -8,39 +8,21 @@ error can name its exact path.
 from __future__ import annotations
 
 import re
-from datetime import date, time
 from typing import TYPE_CHECKING, Annotated, Literal
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    PlainSerializer,
-    SecretStr,
-    StringConstraints,
-    Tag,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from app.domain.config import Identifier, Model, Text
+from app.vendors.registry import VendorConfig
 
 StepType = Literal["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot", "Customer", "Summary"]
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 ZipCode = Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 CssColor = Annotated[str, StringConstraints(pattern=r"^#(?:[0-9a-fA-F]{3}){1,2}$")]
 CssLength = Annotated[str, StringConstraints(pattern=r"^(?:0|\d{1,3}(?:\.\d+)?(?:px|rem|em))$")]
 FontFamily = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 ,'\"-]{1,200}$")]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class StepConfig(Model):
@@ -181,151 +163,6 @@ class ButtonTrigger(Model):
 
     selector: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     flow: Identifier | None = None
-
-
-class ArrivalWindowConfig(Model):
-    id: Identifier
-    label: Text
-    start: time
-    end: time
-    capacity: int = Field(ge=0, le=1000)
-
-
-class LocalCalendar(Model):
-    """The built-in vendor's calendar rules."""
-
-    windows: list[ArrivalWindowConfig] = Field(min_length=1)
-    closed_weekdays: list[Weekday] = Field(default_factory=list)
-    closed_dates: list[date] = Field(default_factory=list)
-    minimum_notice_hours: int = Field(default=2, ge=0, le=24 * 30)
-    horizon_days: int = Field(default=60, ge=1, le=366)
-    hold_minutes: float = Field(default=10, ge=0, le=120)
-
-
-class LocalVendor(Model):
-    """The built-in calendar: capacity per arrival window, kept in our database."""
-
-    type: Literal["local"] = "local"
-    calendar: LocalCalendar
-
-
-MASKED_SECRET = "**********"
-
-
-def _reveal(secret: SecretStr) -> str:
-    return secret.get_secret_value()
-
-
-def _not_masked(secret: SecretStr) -> SecretStr:
-    if secret.get_secret_value() == MASKED_SECRET:
-        raise ValueError("this secret was masked by `flows export`: write the secret, or env:NAME to read it from the environment")
-    return secret
-
-
-ENV_PREFIX = "env:"
-
-
-def env_variable(secret: SecretStr) -> str | None:
-    """The environment variable a credential names (`env:NAME`); None when it is the secret itself."""
-    value = secret.get_secret_value()
-    return value[len(ENV_PREFIX):] if value.startswith(ENV_PREFIX) else None
-
-
-def secret_fields(model: BaseModel) -> list[str]:
-    """The names of a model's credential fields."""
-    return [name for name, field in type(model).model_fields.items() if field.annotation is SecretStr]
-
-
-# A secret from the YAML: either the value itself or `env:NAME`, read from the process's
-# environment when it is used. It prints as `**********`; only the database sees it.
-Credential = Annotated[
-    SecretStr,
-    StringConstraints(min_length=1, max_length=4096),
-    AfterValidator(_not_masked),
-    PlainSerializer(_reveal, return_type=str),
-]
-HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(:\d{1,5})?(/[^\s]*)?$", max_length=300)]
-
-
-class RemoteVendor(Model):
-    """What every field-service system's client shares: time-outs, pacing, caching."""
-
-    timeout_seconds: float = Field(default=10, gt=0, le=60)
-    requests_per_second: float = Field(default=5, gt=0, le=100)
-    availability_cache_seconds: int = Field(default=60, ge=0, le=900)
-
-
-class ServiceTitanVendor(RemoteVendor):
-    type: Literal["servicetitan"]
-    api_url: HttpsUrl = "https://api.servicetitan.io"
-    auth_url: HttpsUrl = "https://auth.servicetitan.io"
-    tenant: int = Field(gt=0)
-    client_id: Credential
-    client_secret: Credential
-    app_key: Credential
-    # "crm": a booking in the call-booking screen that a CSR turns into a job;
-    # "job": the job itself, with an appointment in the chosen arrival window.
-    booking_mode: Literal["crm", "job"] = "crm"
-    booking_provider_id: int | None = Field(default=None, gt=0)
-    campaign_id: int = Field(gt=0)
-    # Our service id -> ServiceTitan job type id; services not listed use the default.
-    job_types: dict[Identifier, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
-    default_job_type_id: int = Field(gt=0)
-    # Used when no dispatch zone names the visitor's ZIP code's business units.
-    business_unit_ids: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
-    skill_based_availability: bool = False
-    # How many days of capacity one request asks for (ServiceTitan allows up to 14).
-    capacity_chunk_days: int = Field(default=14, ge=1, le=14)
-
-    @model_validator(mode="after")
-    def _crm_needs_provider(self) -> ServiceTitanVendor:
-        if self.booking_mode == "crm" and self.booking_provider_id is None:
-            raise ValueError("booking_mode 'crm' needs booking_provider_id (Settings > Integrations > Booking providers)")
-        return self
-
-    def job_type_for(self, service_id: str) -> int:
-        return self.job_types.get(service_id, self.default_job_type_id)
-
-
-class HousecallProVendor(RemoteVendor):
-    type: Literal["housecallpro"]
-    api_url: HttpsUrl = "https://api.housecallpro.com"
-    api_key: Credential
-    # Our service id -> Housecall Pro online-booking service id (its duration then applies).
-    services: dict[Identifier, Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default_factory=dict
-    )
-    lead_source: Text = "Online booking"
-
-
-class JobberVendor(RemoteVendor):
-    type: Literal["jobber"]
-    api_url: HttpsUrl = "https://api.getjobber.com"
-    client_id: Credential
-    client_secret: Credential
-    # The first refresh token; Jobber rotates it on every use and we keep the newest.
-    refresh_token: Credential
-    graphql_version: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] = "2025-04-16"
-    # Jobber has no availability query: working days and arrival windows are ours.
-    calendar: LocalCalendar
-    # "request": a request with an assessment in the window; "job": a job scheduled in it.
-    booking_mode: Literal["request", "job"] = "request"
-
-
-def _vendor_type(value: object) -> str:
-    if isinstance(value, dict):
-        return str(value.get("type", "local"))
-    return str(getattr(value, "type", "local"))
-
-
-VendorConfig = Annotated[
-    Annotated[LocalVendor, Tag("local")]
-    | Annotated[ServiceTitanVendor, Tag("servicetitan")]
-    | Annotated[HousecallProVendor, Tag("housecallpro")]
-    | Annotated[JobberVendor, Tag("jobber")],
-    Discriminator(_vendor_type),
-]
-VENDOR_TYPES = ("local", "servicetitan", "housecallpro", "jobber")
 
 
 OriginPattern = Annotated[str, StringConstraints(pattern=r"^https?://(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$")]

@@ -5,10 +5,37 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, time
-from typing import Any
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from app.domain.booking import Booking, ChosenService, ChosenWindow
+from app.domain.config import Model
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from app.db import Database
+    from app.vendors.remote import VendorClients
+
+
+class VendorSettings(Model):
+    """What a company writes under `vendor:` in its YAML; each vendor module subclasses it
+    with `type: Literal["its-name"]` and its own fields."""
+
+    type: str
+
+
+class VendorOwner(Protocol):
+    """The organization a vendor strategy works for (app.flows.models.Organization is one)."""
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def zone(self) -> ZoneInfo: ...
+
+    @property
+    def vendor(self) -> VendorSettings: ...
 
 
 @dataclass(frozen=True)
@@ -150,7 +177,8 @@ class VendorUnauthorized(VendorRejected):
 
 
 class VendorStrategy(ABC):
-    vendor_type: str
+    vendor_type: ClassVar[str]
+    settings_model: ClassVar[type[VendorSettings]]
     # Remote vendors are pushed to through the outbox after the booking is stored;
     # the local calendar takes the place atomically before it is stored.
     books_through_outbox: bool = False
@@ -169,6 +197,13 @@ class VendorStrategy(ABC):
 
         `fresh` asks the vendor itself rather than a recent answer (before booking).
         """
+
+    @classmethod
+    @abstractmethod
+    def create(
+        cls, db: Database, owner: VendorOwner, now: datetime, clients: VendorClients | None, scope: AvailabilityScope
+    ) -> VendorStrategy:
+        """The strategy for one request (or one outbox push) of `owner`."""
 
     def scope_to(self, scope: AvailabilityScope) -> None:
         """Answer from now on for what the visitor has chosen (a remote vendor's availability

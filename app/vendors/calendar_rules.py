@@ -9,11 +9,33 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.flows.models import WEEKDAYS, ArrivalWindowConfig, LocalCalendar
+from pydantic import Field
+
+from app.domain.config import WEEKDAYS, Identifier, Model, Text, Weekday
 from app.vendors.base import ArrivalWindow, DayAvailability
+
+
+class ArrivalWindowConfig(Model):
+    id: Identifier
+    label: Text
+    start: time
+    end: time
+    capacity: int = Field(ge=0, le=1000)
+
+
+class LocalCalendar(Model):
+    """The built-in vendor's calendar rules."""
+
+    windows: list[ArrivalWindowConfig] = Field(min_length=1)
+    closed_weekdays: list[Weekday] = Field(default_factory=list)
+    closed_dates: list[date] = Field(default_factory=list)
+    minimum_notice_hours: int = Field(default=2, ge=0, le=24 * 30)
+    horizon_days: int = Field(default=60, ge=1, le=366)
+    hold_minutes: float = Field(default=10, ge=0, le=120)
+
 
 # How many places of `window` on `day` are taken (booked, held or scheduled).
 TakenCount = Callable[[date, ArrivalWindowConfig], int]

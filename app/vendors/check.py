@@ -11,13 +11,13 @@ import os
 from datetime import datetime, timedelta
 
 from app.db import Database
-from app.flows.models import Organization, env_variable, secret_fields
-from app.vendors.base import AvailabilityScope, VendorError
-from app.vendors.factory import vendor_for
+from app.domain.config import env_variable, secret_fields
+from app.vendors.base import AvailabilityScope, VendorError, VendorOwner
+from app.vendors.registry import vendor_for
 from app.vendors.remote import RemoteVendorStrategy, VendorClients
 
 
-def credential_lines(organization: Organization) -> tuple[list[str], bool]:
+def credential_lines(organization: VendorOwner) -> tuple[list[str], bool]:
     """A line per credential and whether all of them can be read."""
     lines, complete = [], True
     for name in secret_fields(organization.vendor):
@@ -31,7 +31,7 @@ def credential_lines(organization: Organization) -> tuple[list[str], bool]:
     return lines, complete
 
 
-async def connection_line(db: Database, organization: Organization, now: datetime) -> tuple[str, bool]:
+async def connection_line(db: Database, organization: VendorOwner, now: datetime) -> tuple[str, bool]:
     """Ask the vendor for tomorrow's windows; what it answered, and whether it did."""
     clients = VendorClients.create()
     try:

@@ -11,7 +11,7 @@ import os
 
 from pydantic import SecretStr
 
-from app.flows.models import env_variable
+from app.domain.config import env_variable
 from app.vendors.base import VendorUnauthorized
 
 

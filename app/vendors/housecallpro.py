@@ -8,15 +8,17 @@ the arrival windows the visitor chooses from.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import httpx
+from pydantic import Field, StringConstraints
 
-from app.flows.models import HousecallProVendor
+from app.domain.config import Credential, HttpsUrl, Identifier, Text
 from app.vendors.base import ArrivalWindow, BookingRequest
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
+    RemoteVendor,
     RemoteVendorStrategy,
     arrival_window,
     booking_summary,
@@ -58,8 +60,20 @@ def joined_windows(slots: list[dict[str, Any]], zone: Any) -> list[ArrivalWindow
     return [arrival_window(start, end, zone, 1, counted=False) for start, end in runs]
 
 
+class HousecallProVendor(RemoteVendor):
+    type: Literal["housecallpro"]
+    api_url: HttpsUrl = "https://api.housecallpro.com"
+    api_key: Credential
+    # Our service id -> Housecall Pro online-booking service id (its duration then applies).
+    services: dict[Identifier, Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=dict
+    )
+    lead_source: Text = "Online booking"
+
+
 class HousecallProStrategy(RemoteVendorStrategy):
     vendor_type = "housecallpro"
+    settings_model = HousecallProVendor
     takes_leads = True
     config: HousecallProVendor
 

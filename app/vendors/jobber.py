@@ -15,11 +15,12 @@ import asyncio
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import StringConstraints
 from pymongo.errors import DuplicateKeyError
 
-from app.flows.models import ArrivalWindowConfig, JobberVendor
+from app.domain.config import Credential, HttpsUrl
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
@@ -27,9 +28,10 @@ from app.vendors.base import (
     VendorUnauthorized,
     VendorUnavailable,
 )
-from app.vendors.calendar_rules import CalendarRules
+from app.vendors.calendar_rules import ArrivalWindowConfig, CalendarRules, LocalCalendar
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
+    RemoteVendor,
     RemoteVendorStrategy,
     booking_summary,
     parse_time,
@@ -95,8 +97,23 @@ def _overlaps(items: list[tuple[datetime, datetime]], start: datetime, end: date
     return sum(1 for s, e in items if s < end and start < e)
 
 
+class JobberVendor(RemoteVendor):
+    type: Literal["jobber"]
+    api_url: HttpsUrl = "https://api.getjobber.com"
+    client_id: Credential
+    client_secret: Credential
+    # The first refresh token; Jobber rotates it on every use and we keep the newest.
+    refresh_token: Credential
+    graphql_version: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")] = "2025-04-16"
+    # Jobber has no availability query: working days and arrival windows are ours.
+    calendar: LocalCalendar
+    # "request": a request with an assessment in the window; "job": a job scheduled in it.
+    booking_mode: Literal["request", "job"] = "request"
+
+
 class JobberStrategy(RemoteVendorStrategy):
     vendor_type = "jobber"
+    settings_model = JobberVendor
     config: JobberVendor
 
     @property

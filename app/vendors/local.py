@@ -12,21 +12,26 @@ import asyncio
 import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pymongo.errors import DuplicateKeyError
 
 from app.db import Database
-from app.flows.models import ArrivalWindowConfig, LocalVendor, Organization
 from app.vendors.base import (
     ArrivalWindow,
+    AvailabilityScope,
     BookingRequest,
     DayAvailability,
     SlotUnavailable,
     VendorBooking,
+    VendorOwner,
+    VendorSettings,
     VendorStrategy,
 )
-from app.vendors.calendar_rules import CalendarRules, month_days
+from app.vendors.calendar_rules import ArrivalWindowConfig, CalendarRules, LocalCalendar, month_days
+
+if TYPE_CHECKING:
+    from app.vendors.remote import VendorClients
 
 # Attempts at a compare-and-swap before giving up; contention on one window is short-lived.
 _MAX_ATTEMPTS = 200
@@ -51,10 +56,24 @@ def slot_document(organization_id: str, day: date, window_id: str, booked: list[
     }
 
 
+class LocalVendor(VendorSettings):
+    """The built-in calendar: capacity per arrival window, kept in our database."""
+
+    type: Literal["local"] = "local"
+    calendar: LocalCalendar
+
+
 class LocalCalendarVendor(VendorStrategy):
     vendor_type = "local"
+    settings_model = LocalVendor
 
-    def __init__(self, db: Database, organization: Organization, now: datetime) -> None:
+    @classmethod
+    def create(
+        cls, db: Database, owner: VendorOwner, now: datetime, clients: VendorClients | None, scope: AvailabilityScope
+    ) -> LocalCalendarVendor:
+        return cls(db, owner, now)
+
+    def __init__(self, db: Database, organization: VendorOwner, now: datetime) -> None:
         self._db = db
         self._organization_id = organization.slug
         if not isinstance(organization.vendor, LocalVendor):

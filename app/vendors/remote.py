@@ -13,8 +13,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from pydantic import Field
+
 from app.db import Database
-from app.flows.models import Organization, RemoteVendor
 from app.vendors.availability_cache import AvailabilityCache
 from app.vendors.base import (
     ArrivalWindow,
@@ -23,7 +24,9 @@ from app.vendors.base import (
     DayAvailability,
     SlotUnavailable,
     VendorBooking,
+    VendorOwner,
     VendorRejected,
+    VendorSettings,
     VendorStrategy,
 )
 from app.vendors.calendar_rules import month_days
@@ -32,6 +35,14 @@ from app.vendors.tokens import AccessTokens
 
 # Zones, service areas and similar settings change rarely: keep them longer.
 SETTINGS_CACHE_SECONDS = 15 * 60
+
+
+class RemoteVendor(VendorSettings):
+    """What every field-service system's client shares: time-outs, pacing, caching."""
+
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    requests_per_second: float = Field(default=5, gt=0, le=100)
+    availability_cache_seconds: int = Field(default=60, ge=0, le=900)
 
 
 @dataclass
@@ -84,10 +95,18 @@ class RemoteVendorStrategy(VendorStrategy):
     books_through_outbox = True
     config: RemoteVendor
 
+    @classmethod
+    def create(
+        cls, db: Database, owner: VendorOwner, now: datetime, clients: VendorClients | None, scope: AvailabilityScope
+    ) -> RemoteVendorStrategy:
+        if clients is None:
+            raise RuntimeError("a remote vendor needs the process's VendorClients")
+        return cls(db, owner, clients, scope, now)
+
     def __init__(
         self,
         db: Database,
-        organization: Organization,
+        organization: VendorOwner,
         clients: VendorClients,
         scope: AvailabilityScope,
         now: datetime,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import httpx
+from pydantic import Field, model_validator
 
-from app.flows.models import ServiceTitanVendor
+from app.domain.config import Credential, HttpsUrl, Identifier
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
@@ -25,6 +26,7 @@ from app.vendors.base import (
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
+    RemoteVendor,
     RemoteVendorStrategy,
     arrival_window,
     booking_summary,
@@ -55,8 +57,41 @@ def servicetitan_error(response: httpx.Response) -> str:
     return f"{title} ({details})" if details else title
 
 
+class ServiceTitanVendor(RemoteVendor):
+    type: Literal["servicetitan"]
+    api_url: HttpsUrl = "https://api.servicetitan.io"
+    auth_url: HttpsUrl = "https://auth.servicetitan.io"
+    tenant: int = Field(gt=0)
+    client_id: Credential
+    client_secret: Credential
+    app_key: Credential
+    # "crm": a booking in the call-booking screen that a CSR turns into a job;
+    # "job": the job itself, with an appointment in the chosen arrival window.
+    booking_mode: Literal["crm", "job"] = "crm"
+    booking_provider_id: int | None = Field(default=None, gt=0)
+    campaign_id: int = Field(gt=0)
+    # Our service id -> ServiceTitan job type id; services not listed use the default.
+    job_types: dict[Identifier, Annotated[int, Field(gt=0)]] = Field(default_factory=dict)
+    default_job_type_id: int = Field(gt=0)
+    # Used when no dispatch zone names the visitor's ZIP code's business units.
+    business_unit_ids: list[Annotated[int, Field(gt=0)]] = Field(default_factory=list)
+    skill_based_availability: bool = False
+    # How many days of capacity one request asks for (ServiceTitan allows up to 14).
+    capacity_chunk_days: int = Field(default=14, ge=1, le=14)
+
+    @model_validator(mode="after")
+    def _crm_needs_provider(self) -> ServiceTitanVendor:
+        if self.booking_mode == "crm" and self.booking_provider_id is None:
+            raise ValueError("booking_mode 'crm' needs booking_provider_id (Settings > Integrations > Booking providers)")
+        return self
+
+    def job_type_for(self, service_id: str) -> int:
+        return self.job_types.get(service_id, self.default_job_type_id)
+
+
 class ServiceTitanStrategy(RemoteVendorStrategy):
     vendor_type = "servicetitan"
+    settings_model = ServiceTitanVendor
     config: ServiceTitanVendor
 
     @property

@@ -37,6 +37,10 @@ class SampleCalendar(VendorStrategy):
 
     vendor_type = "sample"
 
+    @classmethod
+    def create(cls, *args: object, **kwargs: object) -> SampleCalendar:
+        raise NotImplementedError("the gallery makes its sample calendar itself")
+
     def __init__(self, today: date, full: bool = False) -> None:
         self.today, self.full = today, full
 

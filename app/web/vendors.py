@@ -6,7 +6,7 @@ from datetime import datetime
 
 from app.flows.models import Organization
 from app.vendors.base import AvailabilityScope, VendorStrategy
-from app.vendors.factory import vendor_for
+from app.vendors.registry import vendor_for
 from app.web import services
 
 

@@ -15,8 +15,8 @@ from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.domain.booking import ChosenService
 from app.flows.models import OrganizationConfig
 from app.vendors.base import AvailabilityScope
-from app.vendors.factory import vendor_for
 from app.vendors.http import RetryPolicy, VendorHttp
+from app.vendors.registry import vendor_for
 from app.vendors.remote import RemoteVendorStrategy, VendorClients
 from tests.conftest import demo_config
 

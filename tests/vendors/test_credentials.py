@@ -15,7 +15,7 @@ from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.loading import ConfigFileError, dump_organization, parse_organization
 from app.logs import json_formatter
 from app.vendors.base import AvailabilityScope, VendorUnauthorized
-from app.vendors.factory import vendor_for
+from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
 from tests.vendors.conftest import NOW, servicetitan_vendor, with_vendor
 

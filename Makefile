@@ -1,5 +1,6 @@
 # The two commands: `make run` serves the demo, `make test` runs every test.
-# Both set up everything they need first (virtualenv, packages, Chromium for browser tests).
+# Both set up everything they need first (virtualenv, packages, esbuild for the widget's
+# bundle, Chromium for browser tests).
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -8,12 +9,12 @@ STAMP := $(VENV)/.installed
 # JavaScript the browser tests load into pages (axe-core, the hostile host's htmx 2).
 BROWSER_JS := tests/browser/node_modules/.installed
 
-.PHONY: run test install chromium clean
+.PHONY: run test install esbuild chromium clean
 
-run: install
+run: install esbuild
 	$(PY) -m app dev
 
-test: install chromium $(BROWSER_JS)
+test: install esbuild chromium $(BROWSER_JS)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -27,6 +28,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[embedded,test]'
 	touch $(STAMP)
+
+# Debian's esbuild bundles the widget's modules (cdn/build.py): make run and the tests build dist/.
+esbuild:
+	@command -v esbuild >/dev/null 2>&1 || { \
+		echo "Installing Debian's esbuild for the widget's bundle"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq esbuild >/dev/null; }
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own browser here).
 chromium:

@@ -11,6 +11,10 @@ dist/{commit}/css/main.{hash}.css
 ```
 The chunks name nothing of each other (the manifest does), so a change to one source
 changes only its own hash, and the same sources always give the same hashes.
+
+The core is bundled by esbuild (Debian's, installed by the Makefile) from the modules in
+static/widget/; the widget's HTML (templates/widget/) is rendered by Jinja here and put
+into the bundle as constants, so designers edit HTML, not JavaScript strings.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import jinja2
 import rcssmin
 import rjsmin
 
@@ -43,15 +48,49 @@ class Chunk:
     source: str
     folder: str
     stem: str
-    kind: str  # "js", "css", or "copy" (already minified upstream)
+    kind: str  # "bundle" (esbuild), "js", "css", or "copy" (already minified upstream)
 
 
 CHUNKS = (
-    Chunk("core", "scheduler-core.js", "js", "scheduler-core", "js"),
+    Chunk("core", "scheduler-core.js", "js", "scheduler-core", "bundle"),
     Chunk("vendor", "vendor/htmx.esm.min.js", "js", "vendor", "copy"),
     Chunk("css", "scheduler.css", "css", "main", "css"),
 )
 ROOT_SCRIPTS = ("scheduler.js", "loader.js")
+WIDGET_TEMPLATES = ROOT / "templates" / "widget"
+# The browsers the widget supports (dialog, adoptedStyleSheets, ES modules).
+BUNDLE_TARGET = "es2020"
+
+
+class BuildError(RuntimeError):
+    """The sources could not be built (esbuild missing, or a syntax error it names)."""
+
+
+def widget_templates() -> dict[str, str]:
+    """templates/widget/NAME.html rendered (comments and indentation gone), as WIDGET_NAME_HTML."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(WIDGET_TEMPLATES), trim_blocks=True, lstrip_blocks=True,
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    rendered = {}
+    for path in sorted(WIDGET_TEMPLATES.glob("*.html")):
+        html = env.get_template(path.name).render()
+        rendered[f"WIDGET_{path.stem.upper()}_HTML"] = "".join(line.strip() for line in html.splitlines())
+    return rendered
+
+
+def bundle(entry: Path) -> str:
+    """The entry module and what it imports, as one minified ES module."""
+    esbuild = shutil.which("esbuild")
+    if esbuild is None:
+        raise BuildError("esbuild is not installed: `make run` and `make test` install Debian's (apt-get install esbuild)")
+    defines = [f"--define:{name}={json.dumps(html)}" for name, html in widget_templates().items()]
+    result = subprocess.run(
+        [esbuild, str(entry), "--bundle", "--format=esm", "--minify", f"--target={BUNDLE_TARGET}",
+         "--legal-comments=none", "--log-level=error", *defines],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"esbuild failed on {entry.name}:\n{result.stderr.strip()}")
+    return result.stdout
 
 
 @dataclass(frozen=True)
@@ -75,9 +114,9 @@ def current_commit() -> str:
 
 def minify(text: str, kind: str) -> str:
     if kind == "js":
-        return rjsmin.jsmin(text) + "\n"
+        return str(rjsmin.jsmin(text)) + "\n"
     if kind == "css":
-        return rcssmin.cssmin(text) + "\n"
+        return str(rcssmin.cssmin(text)) + "\n"
     return text
 
 
@@ -98,11 +137,12 @@ def _write(out: Path, key: str, data: bytes, files: dict[str, dict[str, int]]) -
 
 
 def _sources_state() -> tuple[tuple[str, int], ...]:
-    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in STATIC.rglob("*") if p.is_file()))
+    sources = [*STATIC.rglob("*"), *WIDGET_TEMPLATES.rglob("*")]
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in sources if p.is_file()))
 
 
 def watch(out: Path, stop: threading.Event, interval: float = 0.5, **options: object) -> None:
-    """Rebuild `out` whenever a source under static/ changes, until `stop` is set."""
+    """Rebuild `out` whenever a source under static/ or templates/widget/ changes, until `stop` is set."""
     seen = _sources_state()
     while not stop.wait(interval):
         now = _sources_state()
@@ -125,7 +165,10 @@ def build(out: Path, *, commit: str | None = None, api_url: str | None = None, b
     files: dict[str, dict[str, int]] = {}
     manifest: dict[str, object] = {}
     for chunk in CHUNKS:
-        data = minify((STATIC / chunk.source).read_text(encoding="utf-8"), chunk.kind).encode()
+        if chunk.kind == "bundle":
+            data = bundle(STATIC / chunk.source).encode()
+        else:
+            data = minify((STATIC / chunk.source).read_text(encoding="utf-8"), chunk.kind).encode()
         extension = "css" if chunk.kind == "css" else "js"
         key = f"{commit}/{chunk.folder}/{chunk.stem}.{content_hash(data)}.{extension}"
         _write(staging, key, data, files)

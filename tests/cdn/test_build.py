@@ -35,9 +35,37 @@ def test_layout_and_manifest(tmp_path: Path) -> None:
 
 def test_output_is_minified(tmp_path: Path) -> None:
     result = build(tmp_path / "dist", commit="c1")
-    source = (build_module.STATIC / "scheduler-core.js").read_text()
+    modules = [build_module.STATIC / "scheduler-core.js", *sorted((build_module.STATIC / "widget").glob("*.js"))]
+    source = "".join(path.read_text() for path in modules)
     built = (result.out / str(result.manifest["core"])).read_text()
     assert len(built) < len(source) * 0.8 and "/*" not in built
+    assert "import " not in built.replace("import(", "")  # one bundle: the modules are in it, not fetched
+
+
+def test_the_widget_templates_are_in_the_core_and_only_there(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A designer edits templates/widget/*.html; the build puts them into the core, without comments."""
+    first = build(tmp_path / "a", commit="same")
+    core = (first.out / str(first.manifest["core"])).read_text()
+    assert 'id="wb-dialog-title">Book a visit</p>' in core and "{#" not in core and "Receives" not in core
+    templates = tmp_path / "widget-templates"
+    shutil.copytree(build_module.WIDGET_TEMPLATES, templates)
+    dialog = templates / "dialog.html"
+    dialog.write_text(dialog.read_text().replace("Book a visit", "Book a plumber"))
+    monkeypatch.setattr(build_module, "WIDGET_TEMPLATES", templates)
+    changed = build(tmp_path / "b", commit="same")
+    assert "Book a plumber" in (changed.out / str(changed.manifest["core"])).read_text()
+    assert changed.manifest["core"] != first.manifest["core"]
+    assert changed.manifest["css"] == first.manifest["css"] and changed.manifest["vendor"] == first.manifest["vendor"]
+
+
+def test_a_syntax_error_in_a_module_is_a_clear_build_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = tmp_path / "static"
+    shutil.copytree(build_module.STATIC, sources)
+    (sources / "widget" / "recorder.js").write_text("export class EventRecorder {")
+    monkeypatch.setattr(build_module, "STATIC", sources)
+    with pytest.raises(build_module.BuildError, match="esbuild failed on"):
+        build(tmp_path / "dist", commit="broken")
+    assert not (tmp_path / "dist").exists()  # nothing half-built is left to serve
 
 
 def test_same_sources_same_hashes_and_one_change_changes_one_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,225 @@
+/*
+ * The widget: opens the dialog, starts the booking session, lets htmx swap the server's
+ * step fragments in, keeps the token (in memory only: no cookies, no storage), records
+ * what the visitor does, and tells the host page (wrkbelt:* events).
+ * Every listener it adds is removed by Wrkbelt.destroy().
+ */
+
+import { Dialog } from "./dialog.js";
+import { EventRecorder } from "./recorder.js";
+import { sandboxedHtmx } from "./sandbox.js";
+
+const KEY_HEADER = "X-Scheduler-Key";
+const SESSION_HEADER = "X-Scheduler-Session";
+const SESSION_ID_HEADER = "X-Scheduler-Session-Id";
+const PREFILL_FIELDS = ["zip", "name", "email", "phone"];
+const OFFLINE_MESSAGE = "We couldn't reach the booking service. Check your connection and try again.";
+
+/** A wrkbelt:NAME event on the host page's window (its analytics listen there). */
+function emit(name, detail) {
+  window.dispatchEvent(new CustomEvent("wrkbelt:" + name, { detail }));
+}
+
+class Widget {
+  constructor(key, api) {
+    this.key = key;
+    this.api = api;
+    this.token = null;
+    this.sessionFlow = null;
+    this.lastTrigger = null;
+    this.triggers = [];
+    this.removers = [];
+    this.recorder = new EventRecorder(api, key);
+    this.currentStep = null;
+    this.stepSince = 0;
+  }
+
+  listen(target, type, handler, options) {
+    target.addEventListener(type, handler, options);
+    this.removers.push(() => target.removeEventListener(type, handler, options));
+  }
+
+  mount() {
+    this.dialog = new Dialog();
+  }
+
+  async loadHtmx(url) {
+    const root = this.dialog.root;
+    const { htmx, process } = await sandboxedHtmx(url, root, (target, type, handler) => this.listen(target, type, handler));
+    this.htmx = htmx;
+    this.listen(root, "htmx:config:request", (event) => {
+      const headers = event.detail.ctx.request.headers;
+      headers[KEY_HEADER] = this.key;
+      headers["X-Request-Id"] = crypto.randomUUID(); // follows this request through the server's logs
+      if (this.token) headers[SESSION_HEADER] = this.token;
+      delete headers["HX-Current-URL"]; // the host page's full URL is not ours to send on every request
+    });
+    this.listen(root, "htmx:after:request", (event) => {
+      const response = event.detail.ctx.response;
+      const issued = response && response.headers.get(SESSION_HEADER);
+      if (issued) {
+        this.token = issued;
+        this.recorder.begin(response.headers.get(SESSION_ID_HEADER), issued);
+        if (this.dialog.isOpen) this.recorder.record("modal_opened", { flow: this.sessionFlow });
+      }
+    });
+    this.listen(root, "htmx:after:swap", () => this.stepShown());
+    this.listen(root, "htmx:error", () => this.showProblem(OFFLINE_MESSAGE));
+    this.listen(root, "click", (event) => {
+      const target = event.composedPath()[0];
+      if (!(target instanceof Element)) return;
+      if (target.closest(".wb-close")) this.close();
+      else if (target.closest("[data-wrkbelt-restart]")) this.startSession(this.sessionFlow, {});
+    });
+    this.listen(this.dialog.element, "keydown", (event) => this.dialog.trapTab(event));
+    this.listen(document, "visibilitychange", () => {
+      if (document.visibilityState !== "hidden") return;
+      this.recorder.record("page_hidden", {}, this.currentStep);
+      this.recorder.beacon();
+    });
+    this.listen(this.dialog.element, "close", () => this.closed());
+    process(root);
+  }
+
+  async request(method, path, body) {
+    const response = await fetch(this.api + path, {
+      method,
+      mode: "cors",
+      credentials: "omit",
+      headers: Object.assign({ [KEY_HEADER]: this.key }, body ? { "Content-Type": "application/json" } : {}),
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  /** Resolve the flow for this page, apply its theme, and listen for the triggers. */
+  async configure() {
+    try {
+      const [flow, triggers] = await Promise.all([
+        this.request("POST", "/booking-flow-routers/resolve", { url: location.href }),
+        this.request("GET", "/booking-flow-routers/button-triggers"),
+      ]);
+      this.dialog.applyTheme(flow.theme);
+      this.triggers = triggers.triggers;
+    } catch (error) {
+      console.error(
+        `Wrkbelt: the scheduler at ${this.api} refused this page (${location.origin}) or could not be reached. ` +
+          "Check the publishable key and that this origin is among the organization's allowed origins.",
+        error,
+      );
+      return false;
+    }
+    this.listen(document, "click", (event) => this.triggerClicked(event), true);
+    return true;
+  }
+
+  triggerClicked(event) {
+    const element = event.target instanceof Element ? event.target : null;
+    if (!element) return;
+    const opener = element.closest("[data-wrkbelt-open]");
+    const match = opener ? null : this.triggers.find((t) => element.closest(t.selector));
+    if (!opener && !match) return;
+    event.preventDefault();
+    const trigger = opener || element.closest(match.selector);
+    const data = trigger.dataset;
+    this.open({
+      trigger,
+      flow: (opener ? data.wrkbeltFlow : match.flow_id) || undefined,
+      zip: data.wrkbeltZip,
+      name: data.wrkbeltName,
+      email: data.wrkbeltEmail,
+      phone: data.wrkbeltPhone,
+    });
+  }
+
+  stepShown() {
+    const step = this.dialog.body.querySelector(".wb-step");
+    if (!step) return;
+    const now = performance.now();
+    if (this.currentStep && this.currentStep !== step.dataset.step) {
+      this.recorder.record("step_time", { ms: Math.round(now - this.stepSince) }, this.currentStep);
+    }
+    if (this.currentStep !== step.dataset.step) this.stepSince = now;
+    this.currentStep = step.dataset.step;
+    if (step.dataset.theme) this.dialog.applyTheme(JSON.parse(step.dataset.theme));
+    this.dialog.element.scrollTop = 0; // a long step re-rendered with messages starts at its heading
+    this.dialog.focusHeading();
+    emit("step", { step: step.dataset.step });
+    if (step.dataset.step === "Confirmation") {
+      emit("booking-confirmed", {
+        reference: step.dataset.reference,
+        status: step.dataset.status, // "confirmed", or "pending" until the company's system answers
+        service: step.dataset.service,
+        window: { date: step.dataset.date, label: step.dataset.window },
+      });
+    }
+  }
+
+  showProblem(message) {
+    this.recorder.record("client_error", { message }, this.currentStep);
+    this.dialog.showOffline(message);
+  }
+
+  startSession(flow, prefill) {
+    this.token = null;
+    this.sessionFlow = flow || null;
+    const values = { page_url: location.href, referrer: document.referrer };
+    if (flow) values.flow = flow;
+    for (const field of PREFILL_FIELDS) if (prefill[field]) values[field] = String(prefill[field]);
+    const area = this.dialog.body;
+    return this.htmx.ajax("POST", this.api + "/sessions", { source: area, target: area, values });
+  }
+
+  open(options = {}) {
+    this.lastTrigger = options.trigger || document.activeElement;
+    if (this.dialog.show()) {
+      emit("open", { flow: options.flow || null });
+      this.recorder.record("modal_opened", { flow: options.flow || null }, this.currentStep);
+    }
+    this.dialog.focusHeading();
+    const flow = options.flow || null;
+    if (!this.token || flow !== this.sessionFlow || options.restart) return this.startSession(flow, options);
+    const area = this.dialog.body;
+    return this.htmx.ajax("GET", this.api + "/session/step", { source: area, target: area });
+  }
+
+  close() {
+    this.dialog.close();
+  }
+
+  closed() {
+    this.recorder.record("modal_closed", { ms: Math.round(performance.now() - this.stepSince) }, this.currentStep);
+    this.dialog.restorePage();
+    emit("close", {});
+    if (this.lastTrigger && this.lastTrigger.focus) this.lastTrigger.focus({ preventScroll: true });
+  }
+
+  destroy() {
+    this.close();
+    this.recorder.end();
+    this.removers.splice(0).forEach((remove) => remove());
+    this.dialog.remove();
+  }
+}
+
+/** Called by the entry (static/scheduler.js) once the core module has loaded. */
+export async function start({ key, base, manifest, styles, calls }) {
+  const widget = new Widget(key, manifest.api || new URL(base).origin);
+  if (document.readyState === "loading") await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
+  widget.mount();
+  await Promise.all([widget.dialog.adoptStyles(styles), widget.loadHtmx(new URL(manifest.vendor, base).href)]);
+  window.Wrkbelt = {
+    open: (options) => widget.open(options || {}),
+    close: () => widget.close(),
+    destroy: () => {
+      widget.destroy();
+      delete window.Wrkbelt;
+    },
+  };
+  for (const [name, options] of calls.splice(0)) window.Wrkbelt[name](options);
+  if (await widget.configure()) {
+    window.Wrkbelt.ready = true;
+    emit("ready", {});
+  }
+}

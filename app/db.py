@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -16,84 +17,86 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
 logger = logging.getLogger(__name__)
+# What the collections hold: BSON documents as dicts.
+Document = dict[str, Any]
 
 
 @dataclass
 class Database:
     """One client and the collections the application uses."""
 
-    client: AsyncMongoClient
-    db: AsyncDatabase
+    client: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
     indexes_ready: bool = False
 
     @classmethod
     def connect(cls, uri: str, name: str) -> Database:
-        client: AsyncMongoClient = AsyncMongoClient(
+        client: AsyncMongoClient[Document] = AsyncMongoClient(
             uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000
         )
         return cls(client=client, db=client[name])
 
     @property
-    def organizations(self) -> AsyncCollection:
+    def organizations(self) -> AsyncCollection[Document]:
         return self.db["organizations"]
 
     @property
-    def flows(self) -> AsyncCollection:
+    def flows(self) -> AsyncCollection[Document]:
         return self.db["booking_flows"]
 
     @property
-    def sessions(self) -> AsyncCollection:
+    def sessions(self) -> AsyncCollection[Document]:
         return self.db["booking_sessions"]
 
     @property
-    def bookings(self) -> AsyncCollection:
+    def bookings(self) -> AsyncCollection[Document]:
         return self.db["bookings"]
 
     @property
-    def calendar_slots(self) -> AsyncCollection:
+    def calendar_slots(self) -> AsyncCollection[Document]:
         """The built-in vendor's calendar: one document per arrival window and day."""
         return self.db["calendar_slots"]
 
     @property
-    def leads(self) -> AsyncCollection:
+    def leads(self) -> AsyncCollection[Document]:
         return self.db["leads"]
 
     @property
-    def events(self) -> AsyncCollection:
+    def events(self) -> AsyncCollection[Document]:
         """Session events, one document per (session, source, sequence)."""
         return self.db["session_events"]
 
     @property
-    def dead_events(self) -> AsyncCollection:
+    def dead_events(self) -> AsyncCollection[Document]:
         """Events the database refused to store, set aside (as JSON) so the rest go in."""
         return self.db["session_events_dead"]
 
     @property
-    def event_counters(self) -> AsyncCollection:
+    def event_counters(self) -> AsyncCollection[Document]:
         """Per session, the last sequence number the server gave its own events."""
         return self.db["session_event_counters"]
 
     @property
-    def session_summaries(self) -> AsyncCollection:
+    def session_summaries(self) -> AsyncCollection[Document]:
         return self.db["session_summaries"]
 
     @property
-    def rate_limits(self) -> AsyncCollection:
+    def rate_limits(self) -> AsyncCollection[Document]:
         """One counter per limit, key and time window (app/rate_limits.py)."""
         return self.db["rate_limits"]
 
     @property
-    def api_keys(self) -> AsyncCollection:
+    def api_keys(self) -> AsyncCollection[Document]:
         """Secret keys (server to server), stored as hashes."""
         return self.db["api_keys"]
 
     @property
-    def vendor_tokens(self) -> AsyncCollection:
+    def vendor_tokens(self) -> AsyncCollection[Document]:
         """OAuth tokens a vendor rotates (Jobber's refresh token), shared by every process."""
         return self.db["vendor_tokens"]
 
     @property
-    def vendor_outbox(self) -> AsyncCollection:
+    def vendor_outbox(self) -> AsyncCollection[Document]:
         """Bookings and leads still to be pushed to a remote vendor (app/bookings/outbox.py)."""
         return self.db["vendor_outbox"]
 

@@ -34,4 +34,4 @@ async def organization_for_secret(db: Database, key: str) -> str | None:
     # The lookup is by hash already; compare_digest keeps the last comparison constant-time too.
     if found is None or not hmac.compare_digest(found["_id"], digest):
         return None
-    return found["organization_id"]
+    return str(found["organization_id"])

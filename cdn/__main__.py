@@ -18,7 +18,7 @@ from cdn.publish import PublishError, publish
 DIST = ROOT / "dist"
 
 
-class _TemplateDumper(yaml.SafeDumper):
+class _TemplateDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types
     """CloudFormation rejects YAML aliases: write repeated parts out in full."""
 
     def ignore_aliases(self, data: object) -> bool:

@@ -32,4 +32,4 @@ async def create_invalidation(cloudfront: Any, distribution_id: str, paths: list
             "CallerReference": f"scheduler-{int(time.time())}-{uuid.uuid4().hex[:8]}",
         },
     )
-    return response["Invalidation"]["Id"]
+    return str(response["Invalidation"]["Id"])

@@ -73,7 +73,7 @@ async def _find_distribution(cloudfront: Any, domain: str) -> str:
     async for page in paginator.paginate():
         for item in page.get("DistributionList", {}).get("Items", []) or []:
             if domain in (item.get("Aliases", {}).get("Items") or []):
-                return item["Id"]
+                return str(item["Id"])
     raise PublishError(f"no CloudFront distribution serves {domain}: pass --distribution-id")
 
 
@@ -83,7 +83,8 @@ async def _previous_commit(s3: Any, bucket: str) -> str | None:
     except ClientError:
         return None
     try:
-        return json.loads(await response["Body"].read()).get("commit")
+        commit = json.loads(await response["Body"].read()).get("commit")
+        return None if commit is None else str(commit)
     except ValueError:
         return None
 

@@ -76,7 +76,8 @@ class EventConsumer:
             VisibilityTimeout=self.settings.visibility_timeout,
             MessageSystemAttributeNames=["ApproximateReceiveCount", "MessageGroupId"],
         )
-        return response.get("Messages", [])
+        messages: list[dict[str, Any]] = response.get("Messages", [])
+        return messages
 
     async def handle(self, messages: list[dict[str, Any]]) -> None:
         heartbeat = asyncio.create_task(self._keep_invisible(messages))

@@ -85,4 +85,4 @@ def dump_organization(config: OrganizationConfig, include_secrets: bool = False)
     if not include_secrets:
         for path in masked_secrets(config):
             data["vendor"][path.removeprefix("vendor.")] = MASKED_SECRET
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from app.db import Database
 from app.flows.models import Flow, Organization, OrganizationConfig
@@ -10,7 +11,7 @@ from app.flows.models import Flow, Organization, OrganizationConfig
 _STORED_ONLY = ("_id", "organization_id", "flow_id", "position", "updated_at")
 
 
-def _strip(doc: dict) -> dict:
+def _strip(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in _STORED_ONLY}
 
 

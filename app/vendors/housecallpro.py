@@ -176,7 +176,7 @@ class HousecallProStrategy(RemoteVendorStrategy):
             )
             job_id = str(job["id"])
         await progress.remember("job_id", job_id)
-        return job_id
+        return str(job_id)
 
     async def create_lead(self, lead: dict[str, Any]) -> str | None:
         body = await self._api(

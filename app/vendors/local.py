@@ -41,11 +41,15 @@ SlotChange = Callable[[dict[str, Any]], bool]
 COUNTS_ONLY = {"booked": 0}
 
 
+def slot_id(organization_id: str, day: date, window_id: str) -> str:
+    return f"{organization_id}|{day.isoformat()}|{window_id}"
+
+
 def slot_document(organization_id: str, day: date, window_id: str, booked: list[str] | None = None) -> dict[str, Any]:
     """The calendar's document for one window on one day (see _change_slot)."""
     booked = booked or []
     return {
-        "_id": f"{organization_id}|{day.isoformat()}|{window_id}",
+        "_id": slot_id(organization_id, day, window_id),
         "organization_id": organization_id,
         "date": day.isoformat(),
         "window_id": window_id,
@@ -86,7 +90,7 @@ class LocalCalendarVendor(VendorStrategy):
     # -- reading ---------------------------------------------------------------------
 
     def _slot_id(self, day: date, window_id: str) -> str:
-        return slot_document(self._organization_id, day, window_id)["_id"]
+        return slot_id(self._organization_id, day, window_id)
 
     def _remaining(self, window: ArrivalWindowConfig, slot: dict[str, Any] | None, session_id: str | None) -> int:
         return max(window.capacity - self._taken(slot, session_id), 0)
@@ -96,7 +100,7 @@ class LocalCalendarVendor(VendorStrategy):
         if slot is None:
             return 0
         held = sum(1 for h in slot["holds"] if h["expires_at"] > self._now and h["session_id"] != session_id)
-        taken = slot["booked_count"] + held
+        taken: int = slot["booked_count"] + held
         if session_id is not None and session_id in slot["booked"]:
             taken -= 1
         return taken

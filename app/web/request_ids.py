@@ -21,7 +21,8 @@ logger = logging.getLogger("scheduler")
 
 
 def current_request_id() -> str | None:
-    return g.get("request_id")
+    found: str | None = g.get("request_id")
+    return found
 
 
 def init_request_logging(app: Quart) -> None:

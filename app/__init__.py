@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined
 from quart import Quart
 from quart_schema import QuartSchema
 
+from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.db import Database
@@ -19,6 +20,8 @@ from app.events.publishers import publisher_for
 from app.flows.cache import ConfigCache
 from app.flows.repository import organization_by_slug
 from app.logs import configure_logging
+from app.mail.outbox import MailDrainer
+from app.mail.smtp import SmtpTarget
 from app.settings import Settings, load_settings
 from app.vendors.base import VendorStrategy
 from app.vendors.registry import vendor_for
@@ -61,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app.api import init_api
     from app.metrics import init_metrics
-    from app.web import assets, dashboard, demo, gallery, health, session_events, steps
+    from app.web import assets, dashboard, demo, dev_mail, gallery, health, session_events, steps
     from app.web.cors import init_cors
     from app.web.request_ids import init_request_logging
 
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     if settings.environment != "production":
         app.register_blueprint(demo.bp)
         app.register_blueprint(gallery.bp)
+        app.register_blueprint(dev_mail.bp)
 
     @app.before_serving
     async def connect_database() -> None:
@@ -95,14 +99,25 @@ def create_app(settings: Settings | None = None) -> Quart:
                 return None
             return vendor_for(database, organization, now, clients=vendor_clients)
 
-        drainer = OutboxDrainer(database, outbox_vendor, service.clock, settings.outbox_poll_seconds)
+        notifier = Notifier(database, settings.mail_from)
+        mail = None
+        if settings.smtp_url:
+            mail = MailDrainer(database, SmtpTarget.parse(settings.smtp_url), settings.mail_from, service.clock, settings.mail_poll_seconds)
+            notifier.wake = mail.wake
+        drainer = OutboxDrainer(
+            database, outbox_vendor, service.clock, settings.outbox_poll_seconds, on_settled=notifier.booking_settled
+        )
+        loop = asyncio.get_running_loop()
         service.running = Running(
             db=database,
             config=ConfigCache(database, settings.config_cache_seconds),
             events=publisher,
             vendors=vendor_clients,
             outbox=drainer,
-            outbox_task=asyncio.get_running_loop().create_task(drainer.run()),
+            outbox_task=loop.create_task(drainer.run()),
+            notifier=notifier,
+            mail=mail,
+            mail_task=loop.create_task(mail.run()) if mail is not None else None,
         )
 
     @app.after_serving
@@ -112,6 +127,9 @@ def create_app(settings: Settings | None = None) -> Quart:
             return
         running.outbox.stop()
         await running.outbox_task
+        if running.mail is not None and running.mail_task is not None:
+            running.mail.stop()
+            await running.mail_task
         await running.vendors.close()
         await running.events.stop()
         await running.db.close()

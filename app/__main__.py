@@ -246,6 +246,15 @@ def dev(host: str, port: int) -> None:
         env["MONGODB_URI"] = embedded.uri
         os.environ["MONGODB_URI"] = embedded.uri
         click.echo(f"embedded MongoDB-wire server (nx-27017) at {embedded.uri}, data in var/mongo/")
+    mailbox = None
+    if not settings.smtp_url:
+        from app.demo.mailbox import Mailbox
+
+        # Mail goes to a local SMTP server that keeps it: http://host:port/_dev/mail shows it.
+        mailbox = Mailbox(ROOT / "var" / "mail").start()
+        env["SMTP_URL"] = mailbox.url
+        env["DEV_MAILBOX_DIR"] = str(mailbox.folder)
+        click.echo(f"local SMTP server at {mailbox.url}: mail is kept in var/mail/ and shown at http://{host}:{port}/_dev/mail")
     stop_watching = threading.Event()
     # A SIGTERM (a process manager, `kill`) stops the demo as Ctrl-C does: the embedded
     # database and the vendor fakes are stopped too, not left running.
@@ -275,6 +284,8 @@ def dev(host: str, port: int) -> None:
             fakes.wait()
     finally:
         stop_watching.set()
+        if mailbox is not None:
+            mailbox.stop()
         if embedded is not None:
             embedded.stop()
 

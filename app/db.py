@@ -100,6 +100,11 @@ class Database:
         """Bookings and leads still to be pushed to a remote vendor (app/bookings/outbox.py)."""
         return self.db["vendor_outbox"]
 
+    @property
+    def mail_outbox(self) -> AsyncCollection[Document]:
+        """Mail still to send, and what was sent (app/mail/outbox.py)."""
+        return self.db["mail_outbox"]
+
     async def create_indexes(self) -> None:
         await self.organizations.create_index("publishable_key", unique=True)
         await self.flows.create_index(
@@ -125,6 +130,7 @@ class Database:
         await self.api_keys.create_index("organization_id")
         await self.rate_limits.create_index("expires_at", expireAfterSeconds=0)
         await self.vendor_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
+        await self.mail_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

@@ -39,6 +39,10 @@ VENDOR_LATENCY = Histogram(
     "scheduler_vendor_call_seconds", "Time a field-service system took to answer", ["vendor"], registry=REGISTRY,
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
 )
+MAIL_SENDS = Counter(
+    "scheduler_mail_sends_total", "Tries to send queued mail by result (sent, deferred, refused, gave_up)",
+    ["result"], registry=REGISTRY,
+)
 VENDOR_PUSHES = Counter(
     "scheduler_vendor_pushes_total", "Outbox pushes by result (confirmed, pending, slot_taken, rejected)",
     ["vendor", "result"], registry=REGISTRY,

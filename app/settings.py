@@ -51,6 +51,19 @@ class Settings(BaseSettings):
     config_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # How often each web process looks for bookings still to push to a remote vendor.
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # Where mail goes: smtp://[user:password@]host[:port] (STARTTLS when the server offers
+    # it; ?starttls=required insists), or smtps://… for TLS from the first byte (port 465).
+    # Unset: mail is stored and waits (`python -m app dev` sets it to its local server).
+    smtp_url: str | None = Field(default=None, pattern=r"^smtps?://[^\s]+$")
+    # The From address; each organization's name is shown as the sender's.
+    mail_from: str = Field(default="bookings@scheduler.localhost", pattern=r"^[^@\s<>]+@[^@\s<>]+$")
+    # How often each web process looks for mail still to send.
+    mail_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # Development and tests: the local SMTP server's folder, shown at /_dev/mail.
+    dev_mailbox_dir: Path | None = None
+    # Signs the links in emails (reschedule, cancel). Unset outside production: a fixed
+    # development secret (links then survive restarts but are not secret).
+    link_secret: str | None = Field(default=None, min_length=32)
     # Tests only: the instant this process's clock starts at (it runs on from there), so a
     # server a test starts in another process agrees with the test on what "now" is.
     # Refused unless ENVIRONMENT=test: no production process can be given another time.
@@ -80,8 +93,10 @@ class Settings(BaseSettings):
         shown: dict[str, str] = {}
         for name, value in self.model_dump().items():
             text = "" if value is None else str(value)
-            if name == "mongodb_uri" and text:
+            if name in {"mongodb_uri", "smtp_url"} and text:
                 text = re.sub(r"//([^:/@]+):([^@]+)@", r"//\1:****@", text)
+            if name == "link_secret" and text:
+                text = "****"
             shown[name.upper()] = text or "(unset)"
         return shown
 
@@ -93,7 +108,17 @@ class Settings(BaseSettings):
                 "TRUSTED_PROXY_HOPS is 0 in production: behind the load balancer every visitor would have "
                 "its address, and the rate limits would throttle them all together (set 1 behind an ALB)"
             )
+        if self.environment == "production" and not self.link_secret:
+            problems.append("LINK_SECRET is unset in production: the links in emails would be signed with a known secret")
+        if self.environment == "production" and not self.public_base_url:
+            problems.append("PUBLIC_BASE_URL is unset in production: emails need it to link back to bookings")
+        if self.environment == "production" and not self.smtp_url:
+            problems.append("SMTP_URL is unset in production: confirmation emails would wait and never be sent")
         return problems
+
+    @property
+    def signing_secret(self) -> str:
+        return self.link_secret or "development-only-link-secret-not-for-production"
 
     def require_database(self) -> str:
         if not self.mongodb_uri:

@@ -64,6 +64,7 @@ def test_copilot_manifests() -> None:
     for service in (web, worker):
         assert set(service["environments"]) == ENVIRONMENTS
         assert {"MONGODB_URI", "EVENTS_QUEUE_URL"} <= set(service["secrets"])
+    assert {"SMTP_URL", "LINK_SECRET"} <= set(web["secrets"]) and "@" in web["variables"]["MAIL_FROM"]
     for env in ENVIRONMENTS:
         assert manifest(f"environments/{env}")["name"] == env
 
@@ -82,8 +83,21 @@ def test_check_config_fails_in_production_without_proxy_hops() -> None:
     env = {"MONGODB_URI": "mongodb://db.example:27017/", "PATH": "/usr/bin:/bin", "ENVIRONMENT": "production"}
     result = subprocess.run([sys.executable, "-m", "app", "check-config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1 and "TRUSTED_PROXY_HOPS is 0 in production" in result.stderr
-    result = subprocess.run([sys.executable, "-m", "app", "check-config"], cwd=ROOT, env=env | {"TRUSTED_PROXY_HOPS": "1"}, capture_output=True, text=True, timeout=30)
+    complete = env | {
+        "TRUSTED_PROXY_HOPS": "1", "PUBLIC_BASE_URL": "https://api.scheduler.example", "LINK_SECRET": "x" * 40,
+        "SMTP_URL": "smtps://user:s3cret@smtp.example:465",
+    }
+    result = subprocess.run([sys.executable, "-m", "app", "check-config"], cwd=ROOT, env=complete, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "TRUSTED_PROXY_HOPS=1" in result.stdout
+    assert "s3cret" not in result.stdout and "x" * 40 not in result.stdout
+
+
+def test_check_config_fails_in_production_without_what_mail_needs() -> None:
+    env = {"MONGODB_URI": "mongodb://db.example:27017/", "PATH": "/usr/bin:/bin", "ENVIRONMENT": "production", "TRUSTED_PROXY_HOPS": "1"}
+    result = subprocess.run([sys.executable, "-m", "app", "check-config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    for needed in ("LINK_SECRET is unset", "PUBLIC_BASE_URL is unset", "SMTP_URL is unset"):
+        assert needed in result.stderr
 
 
 async def test_each_request_logs_one_json_line_with_its_request_id(client) -> None:  # type: ignore[no-untyped-def]

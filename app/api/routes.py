@@ -131,6 +131,7 @@ async def create_booking() -> tuple[BookingResponse | ApiError, int]:
         case Incomplete(step_id, message):
             return ApiError(error="incomplete", message=f"{step_id}: {message}"), 409
         case Confirmed(booking):
+            await services.current().notifier.booking_made(visit.organization, booking, now)
             if visit.session.status != "booked":
                 mark_booked(visit.session, booking.reference)
                 try:

@@ -48,6 +48,8 @@ Kind = Literal["booking", "lead"]
 PushState = Literal["confirmed", "pending", "slot_taken", "rejected"]
 # Builds the vendor strategy for an organization id (None when it no longer exists).
 VendorLookup = Callable[[str, datetime], Awaitable[VendorStrategy | None]]
+# Told when a booking's push ended (confirmed or needing a person): its reference.
+Settled = Callable[[str, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -202,8 +204,16 @@ async def _finish(db: Database, entry: dict[str, Any], lease: dict[str, Any], at
 class OutboxDrainer:
     """Pushes due entries in the background of every web process; leases keep it to one each."""
 
-    def __init__(self, db: Database, vendor_lookup: VendorLookup, clock: Callable[[], datetime], interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        vendor_lookup: VendorLookup,
+        clock: Callable[[], datetime],
+        interval: float = 2.0,
+        on_settled: Settled | None = None,
+    ) -> None:
         self._db = db
+        self._on_settled = on_settled
         self._vendor_lookup = vendor_lookup
         self._clock = clock
         self._interval = interval
@@ -225,7 +235,9 @@ class OutboxDrainer:
                 await _finish(self._db, entry, {"_id": entry["_id"], "lease_id": entry["lease_id"]}, entry.get("attempts", 0),
                               PushResult("rejected", message="the organization no longer exists"))
             else:
-                await push(self._db, entry, vendor, now)
+                result = await push(self._db, entry, vendor, now)
+                if entry["kind"] == "booking" and result.state != "pending" and self._on_settled is not None:
+                    await self._on_settled(entry["target_id"], now)  # the visitor hears of it
             pushed += 1
         return pushed
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from app.domain.config import Identifier, Model, Text
+from app.domain.config import HttpsUrl, Identifier, Model, Text
 from app.vendors.registry import VendorConfig
 
 StepType = Literal["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot", "Customer", "Summary"]
@@ -168,6 +168,17 @@ class ButtonTrigger(Model):
 OriginPattern = Annotated[str, StringConstraints(pattern=r"^https?://(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$")]
 
 
+class CompanyContact(Model):
+    """How visitors reach the company: in its emails and on a booking's page."""
+
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9 ()+.-]{7,25}$")] | None = None
+    # Replies to the emails visitors receive go here.
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", max_length=254)] | None = None
+    # The sender's name in visitors' inboxes (default: the organization's name).
+    sender_name: Text | None = None
+    logo_url: HttpsUrl | None = None
+
+
 class Organization(Model):
     """A company: its keys, where the widget may run, its vendor, routing and triggers."""
 
@@ -179,6 +190,7 @@ class Organization(Model):
     vendor: VendorConfig
     routing: Routing
     button_triggers: list[ButtonTrigger] = Field(default_factory=list)
+    contact: CompanyContact = Field(default_factory=CompanyContact)
 
     @field_validator("timezone")
     @classmethod

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from app.bookings.notices import Notifier
 from app.db import Database
 from app.flows.models import Flow, Organization, StepConfig, StepType
 from app.sessions.model import BookingSession
@@ -25,6 +26,8 @@ class StepContext:
     session: BookingSession
     vendor: VendorStrategy
     now: datetime
+    # Tells the visitor about their booking (None where no mail goes: the gallery).
+    notifier: Notifier | None = None
     # What happened on this step while handling the request: (type, data), recorded after it.
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 

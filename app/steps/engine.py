@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.bookings.confirm import mark_booked
+from app.bookings.notices import Notifier
 from app.bookings.repository import booking_for_session
 from app.db import Database
 from app.domain.booking import Booking
@@ -77,6 +78,7 @@ class StepEngine:
     now: datetime
     session_ttl: timedelta
     request_id: str | None = None
+    notifier: Notifier | None = None
     _vendor: VendorStrategy | None = field(default=None, init=False)
 
     # -- the operations --------------------------------------------------------------
@@ -169,7 +171,7 @@ class StepEngine:
         step = visit.flow.step(visit.session.current_step)
         assert step is not None  # the session's steps are the flow's (checked when loaded)
         vendor = self.vendor(visit.session, visit.organization)
-        return StepContext(self.db, visit.organization, visit.flow, step, visit.session, vendor, self.now)
+        return StepContext(self.db, visit.organization, visit.flow, step, visit.session, vendor, self.now, self.notifier)
 
     async def _save_and_view(
         self,

@@ -22,6 +22,8 @@ class SummaryStep(StepHandler):
         match outcome:
             case Confirmed(booking):
                 mark_booked(ctx.session, booking.reference)
+                if ctx.notifier is not None:
+                    await ctx.notifier.booking_made(ctx.organization, booking, ctx.now)
                 ctx.record(
                     "booking_confirmed", reference=booking.reference, service=booking.service.id,
                     date=booking.day.isoformat(), status=booking.status,

@@ -2,7 +2,7 @@
 the configuration cache, the event publisher, the vendors' clients and the outbox drainer.
 
 `create_app` makes one `Services` (settings and clock) and starts it when the app starts
-serving (the rest). Request code reads `services.current()`, or the shortcuts
+serving (the rest, and the background drainers of the vendor and mail outboxes). Request code reads `services.current()`, or the shortcuts
 `services.now()` and `services.current_db()`; nothing else is kept in `app.extensions`.
 """
 
@@ -14,11 +14,13 @@ from datetime import datetime
 
 from quart import Quart, current_app
 
+from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import Clock
 from app.db import Database
 from app.events.publishers import EventPublisher
 from app.flows.cache import ConfigCache
+from app.mail.outbox import MailDrainer
 from app.settings import Settings
 from app.vendors.remote import VendorClients
 
@@ -35,6 +37,9 @@ class Running:
     vendors: VendorClients
     outbox: OutboxDrainer
     outbox_task: asyncio.Task[None]
+    notifier: Notifier
+    mail: MailDrainer | None = None  # None without SMTP_URL: mail is stored and waits
+    mail_task: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -69,6 +74,10 @@ class Services:
     @property
     def outbox(self) -> OutboxDrainer:
         return self._started().outbox
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._started().notifier
 
 
 def install(app: Quart, services: Services) -> None:

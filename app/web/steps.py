@@ -77,6 +77,7 @@ def _engine() -> StepEngine:
         now=now,
         session_ttl=service.settings.session_ttl,
         request_id=current_request_id(),
+        notifier=service.notifier,
     )
 
 

@@ -1,0 +1,149 @@
+"""What the visitor hears about their booking, by email: received, confirmed, needs attention.
+
+Each email is queued in the mail outbox under a key made of the booking, the kind of
+email and the booking's version, so however often a confirm is retried or a vendor's
+answer is processed, the visitor gets each email once. Queueing never stands in a
+booking's way: a failure is logged, and the next confirm or push queues it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from app.bookings.calendar_file import calendar_file
+from app.bookings.repository import booking_by_reference
+from app.db import Database
+from app.domain.booking import Booking, long_date
+from app.flows.models import Organization
+from app.flows.repository import organization_by_slug
+from app.mail import outbox
+from app.mail.message import Attachment, Mail
+from app.mail.render import MailTemplates
+
+log = logging.getLogger(__name__)
+
+NoticeKind = Literal["received", "confirmed", "needs_attention"]
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    subject: str
+    headline: str
+    intro: str
+    next_steps: tuple[str, ...]
+    preheader: str
+
+
+def notice_text(kind: NoticeKind, booking: Booking, organization: Organization) -> NoticeText:
+    when = f"{long_date(booking.day)}, {booking.window.label}"
+    company = organization.name
+    call = f" at {organization.contact.phone}" if organization.contact.phone else ""
+    if kind == "confirmed":
+        return NoticeText(
+            subject=f"You're booked: {booking.service.name}, {when}",
+            headline="You're booked!",
+            intro=f"{company} will see you on {when}.",
+            next_steps=(
+                "Your technician arrives within the window above and calls when on the way.",
+                "Please make sure someone over 18 is home and the work area is clear.",
+            ),
+            preheader=f"{booking.service.name} on {when} — reference {booking.reference}",
+        )
+    if kind == "received":
+        return NoticeText(
+            subject=f"We've got your request: {booking.service.name}, {when}",
+            headline="We've got your request",
+            intro=f"{company} is confirming the time with its schedule. You'll get another email when it is confirmed.",
+            next_steps=(
+                "Nothing to do for now: we'll email you as soon as the time is confirmed.",
+                f"If the time can't be kept, we'll call you{call} to find another.",
+            ),
+            preheader=f"{booking.service.name} on {when} — reference {booking.reference}",
+        )
+    return NoticeText(
+        subject=f"About your request {booking.reference}: we'll be in touch",
+        headline="We'll call you to confirm the time",
+        intro=f"{company} couldn't confirm {when} automatically. Someone from our office will contact you shortly.",
+        next_steps=(f"To sort it out sooner, call us{call}." if call else "We'll contact you by phone or email.",),
+        preheader=f"Your request {booking.reference} needs a call from our office",
+    )
+
+
+def tel(phone: str) -> str:
+    """A phone number as a tel: link takes it (digits and +)."""
+    return re.sub(r"[^\d+]", "", phone)
+
+
+@dataclass
+class Notifier:
+    """Queues the visitor's emails; `wake` tells the mail drainer there is mail to send."""
+
+    db: Database
+    mail_from: str
+    templates: MailTemplates = field(default_factory=lambda: MailTemplates({"long_date": long_date, "tel": tel}))
+    wake: Callable[[], None] = lambda: None
+
+    async def booking_made(self, organization: Organization, booking: Booking, now: datetime) -> None:
+        """After a confirm: the email its status calls for."""
+        kind: NoticeKind = "confirmed" if booking.status == "confirmed" else (
+            "needs_attention" if booking.status == "needs_attention" else "received"
+        )
+        if booking.status in {"confirmed", "pending", "needs_attention"}:
+            await self.tell_visitor(kind, organization, booking, now)
+
+    async def booking_settled(self, reference: str, now: datetime) -> None:
+        """After a vendor answered in the background: confirmed, or it needs the office."""
+        try:
+            booking = await booking_by_reference(self.db, reference)
+            organization = None if booking is None else await organization_by_slug(self.db, booking.organization_id)
+        except Exception:
+            log.exception("the email about booking %s could not be queued", reference)
+            return
+        if booking is None or organization is None:
+            return
+        if booking.status == "confirmed":
+            await self.tell_visitor("confirmed", organization, booking, now)
+        elif booking.status == "needs_attention":
+            await self.tell_visitor("needs_attention", organization, booking, now)
+
+    async def tell_visitor(self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime) -> None:
+        if not booking.customer.email:
+            return
+        try:
+            mail = self.compose(kind, organization, booking, now)
+            queued = await outbox.enqueue(
+                self.db, f"booking:{booking.reference}:{kind}:{booking.version}", organization.slug, mail, now
+            )
+        except Exception:
+            log.exception("the %s email about booking %s could not be queued", kind, booking.reference)
+            return
+        if queued:
+            self.wake()
+
+    def compose(self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime) -> Mail:
+        text = notice_text(kind, booking, organization)
+        attachments: tuple[Attachment, ...] = ()
+        if kind != "needs_attention":
+            ics = calendar_file(
+                booking, company=organization.name, company_phone=organization.contact.phone,
+                zone_name=organization.timezone, mail_from=self.mail_from, now=now,
+            )
+            attachments = (Attachment("booking.ics", "text/calendar; method=REQUEST", ics),)
+        plain, html = self.templates.render(
+            "booking", organization=organization, booking=booking, notice=text, preheader=text.preheader,
+            calendar_attached=bool(attachments),
+        )
+        return Mail(
+            to=booking.customer.email,
+            subject=text.subject,
+            text=plain,
+            html=html,
+            sender_name=organization.contact.sender_name or organization.name,
+            reply_to=organization.contact.email,
+            attachments=attachments,
+        )

@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app.api import init_api
     from app.metrics import init_metrics
-    from app.web import assets, dashboard, demo, dev_mail, gallery, health, session_events, steps
+    from app.web import assets, booking_pages, dashboard, demo, dev_mail, gallery, health, session_events, steps
     from app.web.cors import init_cors
     from app.web.request_ids import init_request_logging
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(steps.bp)
     app.register_blueprint(session_events.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(booking_pages.bp)
     init_api(app)
     if settings.environment != "production":
         app.register_blueprint(demo.bp)

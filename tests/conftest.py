@@ -43,6 +43,7 @@ from quart.typing import TestClientProtocol
 from app import ROOT, create_app
 from app.db import Database
 from app.demo import DEMO_FILE
+from app.demo.mailbox import Mailbox
 from app.embedded_db import free_port, start_embedded_mongo
 from app.flows.loading import load_organization_file
 from app.flows.models import OrganizationConfig
@@ -268,6 +269,13 @@ class WebProcess:
 
 
 @pytest.fixture
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd, as `make run` starts) keeping what it receives."""
+    with Mailbox(tmp_path / "mail") as box:
+        yield box
+
+
+@pytest.fixture
 async def web_processes(
     mongo_uri: str,
     database_name: str,
@@ -275,12 +283,17 @@ async def web_processes(
     organization: OrganizationConfig,
     tmp_path: Path,
     dist_dir: Path,
+    mailbox: Mailbox,
 ) -> AsyncIterator[tuple[Database, Callable[[], WebProcess]]]:
-    """The test's database (the organization stored) and a way to start web processes on it."""
+    """The test's database (the organization stored) and a way to start web processes on it
+    (their mail goes to the test's `mailbox`)."""
     database = Database.connect(mongo_uri, database_name)
     await database.create_indexes()
     await save_organization(database, organization)
-    env = {"ENVIRONMENT": "test", "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "CDN_DIST_DIR": str(dist_dir)}
+    env = {
+        "ENVIRONMENT": "test", "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "CDN_DIST_DIR": str(dist_dir),
+        "SMTP_URL": mailbox.url, "DEV_MAILBOX_DIR": str(mailbox.folder), "MAIL_POLL_SECONDS": "0.5",
+    }
     started: list[WebProcess] = []
 
     def start() -> WebProcess:

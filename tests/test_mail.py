@@ -8,7 +8,6 @@ confirm comes; an SMTP server that is down, deferring or refusing delays or fail
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,12 +24,6 @@ from tests.visitor import CUSTOMER, Visitor, quart_sender
 
 CHICAGO = ZoneInfo("America/Chicago")
 MAIL_FROM = "bookings@scheduler.localhost"
-
-
-@pytest.fixture
-def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
-    with Mailbox(tmp_path / "mail") as box:
-        yield box
 
 
 @pytest.fixture
@@ -189,3 +182,29 @@ async def test_dev_mail_shows_what_arrived(visitor: Visitor, mailbox: Mailbox, c
     assert (await attachment.get_data()).startswith(b"BEGIN:VCALENDAR")
     for hostile in ("../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "nope", f"{mail.id}/attachments/7", "%00"):
         assert (await client.get(f"/_dev/mail/{hostile}")).status_code == 404, hostile
+
+
+async def test_the_confirmation_offers_the_calendar_file_by_a_signed_link(visitor: Visitor, client, db: Database, today: date, time_travel) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    await visitor.walk_to("Summary", today)
+    page = await visitor.submit("Summary")
+    assert page.contains("Add to calendar") and "data-wrkbelt-done" in page.text
+    [url] = re.findall(r'href="(http[^"]+/calendar\.ics)"', page.text)
+    path = url.split("://", 1)[1].partition("/")[2]
+    response = await client.get("/" + path)
+    assert response.status_code == 200 and response.content_type.startswith("text/calendar")
+    booking = await db.bookings.find_one({})
+    [event] = Calendar.from_ical(await response.get_data()).walk("VEVENT")
+    assert str(event["UID"]).startswith(booking["_id"] + "@")
+
+    token = path.split("/")[1]
+    other_reference = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    for hostile in (other_reference, "x" * 5000, "%00", "eyJyIjoiV0ItQUJDREVGIn0"):
+        answer = await client.get(f"/bookings/{hostile}/calendar.ics")
+        assert answer.status_code == 404 and "not valid" in (await answer.get_data(as_text=True)), hostile
+    await db.bookings.delete_many({})
+    assert (await client.get("/" + path)).status_code == 410
+    time_travel.shift(timedelta(days=70))  # a week after the visit, the link has lapsed
+    lapsed = await client.get("/" + path)
+    assert lapsed.status_code == 404 and "expired" in (await lapsed.get_data(as_text=True))

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from quart import Response, render_template
 
-from app.steps.engine import StepView
+from app.steps.engine import CONFIRMATION_TEMPLATE, StepView
+from app.web import services
 from app.web.urls import external_url
 
 
 async def render_view(view: StepView) -> str:
     """The fragment's HTML: the view's variables and the URLs its forms and links use."""
     urls: dict[str, object] = {}
+    if view.template == CONFIRMATION_TEMPLATE:
+        booking, organization = view.variables["booking"], view.variables["organization"]
+        token = services.current().links.token(booking, "calendar", organization.zone)
+        urls["calendar_url"] = external_url("booking_pages.booking_calendar", token=token)
     if view.step_id is not None:
         step_id = view.step_id
         urls = {

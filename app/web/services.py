@@ -14,6 +14,7 @@ from datetime import datetime
 
 from quart import Quart, current_app
 
+from app.bookings.links import BookingLinks
 from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import Clock
@@ -54,6 +55,11 @@ class Services:
         if self.running is None:
             raise RuntimeError("the app has not started serving: its database and services are not ready")
         return self.running
+
+    @property
+    def links(self) -> BookingLinks:
+        """Signs and reads the links to one booking (LINK_SECRET)."""
+        return BookingLinks(self.settings.signing_secret)
 
     @property
     def db(self) -> Database:

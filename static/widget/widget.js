@@ -69,6 +69,7 @@ class Widget {
       const target = event.composedPath()[0];
       if (!(target instanceof Element)) return;
       if (target.closest(".wb-close")) this.close();
+      else if (target.closest("[data-wrkbelt-done]")) this.done();
       else if (target.closest("[data-wrkbelt-restart]")) this.startSession(this.sessionFlow, {});
     });
     this.listen(this.dialog.element, "keydown", (event) => this.dialog.trapTab(event));
@@ -186,6 +187,12 @@ class Widget {
 
   close() {
     this.dialog.close();
+  }
+
+  /** The visitor is done with a booking: close, and the next open starts a new one. */
+  done() {
+    this.token = null;
+    this.close();
   }
 
   closed() {

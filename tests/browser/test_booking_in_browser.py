@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
+from icalendar import Calendar
 from playwright.async_api import Page, expect
 
 from app.db import Database
+from app.demo.mailbox import Mailbox
 from tests.browser.conftest import open_host_page
-from tests.browser.flow import heading_has_focus
+from tests.browser.flow import book_with_mouse, heading_has_focus
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -76,11 +81,46 @@ async def test_visitor_books_on_the_demo_page(page: Page, live_server: LiveServe
     booking = await database.bookings.find_one({})
     await expect(dialog.get_by_text(booking["_id"])).to_be_visible()
     assert booking["customer"]["first_name"] == "Ada"
+    await expect(dialog.get_by_role("link", name="Add to calendar")).to_be_visible()
 
     await page.keyboard.press("Escape")
     await expect(dialog).to_be_hidden()
     assert await page.evaluate("document.activeElement.textContent") == "Book now"
     assert await page.evaluate("window.scrollY") == scrolled  # the page did not jump
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+async def test_the_booking_email_arrives_and_done_starts_a_new_booking(page: Page, live_server: LiveServer, mailbox: Mailbox) -> None:
+    """From the widget to the visitor's inbox (the local SMTP server), then *Done*."""
+    await open_host_page(page, live_server.url + "/")
+    await page.get_by_role("button", name="Book now").click()
+    await book_with_mouse(page)
+    dialog = page.get_by_role("dialog")
+    booking = await live_server.database.bookings.find_one({})
+    for _ in range(100):
+        if mailbox.messages():
+            break
+        await asyncio.sleep(0.1)
+    [mail] = mailbox.messages()
+    assert mail.to == "ada@example.com" and booking["_id"] in mail.text
+
+    async with page.expect_download() as download:
+        await dialog.get_by_role("link", name="Add to calendar").click()
+    saved = Path(await (await download.value).path())
+    calendar = Calendar.from_ical(await asyncio.to_thread(saved.read_bytes))
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]).startswith(booking["_id"] + "@")
+
+    await dialog.get_by_role("button", name="Done").click()
+    await expect(dialog).to_be_hidden()
+    await page.get_by_role("button", name="Book now").click()
+    await heading_has_focus(page, "Where do you need service?")  # a new booking, not the confirmation
+    assert await live_server.database.sessions.count_documents({}) == 2
+
+    await page.goto(live_server.url + "/_dev/mail")
+    await page.get_by_role("link", name=mail.subject).click()
+    frame = page.frame_locator("iframe")
+    await expect(frame.get_by_role("heading", name="You're booked!")).to_be_visible()
     assert page.errors == []  # type: ignore[attr-defined]
 
 

@@ -85,7 +85,7 @@ class Notifier:
 
     db: Database
     mail_from: str
-    templates: MailTemplates = field(default_factory=lambda: MailTemplates({"long_date": long_date, "tel": tel}))
+    templates: MailTemplates = field(default_factory=lambda: mail_templates())
     wake: Callable[[], None] = lambda: None
 
     async def booking_made(self, organization: Organization, booking: Booking, now: datetime) -> None:
@@ -126,24 +126,35 @@ class Notifier:
             self.wake()
 
     def compose(self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime) -> Mail:
-        text = notice_text(kind, booking, organization)
-        attachments: tuple[Attachment, ...] = ()
-        if kind != "needs_attention":
-            ics = calendar_file(
-                booking, company=organization.name, company_phone=organization.contact.phone,
-                zone_name=organization.timezone, mail_from=self.mail_from, now=now,
-            )
-            attachments = (Attachment("booking.ics", "text/calendar; method=REQUEST", ics),)
-        plain, html = self.templates.render(
-            "booking", organization=organization, booking=booking, notice=text, preheader=text.preheader,
-            calendar_attached=bool(attachments),
+        return compose(kind, organization, booking, now, self.mail_from, self.templates)
+
+
+def mail_templates() -> MailTemplates:
+    return MailTemplates({"long_date": long_date, "tel": tel})
+
+
+def compose(
+    kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, mail_from: str, templates: MailTemplates
+) -> Mail:
+    """The visitor's email of `kind` about `booking` (the gallery shows each)."""
+    text = notice_text(kind, booking, organization)
+    attachments: tuple[Attachment, ...] = ()
+    if kind != "needs_attention":
+        ics = calendar_file(
+            booking, company=organization.name, company_phone=organization.contact.phone,
+            zone_name=organization.timezone, mail_from=mail_from, now=now,
         )
-        return Mail(
-            to=booking.customer.email,
-            subject=text.subject,
-            text=plain,
-            html=html,
-            sender_name=organization.contact.sender_name or organization.name,
-            reply_to=organization.contact.email,
-            attachments=attachments,
-        )
+        attachments = (Attachment("booking.ics", "text/calendar; method=REQUEST", ics),)
+    plain, html = templates.render(
+        "booking", organization=organization, booking=booking, notice=text, preheader=text.preheader,
+        calendar_attached=bool(attachments),
+    )
+    return Mail(
+        to=booking.customer.email,
+        subject=text.subject,
+        text=plain,
+        html=html,
+        sender_name=organization.contact.sender_name or organization.name,
+        reply_to=organization.contact.email,
+        attachments=attachments,
+    )

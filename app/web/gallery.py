@@ -16,10 +16,12 @@ from typing import Any
 
 from quart import Blueprint, render_template
 
+from app.bookings.notices import NoticeKind, compose, mail_templates
 from app.demo import DEMO_FILE
 from app.domain.booking import Answer, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, Organization, Theme
+from app.mail.message import Mail
 from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
 from app.steps.engine import step_view
@@ -180,4 +182,25 @@ async def gallery() -> str:
         db = running.db
         async for doc in db.flows.find({}, {"name": 1, "organization_id": 1, "theme": 1}):
             themes[f"{doc['organization_id']}: {doc['name']}"] = Theme.model_validate(doc.get("theme") or {}).css_variables()
-    return await render_template("dev/gallery.html", rendered=rendered, themes_json=json.dumps(themes))
+    return await render_template(
+        "dev/gallery.html", rendered=rendered, themes_json=json.dumps(themes), emails=sample_emails(organization, flow, now)
+    )
+
+
+def sample_emails(organization: Organization, flow: Flow, now: datetime) -> list[tuple[str, Mail]]:
+    """The visitor's emails about a sample booking, each kind, as they are sent."""
+    today = now.astimezone(organization.zone).date()
+    draft = sample_draft(flow, _next_weekday(today))
+    session = BookingSession(
+        id="gallery", token_hash="", organization_id=organization.slug, flow_id=flow.id, steps=flow.step_ids,
+        current_step=flow.step_ids[-1], created_at=now, updated_at=now, expires_at=now, booking=draft,
+    )
+    templates, mail_from = mail_templates(), services.current().settings.mail_from
+    kinds: tuple[tuple[NoticeKind, BookingStatus], ...] = (
+        ("confirmed", "confirmed"), ("received", "pending"), ("needs_attention", "needs_attention"),
+    )
+    found: list[tuple[str, Mail]] = []
+    for kind, status in kinds:
+        booking = session.new_booking(status, VendorRecord("sample"), now, "WB-7K4M2Q")
+        found.append((kind, compose(kind, organization, booking, now, mail_from, templates)))
+    return found

@@ -12,7 +12,6 @@ Times in entries are epoch seconds: numbers compare the same in every MongoDB.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import secrets
@@ -22,11 +21,12 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from app.bookings.repository import booking_by_reference
 from app.db import Database
 from app.metrics import VENDOR_PUSHES
+from app.polling import Poller
 from app.vendors.base import (
     BookingProgress,
     BookingRequest,
@@ -201,8 +201,10 @@ async def _finish(db: Database, entry: dict[str, Any], lease: dict[str, Any], at
         log.error("vendor push needs a person", extra={"outbox": entry["_id"], "state": result.state, "problem": result.message})
 
 
-class OutboxDrainer:
+class OutboxDrainer(Poller):
     """Pushes due entries in the background of every web process; leases keep it to one each."""
+
+    name = "vendor outbox"
 
     def __init__(
         self,
@@ -212,20 +214,16 @@ class OutboxDrainer:
         interval: float = 2.0,
         on_settled: Settled | None = None,
     ) -> None:
+        super().__init__(interval)
         self._db = db
         self._on_settled = on_settled
         self._vendor_lookup = vendor_lookup
         self._clock = clock
-        self._interval = interval
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     async def drain_once(self) -> int:
         """Push every entry that is due now; how many were pushed."""
         pushed = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             now = self._clock()
             entry = await claim(self._db, now)
             if entry is None:
@@ -240,14 +238,3 @@ class OutboxDrainer:
                     await self._on_settled(entry["target_id"], now)  # the visitor hears of it
             pushed += 1
         return pushed
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.drain_once()
-            except PyMongoError as exc:
-                log.warning("outbox: database unreachable", extra={"problem": str(exc)})
-            try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass

@@ -9,7 +9,6 @@ to two days); a 5xx refusal fails it, kept with the reason. Times are epoch seco
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import secrets
@@ -18,12 +17,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from app.db import Database
 from app.mail.message import Mail, build_message
 from app.mail.smtp import MailDeferred, MailRefused, SmtpTarget, deliver
 from app.metrics import MAIL_SENDS
+from app.polling import Poller
 
 log = logging.getLogger(__name__)
 
@@ -106,32 +106,24 @@ async def send(db: Database, entry: dict[str, Any], target: SmtpTarget, mail_fro
     return result
 
 
-class MailDrainer:
+class MailDrainer(Poller):
     """Sends due mail in the background of every web process; leases keep each to one sender."""
+
+    name = "mail outbox"
 
     def __init__(
         self, db: Database, target: SmtpTarget, mail_from: str, clock: Callable[[], datetime], interval: float = 2.0
     ) -> None:
+        super().__init__(interval)
         self._db = db
         self._target = target
         self._mail_from = mail_from
         self._clock = clock
-        self._interval = interval
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
-
-    def wake(self) -> None:
-        """Mail was just queued: send it now rather than at the next poll."""
-        self._wake.set()
 
     async def drain_once(self) -> int:
         """Send every entry that is due now; how many were tried."""
         tried = 0
-        while not self._stopping.is_set():
+        while not self.stopping:
             now = self._clock()
             entry = await claim(self._db, now)
             if entry is None:
@@ -139,15 +131,3 @@ class MailDrainer:
             await send(self._db, entry, self._target, self._mail_from, now)
             tried += 1
         return tried
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.drain_once()
-            except PyMongoError as exc:
-                log.warning("mail outbox: database unreachable", extra={"problem": str(exc)})
-            self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass

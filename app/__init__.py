@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined
 from quart import Quart
 from quart_schema import QuartSchema
 
+from app.bookings.links import BookingLinks
 from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
@@ -100,7 +101,10 @@ def create_app(settings: Settings | None = None) -> Quart:
                 return None
             return vendor_for(database, organization, now, clients=vendor_clients)
 
-        notifier = Notifier(database, settings.mail_from)
+        notifier = Notifier(
+            database, settings.mail_from, BookingLinks(settings.signing_secret),
+            settings.public_base_url or f"http://127.0.0.1:{settings.port}",
+        )
         mail = None
         if settings.smtp_url:
             mail = MailDrainer(database, SmtpTarget.parse(settings.smtp_url), settings.mail_from, service.clock, settings.mail_poll_seconds)

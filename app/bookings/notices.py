@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from app.bookings.calendar_file import calendar_file
+from app.bookings.calendar_file import Method, calendar_file
+from app.bookings.links import BookingLinks
 from app.bookings.repository import booking_by_reference
 from app.db import Database
 from app.domain.booking import Booking, long_date
@@ -27,7 +28,7 @@ from app.mail.render import MailTemplates
 
 log = logging.getLogger(__name__)
 
-NoticeKind = Literal["received", "confirmed", "needs_attention"]
+NoticeKind = Literal["received", "confirmed", "needs_attention", "rescheduled", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,22 @@ def notice_text(kind: NoticeKind, booking: Booking, organization: Organization) 
             ),
             preheader=f"{booking.service.name} on {when} — reference {booking.reference}",
         )
+    if kind == "rescheduled":
+        return NoticeText(
+            subject=f"New time: {booking.service.name}, {when}",
+            headline="Your visit has a new time",
+            intro=f"{company} will now see you on {when}. Your earlier time is free again.",
+            next_steps=("The attached calendar file moves the visit in your calendar.",),
+            preheader=f"{booking.service.name} moved to {when} — reference {booking.reference}",
+        )
+    if kind == "cancelled":
+        return NoticeText(
+            subject=f"Cancelled: {booking.service.name}, {when}",
+            headline="Your visit is cancelled",
+            intro=f"We've cancelled your visit on {when}. Nothing more is needed from you.",
+            next_steps=(f"Need us after all? Book again on our website or call us{call}.",),
+            preheader=f"Booking {booking.reference} is cancelled",
+        )
     return NoticeText(
         subject=f"About your request {booking.reference}: we'll be in touch",
         headline="We'll call you to confirm the time",
@@ -81,10 +98,13 @@ def tel(phone: str) -> str:
 
 @dataclass
 class Notifier:
-    """Queues the visitor's emails; `wake` tells the mail drainer there is mail to send."""
+    """Queues the visitor's emails; `wake` tells the mail drainer there is mail to send.
+    With `links` and `base_url`, emails carry the link to the booking's page."""
 
     db: Database
     mail_from: str
+    links: BookingLinks | None = None
+    base_url: str = ""
     templates: MailTemplates = field(default_factory=lambda: mail_templates())
     wake: Callable[[], None] = lambda: None
 
@@ -126,7 +146,10 @@ class Notifier:
             self.wake()
 
     def compose(self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime) -> Mail:
-        return compose(kind, organization, booking, now, self.mail_from, self.templates)
+        manage_url = None
+        if self.links is not None and kind != "cancelled":
+            manage_url = f"{self.base_url}/bookings/{self.links.token(booking, 'manage', organization.zone)}"
+        return compose(kind, organization, booking, now, self.mail_from, self.templates, manage_url)
 
 
 def mail_templates() -> MailTemplates:
@@ -134,20 +157,23 @@ def mail_templates() -> MailTemplates:
 
 
 def compose(
-    kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, mail_from: str, templates: MailTemplates
+    kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, mail_from: str, templates: MailTemplates,
+    manage_url: str | None = None,
 ) -> Mail:
-    """The visitor's email of `kind` about `booking` (the gallery shows each)."""
+    """The visitor's email of `kind` about `booking` (the gallery shows each); `manage_url`
+    is the signed link to the booking's page (change the time, cancel)."""
     text = notice_text(kind, booking, organization)
     attachments: tuple[Attachment, ...] = ()
     if kind != "needs_attention":
+        method: Method = "CANCEL" if kind == "cancelled" else "REQUEST"
         ics = calendar_file(
             booking, company=organization.name, company_phone=organization.contact.phone,
-            zone_name=organization.timezone, mail_from=mail_from, now=now,
+            zone_name=organization.timezone, mail_from=mail_from, now=now, method=method,
         )
-        attachments = (Attachment("booking.ics", "text/calendar; method=REQUEST", ics),)
+        attachments = (Attachment("booking.ics", f"text/calendar; method={method}", ics),)
     plain, html = templates.render(
         "booking", organization=organization, booking=booking, notice=text, preheader=text.preheader,
-        calendar_attached=bool(attachments),
+        calendar_attached=bool(attachments), cancelled=kind == "cancelled", manage_url=manage_url,
     )
     return Mail(
         to=booking.customer.email,

@@ -164,6 +164,34 @@ class VendorRecord:
         return cls(_text(doc, "type"), None if external_id is None else str(external_id), doc.get("error"))
 
 
+ChangeKind = Literal["rescheduled", "cancelled"]
+
+
+@dataclass(frozen=True)
+class BookingChange:
+    """One change to a booking after it was made: who, when, and what it was before."""
+
+    at: datetime
+    kind: ChangeKind
+    by: Literal["visitor", "office"]
+    previous_window: ChosenWindow | None = None  # rescheduled: the window it had
+    reason: str | None = None  # cancelled: what the visitor said, if anything
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "at": self.at, "kind": self.kind, "by": self.by, "reason": self.reason,
+            "previous_window": self.previous_window.to_document() if self.previous_window else None,
+        }
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> BookingChange:
+        previous = doc.get("previous_window")
+        return cls(
+            at=doc["at"], kind=doc["kind"], by=doc.get("by", "visitor"), reason=doc.get("reason"),
+            previous_window=ChosenWindow.from_document(previous) if previous else None,
+        )
+
+
 @dataclass(frozen=True)
 class Booking:
     """One booking: unique per session, known by its reference (read out over the phone).
@@ -188,10 +216,24 @@ class Booking:
     attribution: Mapping[str, str] = field(default_factory=dict)
     version: int = 1
     updated_at: datetime | None = None
+    changes: tuple[BookingChange, ...] = ()
 
     @property
     def day(self) -> date:
         return self.window.day
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    def rescheduled(self, window: ChosenWindow, now: datetime, by: Literal["visitor", "office"] = "visitor") -> Booking:
+        """The booking in `window`: the next version, with the change recorded."""
+        change = BookingChange(now, "rescheduled", by, previous_window=self.window)
+        return replace(self, window=window, version=self.version + 1, updated_at=now, changes=(*self.changes, change))
+
+    def cancelled(self, now: datetime, reason: str | None, by: Literal["visitor", "office"] = "visitor") -> Booking:
+        change = BookingChange(now, "cancelled", by, reason=reason)
+        return replace(self, status="cancelled", version=self.version + 1, updated_at=now, changes=(*self.changes, change))
 
     @property
     def is_settled(self) -> bool:
@@ -220,6 +262,7 @@ class Booking:
             "created_at": self.created_at,
             "updated_at": self.updated_at or self.created_at,
             "version": self.version,
+            "changes": [c.to_document() for c in self.changes],
         }
 
     @classmethod
@@ -241,4 +284,5 @@ class Booking:
             attribution=dict(doc.get("attribution") or {}),
             version=int(doc.get("version") or 1),
             updated_at=doc.get("updated_at"),
+            changes=tuple(BookingChange.from_document(c) for c in doc.get("changes") or []),
         )

@@ -179,6 +179,14 @@ class CompanyContact(Model):
     logo_url: HttpsUrl | None = None
 
 
+class BookingChanges(Model):
+    """What visitors may change themselves from the link in their email."""
+
+    allowed: bool = True
+    # Not within this many hours of the arrival window: then the page gives the phone number.
+    until_hours_before: int = Field(default=12, ge=0, le=24 * 14)
+
+
 class Organization(Model):
     """A company: its keys, where the widget may run, its vendor, routing and triggers."""
 
@@ -191,6 +199,7 @@ class Organization(Model):
     routing: Routing
     button_triggers: list[ButtonTrigger] = Field(default_factory=list)
     contact: CompanyContact = Field(default_factory=CompanyContact)
+    booking_changes: BookingChanges = Field(default_factory=BookingChanges)
 
     @field_validator("timezone")
     @classmethod

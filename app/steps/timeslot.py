@@ -7,12 +7,14 @@ A month with nothing free offers to leave a phone number or email instead.
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.leads import save_lead
-from app.vendors.base import ArrivalWindow
+from app.vendors.base import ArrivalWindow, DayAvailability, VendorStrategy
 
 # How far ahead the calendar lets a visitor page; the vendor decides what is bookable.
 MONTHS_AHEAD = 12
@@ -46,52 +48,76 @@ def month_key(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+@dataclass(frozen=True)
+class MonthCalendar:
+    """One month of the calendar as the visitor sees it, and the chosen day's windows."""
+
+    month_label: str
+    month: str  # YYYY-MM
+    previous_month: str | None
+    next_month: str | None
+    weeks: list[list[date | None]]
+    availability: dict[date, DayAvailability]
+    any_open: bool
+    chosen_day: date | None
+    windows: list[ArrivalWindow]
+
+
+async def month_calendar(
+    vendor: VendorStrategy, zone: ZoneInfo, now: datetime, query: dict[str, str], state: dict[str, Any],
+    session_id: str | None,
+) -> MonthCalendar:
+    """The month asked for (`query`: month=YYYY-MM, date=YYYY-MM-DD), else the one last
+    shown (`state`), else the first of the next few with a free window."""
+    today = now.astimezone(zone).date()
+    first, last = (today.year, today.month), shift_month(today.year, today.month, MONTHS_AHEAD)
+    chosen_day = parse_day(query.get("date")) or parse_day(state.get("date"))
+    asked = parse_month(query.get("month")) or (
+        (chosen_day.year, chosen_day.month) if chosen_day else None
+    ) or parse_month(state.get("month"))
+    shown = max(first, min(asked or first, last))
+    days = await vendor.get_month_availability(*shown)
+    # Nothing asked for yet: open on the first month that has a free window.
+    for _ in range(MONTHS_SEARCHED if asked is None else 0):
+        if any(d.available for d in days) or shown >= last:
+            break
+        shown = shift_month(*shown, 1)
+        days = await vendor.get_month_availability(*shown)
+    if chosen_day is None or (chosen_day.year, chosen_day.month) != shown:
+        chosen_day = None
+    weeks = calendar.Calendar(firstweekday=calendar.SUNDAY).monthdayscalendar(*shown)
+    windows: list[ArrivalWindow] = []
+    if chosen_day is not None:
+        windows = await vendor.get_date_timeslots(chosen_day, session_id=session_id)
+    return MonthCalendar(
+        month_label=date(shown[0], shown[1], 1).strftime("%B %Y"),
+        month=month_key(*shown),
+        previous_month=month_key(*shift_month(*shown, -1)) if shown > first else None,
+        next_month=month_key(*shift_month(*shown, 1)) if shown < last else None,
+        weeks=[[date(shown[0], shown[1], d) if d else None for d in week] for week in weeks],
+        availability={d.day: d for d in days},
+        any_open=any(d.available for d in days),
+        chosen_day=chosen_day,
+        windows=windows,
+    )
+
+
 class TimeslotStep(StepHandler):
     step_type = "Timeslot"
     template = "steps/timeslot.html"
 
     async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
-        today = ctx.now.astimezone(ctx.organization.zone).date()
-        first, last = (today.year, today.month), shift_month(today.year, today.month, MONTHS_AHEAD)
         state = ctx.state
-        chosen_day = parse_day(query.get("date")) or parse_day(state.get("date"))
-        asked = parse_month(query.get("month")) or (
-            (chosen_day.year, chosen_day.month) if chosen_day else None
-        ) or parse_month(state.get("month"))
-        shown = max(first, min(asked or first, last))
-        days = await ctx.vendor.get_month_availability(*shown)
-        # Nothing asked for yet: open on the first month that has a free window.
-        for _ in range(MONTHS_SEARCHED if asked is None else 0):
-            if any(d.available for d in days) or shown >= last:
-                break
-            shown = shift_month(*shown, 1)
-            days = await ctx.vendor.get_month_availability(*shown)
-        open_days = {d.day: d for d in days}
-        if chosen_day is None or (chosen_day.year, chosen_day.month) != shown:
-            chosen_day = None
-        weeks = calendar.Calendar(firstweekday=calendar.SUNDAY).monthdayscalendar(*shown)
-        windows: list[ArrivalWindow] = []
-        if chosen_day is not None:
-            windows = await ctx.vendor.get_date_timeslots(chosen_day, session_id=ctx.session.id)
+        shown = await month_calendar(ctx.vendor, ctx.organization.zone, ctx.now, query, state, ctx.session.id)
         ctx.record(
             "timeslot_viewed",
-            month=month_key(*shown),
-            date=chosen_day.isoformat() if chosen_day else None,
-            open_days=sum(1 for d in days if d.available),
-            open_windows=sum(1 for w in windows if w.available),
+            month=shown.month,
+            date=shown.chosen_day.isoformat() if shown.chosen_day else None,
+            open_days=sum(1 for d in shown.availability.values() if d.available),
+            open_windows=sum(1 for w in shown.windows if w.available),
         )
-        return {
-            "month_label": date(shown[0], shown[1], 1).strftime("%B %Y"),
-            "month": month_key(*shown),
-            "previous_month": month_key(*shift_month(*shown, -1)) if shown > first else None,
-            "next_month": month_key(*shift_month(*shown, 1)) if shown < last else None,
-            "weeks": [[date(shown[0], shown[1], d) if d else None for d in week] for week in weeks],
-            "availability": open_days,
-            "any_open": any(d.available for d in days),
-            "chosen_day": chosen_day,
-            "windows": windows,
-            "chosen_window": state.get("window") if chosen_day and state.get("date") == chosen_day.isoformat() else None,
-        }
+        chosen_window = state.get("window") if shown.chosen_day and state.get("date") == shown.chosen_day.isoformat() else None
+        return {"calendar": shown, "any_open": shown.any_open, "chosen_window": chosen_window}
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         if form.text("intent") == "lead":  # nothing free that suits: the office calls back

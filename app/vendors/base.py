@@ -232,3 +232,16 @@ class VendorStrategy(ABC):
     @abstractmethod
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         """Book the window; idempotent per session; raises SlotUnavailable when it is full."""
+
+    # Whether a booking made here can be moved or cancelled from the visitor's booking page
+    # (otherwise the page gives the company's phone number).
+    supports_changes: ClassVar[bool] = False
+
+    async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
+        """Move the booking to `window` (SlotUnavailable when it is full); the old place is
+        given back only once the new one is taken."""
+        raise VendorRejected(self.vendor_type, "bookings are changed by phone")
+
+    async def cancel_booking(self, booking: Booking) -> None:
+        """Cancel the booking and give its place back; cancelling again changes nothing."""
+        raise VendorRejected(self.vendor_type, "bookings are cancelled by phone")

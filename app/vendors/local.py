@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from pymongo.errors import DuplicateKeyError
 
 from app.db import Database
+from app.domain.booking import Booking, ChosenWindow
 from app.vendors.base import (
     ArrivalWindow,
     AvailabilityScope,
@@ -211,6 +213,17 @@ class LocalCalendarVendor(VendorStrategy):
         if not await self._change_slot(request.day, request.window_id, book):
             raise SlotUnavailable(f"{request.day} {request.window_id} has no place left")
         return VendorBooking(vendor_type=self.vendor_type, external_id=self._slot_id(request.day, request.window_id))
+
+    supports_changes = True
+
+    async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
+        if (window.day, window.window_id) == (booking.window.day, booking.window.window_id):
+            return
+        await self.create_booking(BookingRequest(replace(booking, window=window)))  # SlotUnavailable when full
+        await self.undo_booking(BookingRequest(booking))
+
+    async def cancel_booking(self, booking: Booking) -> None:
+        await self.undo_booking(BookingRequest(booking))
 
     async def undo_booking(self, request: BookingRequest) -> None:
         if request.window_id not in self._windows:

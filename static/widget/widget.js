@@ -32,6 +32,9 @@ class Widget {
     this.recorder = new EventRecorder(api, key);
     this.currentStep = null;
     this.stepSince = 0;
+    // References already announced: wrkbelt:booking-confirmed fires once per booking
+    // (a double click, a reopened confirmation), so the page's analytics count it once.
+    this.announced = new Set();
   }
 
   listen(target, type, handler, options) {
@@ -147,7 +150,8 @@ class Widget {
     this.dialog.element.scrollTop = 0; // a long step re-rendered with messages starts at its heading
     this.dialog.focusHeading();
     emit("step", { step: step.dataset.step });
-    if (step.dataset.step === "Confirmation") {
+    if (step.dataset.step === "Confirmation" && !this.announced.has(step.dataset.reference)) {
+      this.announced.add(step.dataset.reference);
       emit("booking-confirmed", {
         reference: step.dataset.reference,
         status: step.dataset.status, // "confirmed", or "pending" until the company's system answers

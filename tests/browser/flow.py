@@ -37,6 +37,7 @@ async def book_with_mouse(
     show_errors: bool = False,
     typed: dict[str, str] | None = None,
     confirmation: str = "You're booked!",
+    double_click_confirm: bool = False,
 ) -> None:
     """From the open dialog's first step to the confirmation, clicking and typing.
 
@@ -95,7 +96,8 @@ async def book_with_mouse(
 
     await heading_has_focus(page, "Review your booking")
     await on_step("6-summary")
-    await page.get_by_role("button", name="Confirm booking").click()
+    confirm = page.get_by_role("button", name="Confirm booking")
+    await (confirm.dblclick() if double_click_confirm else confirm.click())
     await heading_has_focus(page, confirmation)
     await on_step("7-confirmation")
 

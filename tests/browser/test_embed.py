@@ -64,6 +64,22 @@ async def test_booking_on_another_origin_ends_with_the_confirmed_event(
     assert await page.evaluate("[document.cookie, localStorage.length, sessionStorage.length]") == ["", 0, 0]
 
 
+async def test_the_confirmed_event_fires_once_per_booking(page: Page, live_server: LiveServer, host_site: HostSite) -> None:
+    """A double click on Confirm, and closing and reopening: one conversion, not three (#18)."""
+    await page.goto(host_site.url + "/blank.html")
+    await page.wait_for_function("() => window.Wrkbelt && window.Wrkbelt.ready === true", timeout=10000)
+    await page.get_by_role("button", name="Book now").click()
+    await book_with_mouse(page, double_click_confirm=True)
+    await page.wait_for_timeout(500)  # the second click's answer has been swapped in too
+    await page.get_by_role("button", name="Close").click()
+    await page.get_by_role("button", name="Book now").click()
+    await expect(page.get_by_role("heading", name="You're booked!")).to_be_visible()  # reopened on the confirmation
+    await page.wait_for_timeout(500)
+    booking = await live_server.database.bookings.find_one({})
+    confirmed = [e["detail"]["reference"] for e in await events(page) if e["name"] == "booking-confirmed"]
+    assert confirmed == [booking["_id"]]
+
+
 async def test_hostile_host_page_and_widget_leave_each_other_alone(
     browser: Browser, live_server: LiveServer, host_site: HostSite
 ) -> None:

@@ -81,11 +81,13 @@ async def text(client, path: str, **kwargs) -> tuple[int, str]:  # type: ignore[
     return response.status_code, html.unescape(await response.get_data(as_text=True))
 
 
-async def another_window(client, path: str, booking: dict) -> tuple[str, str]:  # type: ignore[no-untyped-def, type-arg]
-    """An open day and window on the reschedule page other than the booking's own."""
+async def another_window(client, path: str, booking: dict, not_before: date | None = None) -> tuple[str, str]:  # type: ignore[no-untyped-def, type-arg]
+    """An open day (from `not_before`) and window on the reschedule page, other than the booking's own."""
     status, page = await text(client, path + "/reschedule")
     assert status == 200
     for day in re.findall(r'wb-day--open[^>]*name="date" value="([\d-]+)"', page, flags=re.S):
+        if not_before and date.fromisoformat(day) < not_before:
+            continue
         _, shown = await text(client, path + f"/reschedule?date={day}")
         for window in re.findall(r'name="window" value="([\w-]+)"(?![^>]*disabled)', shown):
             if (day, window) != (booking["date"], booking["window"]["window_id"]):

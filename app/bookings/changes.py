@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from app.bookings.confirm import ALTERNATIVES, describe_window, nearest_windows
 from app.bookings.notices import Notifier
@@ -33,16 +34,22 @@ def change_deadline(booking: Booking, organization: Organization) -> datetime:
     return booking.window.starts_at(organization.zone) - timedelta(hours=organization.booking_changes.until_hours_before)
 
 
-def why_not_changeable(booking: Booking, organization: Organization, vendor: VendorStrategy, now: datetime) -> str | None:
-    """Why the visitor can't change this booking online (None: they can)."""
+Change = Literal["reschedule", "cancel"]
+
+
+def why_not_changeable(
+    booking: Booking, organization: Organization, vendor: VendorStrategy, now: datetime, change: Change | None = None
+) -> str | None:
+    """Why the visitor can't make `change` (or any change) to this booking online (None: they can)."""
     call = f" Please call us at {organization.contact.phone}." if organization.contact.phone else " Please call us."
     if booking.is_cancelled:
         return "This booking is cancelled."
     if now >= booking.window.starts_at(organization.zone):
         return "This visit has started or is over." + call
-    if booking.status not in {"confirmed", "pending"}:
-        return "Our office is looking at this booking and will contact you." + call
-    if not organization.booking_changes.allowed or not vendor.supports_changes:
+    if booking.status != "confirmed":
+        return "Our office is still confirming this booking and will contact you." + call
+    allowed = {"reschedule": vendor.can_reschedule, "cancel": vendor.can_cancel}
+    if not organization.booking_changes.allowed or not (allowed[change] if change else any(allowed.values())):
         return "This booking can be changed by phone." + call
     if now >= change_deadline(booking, organization):
         hours = organization.booking_changes.until_hours_before
@@ -65,7 +72,7 @@ async def reschedule(
     db: Database, organization: Organization, vendor: VendorStrategy, booking: Booking, day: date, window_id: str,
     now: datetime, notifier: Notifier | None,
 ) -> Rescheduled | WindowTaken:
-    refusal = why_not_changeable(booking, organization, vendor, now)
+    refusal = why_not_changeable(booking, organization, vendor, now, "reschedule")
     if refusal:
         raise ChangeRefused(refusal)
     today = now.astimezone(organization.zone).date()
@@ -105,7 +112,7 @@ async def cancel(
     db: Database, organization: Organization, vendor: VendorStrategy, booking: Booking, reason: str, now: datetime,
     notifier: Notifier | None,
 ) -> Booking:
-    refusal = why_not_changeable(booking, organization, vendor, now)
+    refusal = why_not_changeable(booking, organization, vendor, now, "cancel")
     if refusal:
         raise ChangeRefused(refusal)
     await vendor.cancel_booking(booking)

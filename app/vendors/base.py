@@ -233,9 +233,15 @@ class VendorStrategy(ABC):
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         """Book the window; idempotent per session; raises SlotUnavailable when it is full."""
 
-    # Whether a booking made here can be moved or cancelled from the visitor's booking page
-    # (otherwise the page gives the company's phone number).
-    supports_changes: ClassVar[bool] = False
+    @property
+    def can_reschedule(self) -> bool:
+        """Whether the visitor's booking page may move a booking made here (else: the phone)."""
+        return False
+
+    @property
+    def can_cancel(self) -> bool:
+        """Whether the visitor's booking page may cancel a booking made here (else: the phone)."""
+        return False
 
     async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
         """Move the booking to `window` (SlotUnavailable when it is full); the old place is

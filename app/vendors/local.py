@@ -214,7 +214,13 @@ class LocalCalendarVendor(VendorStrategy):
             raise SlotUnavailable(f"{request.day} {request.window_id} has no place left")
         return VendorBooking(vendor_type=self.vendor_type, external_id=self._slot_id(request.day, request.window_id))
 
-    supports_changes = True
+    @property
+    def can_reschedule(self) -> bool:
+        return True
+
+    @property
+    def can_cancel(self) -> bool:
+        return True
 
     async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
         if (window.day, window.window_id) == (booking.window.day, booking.window.window_id):

@@ -16,10 +16,12 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import Field, model_validator
 
+from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl, Identifier
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
+    SlotUnavailable,
     VendorRejected,
     VendorUnauthorized,
 )
@@ -68,6 +70,9 @@ class ServiceTitanVendor(RemoteVendor):
     # "crm": a booking in the call-booking screen that a CSR turns into a job;
     # "job": the job itself, with an appointment in the chosen arrival window.
     booking_mode: Literal["crm", "job"] = "crm"
+    # Job mode: the cancel reason a visitor's online cancellation is filed under (Settings >
+    # Job cancel reasons). Without it, visitors cancel by phone.
+    cancel_reason_id: int | None = Field(default=None, gt=0)
     booking_provider_id: int | None = Field(default=None, gt=0)
     campaign_id: int = Field(gt=0)
     # Our service id -> ServiceTitan job type id; services not listed use the default.
@@ -347,3 +352,49 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
         )
         await progress.remember("job_id", int(job["id"]))
         return int(progress.get("job_id"))
+
+    # -- changes after booking (job mode) ----------------------------------------------
+    # A CRM booking is not yet a job: the office turns it into one, so it changes by phone.
+
+    @property
+    def can_reschedule(self) -> bool:
+        return self.config.booking_mode == "job"
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.config.booking_mode == "job" and self.config.cancel_reason_id is not None
+
+    def _job_id(self, booking: Booking) -> int:
+        if not booking.vendor.external_id:
+            raise VendorRejected(self.vendor_type, f"booking {booking.reference} has no ServiceTitan job yet")
+        return int(booking.vendor.external_id)
+
+    async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
+        """The job's appointment moves to the new arrival window (ServiceTitan gives the old
+        capacity back itself); 409 from ServiceTitan: the window is full."""
+        found = await self._api("GET", "jpm", "/appointments", params={"jobId": self._job_id(booking), "pageSize": 50})
+        appointments = [a for a in found.get("data") or [] if a.get("active", True)]
+        if not appointments:
+            raise VendorRejected(self.vendor_type, f"job {self._job_id(booking)} has no appointment to move")
+        start, end = self.window_bounds(window.day, window.window_id)
+        duration = timedelta(minutes=booking.service.duration_minutes)
+        try:
+            await self._api(
+                "PATCH", "jpm", f"/appointments/{int(appointments[0]['id'])}/reschedule",
+                json={"start": utc_text(start), "end": utc_text(start + duration),
+                      "arrivalWindowStart": utc_text(start), "arrivalWindowEnd": utc_text(end)},
+            )
+        except VendorRejected as exc:
+            if exc.status == 409:
+                raise SlotUnavailable(exc.message) from None
+            raise
+        self.forget_availability()
+
+    async def cancel_booking(self, booking: Booking) -> None:
+        if self.config.cancel_reason_id is None:
+            raise VendorRejected(self.vendor_type, "no cancel_reason_id is configured: cancellations are by phone")
+        await self._api(
+            "PUT", "jpm", f"/jobs/{self._job_id(booking)}/cancel",
+            json={"reasonId": self.config.cancel_reason_id, "memo": f"Cancelled online by the customer ({booking.reference})"},
+        )
+        self.forget_availability()

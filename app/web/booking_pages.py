@@ -100,11 +100,14 @@ async def _count_change() -> None:
 async def booking_page(token: str) -> Response:
     booking, organization = await _linked_booking(token, "manage")
     changed = request.args.get("changed")
-    refusal = why_not_changeable(booking, organization, _vendor(organization, booking), services.now())
+    vendor, now = _vendor(organization, booking), services.now()
+    refusal = why_not_changeable(booking, organization, vendor, now)
     return await _page(
         "pages/booking.html", organization, booking,
         changed=changed if changed in {"rescheduled", "cancelled"} else None,
         refusal=refusal,
+        can_reschedule=why_not_changeable(booking, organization, vendor, now, "reschedule") is None,
+        can_cancel=why_not_changeable(booking, organization, vendor, now, "cancel") is None,
         reschedule_url=f"/bookings/{token}/reschedule", cancel_url=f"/bookings/{token}/cancel",
     )
 
@@ -114,7 +117,7 @@ async def _reschedule_page(
     errors: dict[str, str] | None = None, notice: str | None = None, status: int = 200,
 ) -> Response:
     vendor = _vendor(organization, booking)
-    refusal = why_not_changeable(booking, organization, vendor, services.now())
+    refusal = why_not_changeable(booking, organization, vendor, services.now(), "reschedule")
     if refusal:
         raise HttpProblem(409, "change_not_allowed", refusal)
     shown: MonthCalendar = await month_calendar(vendor, organization.zone, services.now(), query, {}, booking.session_id)

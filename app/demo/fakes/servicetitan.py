@@ -77,6 +77,8 @@ class FakeServiceTitan(FakeVendor):
         self.customers: list[dict[str, Any]] = []
         self.locations: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
+        self.appointments: list[dict[str, Any]] = []
+        self.cancel_reasons = {71: "Customer cancelled"}
         self._ids = itertools.count(900001)
         super().__init__(rate_limit_per_second, port)
 
@@ -114,6 +116,9 @@ class FakeServiceTitan(FakeVendor):
 
     def take(self, start: datetime) -> None:
         self.booked[start] = self.booked.get(start, 0) + 1
+
+    def give_back(self, start: datetime) -> None:
+        self.booked[start] = max(self.booked.get(start, 0) - 1, 0)
 
     def frames_between(self, first: datetime, last: datetime) -> list[dict[str, Any]]:
         frames = []
@@ -260,6 +265,54 @@ class FakeServiceTitan(FakeVendor):
             if self.booked.get(start, 0) >= self.capacity:
                 return api_error(409, "The requested time is no longer available")
             job = body | {"id": next(self._ids), "jobNumber": str(next(self._ids)), "jobStatus": "Scheduled"}
+            appointment = {k: appointments[0].get(k) for k in ("start", "end", "arrivalWindowStart", "arrivalWindowEnd")}
+            appointment |= {"id": next(self._ids), "jobId": job["id"], "status": "Scheduled", "active": True}
+            job["firstAppointmentId"] = appointment["id"]
             self.jobs.append(job)
+            self.appointments.append(appointment)
             self.take(start)
             return jsonify(job)
+
+        # Job Planning and Management: an appointment moved to another arrival window, and
+        # a job cancelled with one of the tenant's cancel reasons (as ServiceTitan documents them).
+        @app.get("/jpm/v2/tenant/<int:tenant>/appointments")
+        async def list_appointments(tenant: int) -> Response:
+            job_id = request.args.get("jobId")
+            return page_of([a for a in self.appointments if job_id is None or str(a["jobId"]) == job_id])
+
+        @app.patch("/jpm/v2/tenant/<int:tenant>/appointments/<int:appointment_id>/reschedule")
+        async def reschedule_appointment(tenant: int, appointment_id: int) -> Response:
+            appointment = next((a for a in self.appointments if a["id"] == appointment_id), None)
+            if appointment is None:
+                return api_error(404, f"Appointment with ID {appointment_id} not found")
+            body = await request.get_json(silent=True) or {}
+            start = parse_utc(body.get("arrivalWindowStart") or body.get("start"))
+            if start is None:
+                return api_error(400, "One or more validation errors occurred.", {"start": ["The start field is required."]})
+            old = parse_utc(appointment["arrivalWindowStart"] or appointment["start"])
+            if start != old and self.booked.get(start, 0) >= self.capacity:
+                return api_error(409, "The requested time is no longer available")
+            appointment.update({k: body.get(k, appointment.get(k)) for k in ("start", "end", "arrivalWindowStart", "arrivalWindowEnd")})
+            if start != old:
+                self.take(start)
+                if old is not None:
+                    self.give_back(old)
+            return jsonify(appointment)
+
+        @app.put("/jpm/v2/tenant/<int:tenant>/jobs/<int:job_id>/cancel")
+        async def cancel_job(tenant: int, job_id: int) -> Response:
+            job = next((j for j in self.jobs if j["id"] == job_id), None)
+            if job is None:
+                return api_error(404, f"Job with ID {job_id} not found")
+            body = await request.get_json(silent=True) or {}
+            if body.get("reasonId") not in self.cancel_reasons:
+                return api_error(400, "One or more validation errors occurred.", {"reasonId": ["Cancel reason not found."]})
+            if job["jobStatus"] != "Canceled":
+                job |= {"jobStatus": "Canceled", "cancelReasonId": body["reasonId"], "cancelMemo": body.get("memo")}
+                for appointment in self.appointments:
+                    if appointment["jobId"] == job_id and appointment["active"]:
+                        appointment |= {"active": False, "status": "Canceled"}
+                        start = parse_utc(appointment["arrivalWindowStart"] or appointment["start"])
+                        if start is not None:
+                            self.give_back(start)
+            return Response(status=200)

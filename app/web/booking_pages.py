@@ -44,7 +44,7 @@ def _stylesheet() -> str:
 
 @bp.errorhandler(HttpProblem)
 async def link_problem(error: HttpProblem) -> Response:
-    html = await render_template("pages/problem.html", problem=error, organization=None)
+    html = await render_template("pages/problem.html", problem=error, organization=None, css=Markup(_stylesheet()), theme_style="")
     return Response(html, status=error.status, content_type="text/html; charset=utf-8")
 
 

@@ -16,7 +16,7 @@ from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.db import Database
-from app.domain.booking import long_date
+from app.domain.booking import long_date, tel
 from app.events.publishers import publisher_for
 from app.flows.cache import ConfigCache
 from app.flows.repository import organization_by_slug
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     service = Services(settings, clock_starting_at(settings.test_clock_start))
     install(app, service)
     app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["tel"] = tel
     QuartSchema(
         app,
         info={"title": "Scheduler API", "version": "1"},

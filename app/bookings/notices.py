@@ -9,7 +9,6 @@ booking's way: a failure is logged, and the next confirm or push queues it again
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +18,7 @@ from app.bookings.calendar_file import Method, calendar_file
 from app.bookings.links import BookingLinks
 from app.bookings.repository import booking_by_reference
 from app.db import Database
-from app.domain.booking import Booking, long_date
+from app.domain.booking import Booking, long_date, tel
 from app.flows.models import Organization
 from app.flows.repository import organization_by_slug
 from app.mail import outbox
@@ -89,11 +88,6 @@ def notice_text(kind: NoticeKind, booking: Booking, organization: Organization) 
         next_steps=(f"To sort it out sooner, call us{call}." if call else "We'll contact you by phone or email.",),
         preheader=f"Your request {booking.reference} needs a call from our office",
     )
-
-
-def tel(phone: str) -> str:
-    """A phone number as a tel: link takes it (digits and +)."""
-    return re.sub(r"[^\d+]", "", phone)
 
 
 @dataclass

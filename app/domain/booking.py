@@ -14,6 +14,7 @@ a booking is keyed by its reference (`_id`) and repeats the window's date as `da
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, tzinfo
@@ -26,6 +27,11 @@ DetailValue = str | bool
 def long_date(day: date) -> str:
     """'Wednesday, March 3': how a day reads in the widget, emails and the vendors' notes."""
     return f"{day.strftime('%A, %B')} {day.day}"
+
+
+def tel(phone: str) -> str:
+    """A phone number as a tel: link takes it (digits and +)."""
+    return re.sub(r"[^\d+]", "", phone)
 
 
 def _text(doc: Mapping[str, Any], key: str) -> str:

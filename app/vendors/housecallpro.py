@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 import httpx
 from pydantic import Field, StringConstraints
 
+from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl, Identifier, Text
-from app.vendors.base import ArrivalWindow, BookingRequest
+from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorRejected
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
@@ -189,3 +190,28 @@ class HousecallProStrategy(RemoteVendorStrategy):
             },
         )
         return str(body["id"])
+
+    # -- changes after booking ---------------------------------------------------------
+    # Housecall Pro documents moving a job's schedule; cancelling stays with the office.
+
+    @property
+    def can_reschedule(self) -> bool:
+        return True
+
+    async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
+        if not booking.vendor.external_id:
+            raise VendorRejected(self.vendor_type, f"booking {booking.reference} has no Housecall Pro job yet")
+        start, end = self.window_bounds(window.day, window.window_id)
+        duration = timedelta(minutes=booking.service.duration_minutes)
+        try:
+            await self._api("PUT", f"/jobs/{booking.vendor.external_id}/schedule", json={
+                "start_time": start.isoformat(),
+                "end_time": (start + duration).isoformat(),
+                "arrival_window_in_minutes": int((end - start).total_seconds() // 60),
+                "notify": False,  # our email tells the customer
+            })
+        except VendorRejected as exc:
+            if exc.status == 409:
+                raise SlotUnavailable(exc.message) from None
+            raise
+        self.forget_availability()

@@ -133,6 +133,24 @@ class FakeHousecallPro(FakeVendor):
             self.jobs.append(job)
             return jsonify(job), 201
 
+        @app.put("/jobs/<job_id>/schedule")
+        async def update_job_schedule(job_id: str) -> ResponseReturnValue:
+            """Housecall Pro's "Update job schedule": start_time, end_time, arrival_window_in_minutes."""
+            job = next((j for j in self.jobs if j["id"] == job_id), None)
+            if job is None:
+                return self.error(404, f"Job {job_id} not found")
+            body = await request.get_json(silent=True) or {}
+            try:
+                start = datetime.fromisoformat(body["start_time"])
+                datetime.fromisoformat(body["end_time"])
+                window = int(body.get("arrival_window_in_minutes") or 0)
+            except (KeyError, TypeError, ValueError):
+                return self.error(422, "start_time and end_time are required (ISO 8601)")
+            if start != datetime.fromisoformat(job["schedule"]["scheduled_start"]) and self._booked(start):
+                return self.error(409, "The crew is already booked at that time")
+            job["schedule"] = {"scheduled_start": body["start_time"], "scheduled_end": body["end_time"], "arrival_window": window}
+            return jsonify(job)
+
         @app.post("/leads")
         async def create_lead() -> ResponseReturnValue:
             body = await request.get_json(silent=True) or {}

@@ -1,0 +1,63 @@
+"""A visitor moves a Housecall Pro booking from their email (the job's schedule, as Housecall
+Pro documents it); cancelling a Housecall Pro job stays with the office: the page gives the phone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.db import Database
+from app.demo import vendor_demo
+from app.demo.fakes.housecallpro import FakeHousecallPro
+from app.demo.mailbox import Mailbox
+from app.flows.models import OrganizationConfig
+from tests.test_booking_changes import another_window, booked, mails, text
+from tests.visitor import Visitor, quart_sender
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeHousecallPro]:
+    started = FakeHousecallPro().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def organization(fake: FakeHousecallPro) -> OrganizationConfig:
+    data = vendor_demo("housecallpro", fake.url).model_dump()
+    data["publishable_key"] = "pk_test_demo"
+    data["vendor"]["timeout_seconds"] = 2.0
+    return OrganizationConfig.model_validate(data)
+
+
+@pytest.fixture
+def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
+    return {"smtp_url": mailbox.url, "mail_poll_seconds": 0.2, "outbox_poll_seconds": 300}
+
+
+@pytest.fixture
+def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
+    return Visitor(quart_sender(client))
+
+
+async def test_a_housecall_pro_job_moves_and_cancelling_is_by_phone(fake: FakeHousecallPro, visitor: Visitor, mailbox: Mailbox, client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]
+    path = await booked(visitor, mailbox, today)
+    booking = await db.bookings.find_one({})
+    assert booking["status"] == "confirmed"
+    status, page = await text(client, path)
+    assert status == 200 and "Change the time" in page and "Cancel the visit" not in page
+    assert "To cancel, call us at" in page and "(512) 555-0100" in page
+
+    day, window = await another_window(client, path, booking, not_before=today + timedelta(days=2))
+    response = await client.post(path + "/reschedule", form={"date": day, "window": window})
+    assert response.status_code == 303, await response.get_data(as_text=True)
+    [job] = [j for j in fake.jobs if j["id"] == booking["vendor"]["external_id"]]
+    starts = datetime.fromisoformat(job["schedule"]["scheduled_start"]).astimezone(ZoneInfo("America/Chicago"))
+    assert (starts.date().isoformat(), f"{starts:%H%M}") == (day, window.split("-")[0])
+    _, moved = await mails(mailbox, 2)
+    assert moved.subject.startswith("New time: ")
+    assert (await client.post(response.headers["Location"].split("?")[0] + "/cancel", form={})).status_code == 409
+    assert (await db.bookings.find_one({}))["status"] == "confirmed"

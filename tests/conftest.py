@@ -42,7 +42,7 @@ from quart.typing import TestClientProtocol
 
 from app import ROOT, create_app
 from app.db import Database
-from app.demo import DEMO_FILE
+from app.demo import DEMO_FILE, vendor_demo
 from app.demo.mailbox import Mailbox
 from app.embedded_db import free_port, start_embedded_mongo
 from app.flows.loading import load_organization_file
@@ -52,6 +52,7 @@ from app.settings import Settings, load_settings
 from app.web.services import services_of
 from cdn.build import build
 from tests.instants import DEFAULT_INSTANT, INSTANTS, company_date, instant_named
+from tests.visitor import Visitor, quart_sender
 
 # Credentials moto accepts; no real AWS is ever asked (no metadata service either).
 AWS_TEST_ENVIRONMENT = {
@@ -163,6 +164,14 @@ def demo_config(**calendar_changes: object) -> OrganizationConfig:
     return OrganizationConfig.model_validate(data)
 
 
+def demo_booking_into(vendor_type: str, fake_url: str, **vendor_changes: object) -> OrganizationConfig:
+    """The demo company booking into a vendor's fake at `fake_url`, under the demo page's key."""
+    data = vendor_demo(vendor_type, fake_url).model_dump()
+    data["publishable_key"] = "pk_test_demo"
+    data["vendor"] |= vendor_changes
+    return OrganizationConfig.model_validate(data)
+
+
 @pytest.fixture
 def organization() -> OrganizationConfig:
     """Override in a test module to run against another organization."""
@@ -185,6 +194,12 @@ def db(app: Quart) -> Database:
 @pytest.fixture
 def client(app: Quart) -> TestClientProtocol:
     return app.test_client()
+
+
+@pytest.fixture
+def visitor(client: TestClientProtocol) -> Visitor:
+    """A visitor walking the flow over the test client, as the widget would."""
+    return Visitor(quart_sender(client))
 
 
 @dataclass

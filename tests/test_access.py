@@ -13,11 +13,6 @@ from tests.conftest import demo_config
 from tests.visitor import Visitor, quart_sender
 
 
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
-
-
 async def test_unknown_key_gets_401_fragment(client) -> None:  # type: ignore[no-untyped-def]
     page = await Visitor(quart_sender(client), key="pk_nobody_here").start()
     assert page.status == 401 and page.step == "Problem" and page.contains("This publishable key is not known.")

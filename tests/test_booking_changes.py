@@ -20,7 +20,7 @@ from app.db import Database
 from app.demo.mailbox import Mailbox, StoredMail
 from app.flows.models import OrganizationConfig
 from tests.conftest import demo_config
-from tests.visitor import Visitor, quart_sender
+from tests.visitor import Visitor
 
 
 @pytest.fixture
@@ -28,18 +28,10 @@ def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
     return {"smtp_url": mailbox.url, "mail_poll_seconds": 0.2}
 
 
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
-
 
 async def mails(mailbox: Mailbox, count: int) -> list[StoredMail]:
     """The messages, oldest first, once `count` have arrived."""
-    for _ in range(150):
-        if len(mailbox.messages()) >= count:
-            break
-        await asyncio.sleep(0.1)
-    found = list(reversed(mailbox.messages()))
+    found = list(reversed(await mailbox.wait_for(count)))
     assert len(found) == count, [m.subject for m in found]
     return found
 

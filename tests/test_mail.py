@@ -20,7 +20,7 @@ from app.demo.mailbox import Mailbox, StoredMail
 from app.mail import outbox
 from app.mail.message import Mail
 from app.mail.smtp import SmtpTarget
-from tests.visitor import CUSTOMER, Visitor, quart_sender
+from tests.visitor import CUSTOMER, Visitor
 
 CHICAGO = ZoneInfo("America/Chicago")
 MAIL_FROM = "bookings@scheduler.localhost"
@@ -30,20 +30,6 @@ MAIL_FROM = "bookings@scheduler.localhost"
 def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
     return {"smtp_url": mailbox.url, "dev_mailbox_dir": mailbox.folder, "mail_from": MAIL_FROM, "mail_poll_seconds": 0.2}
 
-
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
-
-
-async def arrived(mailbox: Mailbox, count: int = 1, seconds: float = 15.0) -> list[StoredMail]:
-    """The messages once `count` have arrived (the drainer sends in the background)."""
-    for _ in range(int(seconds / 0.1)):
-        messages = mailbox.messages()
-        if len(messages) >= count:
-            return messages
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{len(mailbox.messages())} messages arrived, expected {count}")
 
 
 def calendar_of(mail: StoredMail) -> Calendar:
@@ -58,7 +44,7 @@ async def test_a_confirmed_booking_emails_the_visitor_with_a_calendar_file(visit
     page = await visitor.submit("Summary")
     assert page.step == "Confirmation"
     booking = await db.bookings.find_one({})
-    [mail] = await arrived(mailbox)
+    [mail] = await mailbox.wait_for(1)
 
     assert mail.to == CUSTOMER["email"]
     assert mail.sender == f"Demo Plumbing & Air <{MAIL_FROM}>"
@@ -90,7 +76,7 @@ async def test_confirming_again_sends_no_second_email(visitor: Visitor, mailbox:
     first, second = await asyncio.gather(visitor.submit("Summary"), visitor.submit("Summary"))
     assert {first.step, second.step} == {"Confirmation"}
     await visitor.submit("Summary")  # a third click on a stale form
-    await arrived(mailbox)
+    await mailbox.wait_for(1)
     await asyncio.sleep(1.0)  # a second email would have been sent by now
     assert len(mailbox.messages()) == 1
     assert await db.mail_outbox.count_documents({}) == 1
@@ -168,7 +154,7 @@ async def test_the_booking_stands_when_no_smtp_server_answers(visitor: Visitor, 
 async def test_dev_mail_shows_what_arrived(visitor: Visitor, mailbox: Mailbox, client, today: date) -> None:  # type: ignore[no-untyped-def]
     await visitor.walk_to("Summary", today)
     await visitor.submit("Summary")
-    [mail] = await arrived(mailbox)
+    [mail] = await mailbox.wait_for(1)
     listing = await (await client.get("/_dev/mail")).get_data(as_text=True)
     assert f'href="/_dev/mail/{mail.id}"' in listing and "You&#39;re booked" in listing
     page = await client.get(f"/_dev/mail/{mail.id}")

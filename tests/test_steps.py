@@ -10,11 +10,6 @@ from app.db import Database
 from tests.visitor import CUSTOMER, DETAILS, Visitor, quart_sender
 
 
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
-
-
 @pytest.mark.dates
 async def test_whole_flow_ends_with_a_confirmed_booking(visitor: Visitor, db: Database, today: date) -> None:
     page = await visitor.start(page_url="http://localhost:8000/?utm_source=google&gclid=abc&email=x@y.z")

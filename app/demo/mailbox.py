@@ -8,9 +8,11 @@ so a reader never sees half a message. `python -m app.demo.mailbox FOLDER PORT` 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import itertools
+import signal
 import sys
 import threading
 import time
@@ -146,6 +148,15 @@ class Mailbox:
     def messages(self) -> list[StoredMail]:
         return read_folder(self.folder)
 
+    async def wait_for(self, count: int, seconds: float = 15.0) -> list[StoredMail]:
+        """The messages (newest first) once `count` have arrived, or what came within `seconds`
+        (mail is sent in the background: a test waits for it here)."""
+        for _ in range(int(seconds / 0.1)):
+            if len(self.messages()) >= count:
+                break
+            await asyncio.sleep(0.1)
+        return self.messages()
+
     def __enter__(self) -> Mailbox:
         return self.start()
 
@@ -158,8 +169,6 @@ def main(argv: list[str]) -> None:
     mailbox = Mailbox(folder, port).start()
     print(f"local SMTP server at {mailbox.url}, keeping mail in {folder}/", flush=True)
     stop = threading.Event()
-    import signal
-
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()

@@ -97,11 +97,7 @@ async def test_the_booking_email_arrives_and_done_starts_a_new_booking(page: Pag
     await book_with_mouse(page)
     dialog = page.get_by_role("dialog")
     booking = await live_server.database.bookings.find_one({})
-    for _ in range(100):
-        if mailbox.messages():
-            break
-        await asyncio.sleep(0.1)
-    [mail] = mailbox.messages()
+    [mail] = await mailbox.wait_for(1)
     assert mail.to == "ada@example.com" and booking["_id"] in mail.text
 
     async with page.expect_download() as download:

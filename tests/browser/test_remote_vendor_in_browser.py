@@ -11,12 +11,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.async_api import Page
 
-from app.demo import vendor_demo
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, demo_booking_into
 
 pytestmark = pytest.mark.browser
 
@@ -39,10 +38,7 @@ def quick_outbox(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def organization(servicetitan: FakeServiceTitan) -> OrganizationConfig:
-    data = vendor_demo("servicetitan", servicetitan.url).model_dump()
-    data["publishable_key"] = "pk_test_demo"  # the demo page's key
-    data["vendor"]["timeout_seconds"] = 1.0
-    return OrganizationConfig.model_validate(data)
+    return demo_booking_into("servicetitan", servicetitan.url, timeout_seconds=1.0)
 
 
 async def test_a_booking_made_while_the_vendor_times_out_arrives_once_it_recovers(

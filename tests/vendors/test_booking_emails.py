@@ -15,12 +15,12 @@ from quart import Quart
 
 from app.bookings.outbox import OutboxDrainer
 from app.db import Database
-from app.demo import vendor_demo
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.demo.mailbox import Mailbox, StoredMail
 from app.flows.models import OrganizationConfig
 from app.web.services import services_of
-from tests.visitor import Visitor, quart_sender
+from tests.conftest import demo_booking_into
+from tests.visitor import Visitor
 
 
 @pytest.fixture
@@ -38,15 +38,8 @@ def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
 
 @pytest.fixture
 def organization(fake: FakeServiceTitan) -> OrganizationConfig:
-    data = vendor_demo("servicetitan", fake.url).model_dump()
-    data["publishable_key"] = "pk_test_demo"
-    data["vendor"]["timeout_seconds"] = 1.0
-    return OrganizationConfig.model_validate(data)
+    return demo_booking_into("servicetitan", fake.url, timeout_seconds=1.0)
 
-
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
 
 
 async def drain_later(app: Quart, time_travel: time_machine.Coordinates, seconds: float) -> int:
@@ -56,16 +49,6 @@ async def drain_later(app: Quart, time_travel: time_machine.Coordinates, seconds
     services = services_of(app)
     drainer = OutboxDrainer(services.db, services.outbox._vendor_lookup, services.clock, on_settled=services.notifier.booking_settled)
     return await drainer.drain_once()
-
-
-async def mail_count(mailbox: Mailbox, count: int) -> list[StoredMail]:
-    for _ in range(150):
-        if len(mailbox.messages()) >= count:
-            break
-        await asyncio.sleep(0.1)
-    messages = mailbox.messages()
-    assert len(messages) == count, [m.subject for m in messages]
-    return messages
 
 
 def event_of(mail: StoredMail) -> tuple[str, int]:
@@ -79,14 +62,14 @@ async def test_pending_then_confirmed_sends_two_emails_in_order(app: Quart, fake
     fake.fail_next("/bookings", method="POST", hang_seconds=2.5)  # no answer, nothing made
     page = await visitor.submit("Summary")
     assert page.heading == "We've got your request"
-    [received] = await mail_count(mailbox, 1)
+    [received] = await mailbox.wait_for(1)
     assert received.subject.startswith("We've got your request: ")
     assert "You'll get another email when it is confirmed." in received.text
     assert event_of(received) == ("TENTATIVE", 1)
 
     assert await drain_later(app, time_travel, 60) == 1
     assert (await db.bookings.find_one({}))["status"] == "confirmed"
-    confirmed, _ = await mail_count(mailbox, 2)  # newest first
+    confirmed, _ = await mailbox.wait_for(2)  # newest first
     assert confirmed.subject.startswith("You're booked: ") and event_of(confirmed) == ("CONFIRMED", 1)
     assert await drain_later(app, time_travel, 3600) == 0
     await asyncio.sleep(0.5)
@@ -97,10 +80,10 @@ async def test_a_booking_the_vendor_refuses_tells_the_visitor_the_office_will_ca
     await visitor.walk_to("Summary", today)
     fake.fail_next("/bookings", method="POST", hang_seconds=2.5)
     await visitor.submit("Summary")
-    await mail_count(mailbox, 1)
+    assert len(await mailbox.wait_for(1)) == 1
     fake.fail_next("/bookings", method="POST", status=400, body={"title": "Job type 999 was not found."})
     assert await drain_later(app, time_travel, 60) == 1
     assert (await db.bookings.find_one({}))["status"] == "needs_attention"
-    attention, _ = await mail_count(mailbox, 2)
+    attention, _ = await mailbox.wait_for(2)
     assert attention.subject.startswith("About your request WB-") and "(512) 555-0100" in attention.text
     assert not [a for a in attention.attachments() if a[1] == "text/calendar"]

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.db import Database
-from app.demo import vendor_demo
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.mailbox import Mailbox
 from app.flows.models import OrganizationConfig
+from tests.conftest import demo_booking_into
 from tests.test_booking_changes import another_window, booked, mails, text
-from tests.visitor import Visitor, quart_sender
+from tests.visitor import Visitor
 
 
 @pytest.fixture
@@ -27,20 +27,13 @@ def fake() -> Iterator[FakeHousecallPro]:
 
 @pytest.fixture
 def organization(fake: FakeHousecallPro) -> OrganizationConfig:
-    data = vendor_demo("housecallpro", fake.url).model_dump()
-    data["publishable_key"] = "pk_test_demo"
-    data["vendor"]["timeout_seconds"] = 2.0
-    return OrganizationConfig.model_validate(data)
+    return demo_booking_into("housecallpro", fake.url, timeout_seconds=2.0)
 
 
 @pytest.fixture
 def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
     return {"smtp_url": mailbox.url, "mail_poll_seconds": 0.2, "outbox_poll_seconds": 300}
 
-
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
 
 
 async def test_a_housecall_pro_job_moves_and_cancelling_is_by_phone(fake: FakeHousecallPro, visitor: Visitor, mailbox: Mailbox, client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,6 @@ from quart import Quart
 
 from app.bookings.outbox import OutboxDrainer
 from app.db import Database
-from app.demo import vendor_demo
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
 from app.demo.fakes.server import FakeVendor
@@ -22,7 +21,8 @@ from app.flows.models import OrganizationConfig
 from app.vendors.remote import window_label
 from app.web.protocol import KEY_HEADER
 from app.web.services import services_of
-from tests.visitor import Visitor, quart_sender
+from tests.conftest import demo_booking_into
+from tests.visitor import Visitor
 
 FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
 
@@ -46,16 +46,8 @@ def settings_overrides() -> dict[str, object]:
 
 @pytest.fixture
 def organization(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
-    config = vendor_demo(vendor_type, fake.url)
-    data = config.model_dump()
-    data["publishable_key"] = "pk_test_demo"
-    data["vendor"]["timeout_seconds"] = 1.0
-    return OrganizationConfig.model_validate(data)
+    return demo_booking_into(vendor_type, fake.url, timeout_seconds=1.0)
 
-
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
 
 
 def describe(day: date, window_id: str) -> str:

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.db import Database
-from app.demo import vendor_demo
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.demo.mailbox import Mailbox
 from app.flows.models import OrganizationConfig
+from tests.conftest import demo_booking_into
 from tests.test_booking_changes import another_window, booked, calendar_event, mails, text
-from tests.visitor import Visitor, quart_sender
+from tests.visitor import Visitor
 
 
 @pytest.fixture
@@ -33,20 +33,13 @@ def booking_mode(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def organization(fake: FakeServiceTitan, booking_mode: str) -> OrganizationConfig:
-    data = vendor_demo("servicetitan", fake.url).model_dump()
-    data["publishable_key"] = "pk_test_demo"
-    data["vendor"] |= {"booking_mode": booking_mode, "cancel_reason_id": 71, "timeout_seconds": 2.0}
-    return OrganizationConfig.model_validate(data)
+    return demo_booking_into("servicetitan", fake.url, booking_mode=booking_mode, cancel_reason_id=71, timeout_seconds=2.0)
 
 
 @pytest.fixture
 def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
     return {"smtp_url": mailbox.url, "mail_poll_seconds": 0.2, "outbox_poll_seconds": 300}
 
-
-@pytest.fixture
-def visitor(client) -> Visitor:  # type: ignore[no-untyped-def]
-    return Visitor(quart_sender(client))
 
 
 async def test_rescheduling_moves_the_appointment_and_cancelling_cancels_the_job(fake: FakeServiceTitan, visitor: Visitor, mailbox: Mailbox, client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]

@@ -1,19 +1,54 @@
-"""A background job that drains something due every few seconds (the vendor and mail outboxes).
+"""What the outboxes (vendor pushes, mail) share: a background job that drains what is due
+every few seconds, the lease that keeps an entry to one process, and the retry backoff.
 
-Each web process runs one per outbox; leases in the database keep an entry to one
-process. `wake()` drains at once (mail just queued); a database that is down is logged
-and tried again at the next round; `stop()` ends the loop after the entry in hand.
+Each web process runs one drainer per outbox. `wake()` drains at once (mail just
+queued); a database that is down is logged and tried again at the next round; `stop()`
+ends the loop after the entry in hand. Entries keep times as epoch seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import secrets
 from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
 
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
 log = logging.getLogger(__name__)
+
+
+def backoff(attempts: int, first: float, longest: float) -> float:
+    """Seconds before the next try: doubling from `first`, capped at `longest`, jittered down
+    by up to a fifth so that many entries failing together do not retry together."""
+    delay = min(longest, first * 2 ** max(attempts - 1, 0))
+    return random.uniform(delay * 0.8, delay)
+
+
+async def lease_due(
+    collection: AsyncCollection[dict[str, Any]],
+    now: datetime,
+    lease_seconds: float,
+    key: str | None = None,
+    also: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Lease the pending entry due soonest (or the one named `key`, due or not) that no one
+    holds; None when there is none. `also` adds to the update (a counter of leases)."""
+    moment = now.timestamp()
+    query: dict[str, Any] = {"state": "pending", "lease_until": {"$lt": moment}}
+    if key is None:
+        query["due_at"] = {"$lte": moment}
+    else:
+        query["_id"] = key
+    update: dict[str, Any] = {"$set": {"lease_until": moment + lease_seconds, "lease_id": secrets.token_hex(8)}}
+    return await collection.find_one_and_update(
+        query, update | (also or {}), sort=[("due_at", 1)], return_document=ReturnDocument.AFTER
+    )
 
 
 class Poller(ABC):

@@ -13,20 +13,17 @@ Times in entries are epoch seconds: numbers compare the same in every MongoDB.
 from __future__ import annotations
 
 import logging
-import random
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.bookings.repository import booking_by_reference
 from app.db import Database
 from app.metrics import VENDOR_PUSHES
-from app.polling import Poller
+from app.polling import Poller, backoff, lease_due
 from app.vendors.base import (
     BookingProgress,
     BookingRequest,
@@ -65,9 +62,7 @@ def entry_id(kind: Kind, target_id: str) -> str:
 
 def retry_delay(attempts: int, retry_after: float | None) -> float:
     """Exponential, jittered, capped; never sooner than the vendor asked."""
-    delay = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
-    delay = random.uniform(delay * 0.8, delay)
-    return max(delay, retry_after or 0.0)
+    return max(backoff(attempts, FIRST_RETRY_SECONDS, LONGEST_RETRY_SECONDS), retry_after or 0.0)
 
 
 async def enqueue(db: Database, kind: Kind, target_id: str, organization_id: str, now: datetime) -> None:
@@ -98,20 +93,9 @@ async def enqueue(db: Database, kind: Kind, target_id: str, organization_id: str
 
 async def claim(db: Database, now: datetime, outbox_id: str | None = None) -> dict[str, Any] | None:
     """Take the lease on one entry that is due (or on `outbox_id`); None when there is none free."""
-    moment = now.timestamp()
-    query: dict[str, Any] = {"state": "pending", "lease_until": {"$lt": moment}}
-    if outbox_id is not None:
-        query["_id"] = outbox_id
-    else:
-        query["due_at"] = {"$lte": moment}
     # `claims` counts every lease taken: a second one means an earlier push may have got
     # through without being recorded (a crash, a database outage, a cut-short push).
-    return await db.vendor_outbox.find_one_and_update(
-        query,
-        {"$set": {"lease_until": moment + LEASE_SECONDS, "lease_id": secrets.token_hex(8)}, "$inc": {"claims": 1}},
-        sort=[("due_at", 1)],
-        return_document=ReturnDocument.AFTER,
-    )
+    return await lease_due(db.vendor_outbox, now, LEASE_SECONDS, outbox_id, also={"$inc": {"claims": 1}})
 
 
 async def _push_to_vendor(db: Database, entry: dict[str, Any], vendor: VendorStrategy, progress: BookingProgress) -> PushResult:

@@ -10,20 +10,17 @@ to two days); a 5xx refusal fails it, kept with the reason. Times are epoch seco
 from __future__ import annotations
 
 import logging
-import random
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.db import Database
 from app.mail.message import Mail, build_message
 from app.mail.smtp import MailDeferred, MailRefused, SmtpTarget, deliver
 from app.metrics import MAIL_SENDS
-from app.polling import Poller
+from app.polling import Poller, backoff, lease_due
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +31,7 @@ GIVE_UP_AFTER_SECONDS = 48 * 3600.0
 
 
 def retry_delay(attempts: int) -> float:
-    delay = min(LONGEST_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0))
-    return random.uniform(delay * 0.8, delay)
+    return backoff(attempts, FIRST_RETRY_SECONDS, LONGEST_RETRY_SECONDS)
 
 
 async def enqueue(db: Database, key: str, organization_id: str, mail: Mail, now: datetime) -> bool:
@@ -61,18 +57,7 @@ async def enqueue(db: Database, key: str, organization_id: str, mail: Mail, now:
 
 async def claim(db: Database, now: datetime, key: str | None = None) -> dict[str, Any] | None:
     """Lease one due entry (or `key`); None when none is free."""
-    moment = now.timestamp()
-    query: dict[str, Any] = {"state": "pending", "lease_until": {"$lt": moment}}
-    if key is None:
-        query["due_at"] = {"$lte": moment}
-    else:
-        query["_id"] = key
-    return await db.mail_outbox.find_one_and_update(
-        query,
-        {"$set": {"lease_until": moment + LEASE_SECONDS, "lease_id": secrets.token_hex(8)}},
-        sort=[("due_at", 1)],
-        return_document=ReturnDocument.AFTER,
-    )
+    return await lease_due(db.mail_outbox, now, LEASE_SECONDS, key)
 
 
 async def send(db: Database, entry: dict[str, Any], target: SmtpTarget, mail_from: str, now: datetime) -> str:

@@ -15,7 +15,7 @@ from pydantic import Field, StringConstraints
 
 from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl, Identifier, Text
-from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorRejected
+from app.vendors.base import ArrivalWindow, BookingRequest, VendorRejected
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
@@ -203,15 +203,10 @@ class HousecallProStrategy(RemoteVendorStrategy):
             raise VendorRejected(self.vendor_type, f"booking {booking.reference} has no Housecall Pro job yet")
         start, end = self.window_bounds(window.day, window.window_id)
         duration = timedelta(minutes=booking.service.duration_minutes)
-        try:
+        with self.taking_a_place():
             await self._api("PUT", f"/jobs/{booking.vendor.external_id}/schedule", json={
                 "start_time": start.isoformat(),
                 "end_time": (start + duration).isoformat(),
                 "arrival_window_in_minutes": int((end - start).total_seconds() // 60),
                 "notify": False,  # our email tells the customer
             })
-        except VendorRejected as exc:
-            if exc.status == 409:
-                raise SlotUnavailable(exc.message) from None
-            raise
-        self.forget_availability()

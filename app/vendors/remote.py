@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -142,16 +144,24 @@ class RemoteVendorStrategy(VendorStrategy):
         # Whoever built this strategy (the outbox has no visitor), the booking's own service
         # and ZIP code decide job types, business units and durations.
         self.scope = AvailabilityScope.of_booking(request.booking.service, request.booking.zip_code)
-        try:
+        with self.taking_a_place():
             external_id = await self._book(request)
-        except VendorRejected as exc:
-            if exc.status == 409:  # the window filled up at the vendor since the visitor chose it
-                raise SlotUnavailable(exc.message) from None
-            raise
-        self.forget_availability()  # the next visitor sees the vendor's own count again
         return VendorBooking(vendor_type=self.vendor_type, external_id=external_id)
 
     # -- shared ----------------------------------------------------------------------
+
+    @contextmanager
+    def taking_a_place(self) -> Iterator[None]:
+        """Around a call that takes a place at the vendor (a booking, a move): its 409 means
+        the window filled up since the visitor chose it; once it went through, the next
+        visitor sees the vendor's own count again."""
+        try:
+            yield
+        except VendorRejected as exc:
+            if exc.status == 409:
+                raise SlotUnavailable(exc.message) from None
+            raise
+        self.forget_availability()
 
     async def _send(self, method: str, url: str, *, read_error: ErrorReader = body_text, **kwargs: Any) -> Any:
         response = await self.clients.http.send(

@@ -21,7 +21,6 @@ from app.domain.config import Credential, HttpsUrl, Identifier
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
-    SlotUnavailable,
     VendorRejected,
     VendorUnauthorized,
 )
@@ -378,17 +377,12 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
             raise VendorRejected(self.vendor_type, f"job {self._job_id(booking)} has no appointment to move")
         start, end = self.window_bounds(window.day, window.window_id)
         duration = timedelta(minutes=booking.service.duration_minutes)
-        try:
+        with self.taking_a_place():
             await self._api(
                 "PATCH", "jpm", f"/appointments/{int(appointments[0]['id'])}/reschedule",
                 json={"start": utc_text(start), "end": utc_text(start + duration),
                       "arrivalWindowStart": utc_text(start), "arrivalWindowEnd": utc_text(end)},
             )
-        except VendorRejected as exc:
-            if exc.status == 409:
-                raise SlotUnavailable(exc.message) from None
-            raise
-        self.forget_availability()
 
     async def cancel_booking(self, booking: Booking) -> None:
         if self.config.cancel_reason_id is None:

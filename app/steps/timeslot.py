@@ -117,7 +117,7 @@ class TimeslotStep(StepHandler):
             open_windows=sum(1 for w in shown.windows if w.available),
         )
         chosen_window = state.get("window") if shown.chosen_day and state.get("date") == shown.chosen_day.isoformat() else None
-        return {"calendar": shown, "any_open": shown.any_open, "chosen_window": chosen_window}
+        return {"calendar": shown, "chosen_window": chosen_window}
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         if form.text("intent") == "lead":  # nothing free that suits: the office calls back

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from quart import Blueprint, render_template
 
 from app.bookings.notices import NoticeKind, compose, mail_templates
 from app.demo import DEMO_FILE
-from app.domain.booking import Answer, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
+from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, Organization, Theme
 from app.mail.message import Mail
@@ -146,26 +146,35 @@ def sample_draft(flow: Flow, day: date) -> BookingDraft:
     )
 
 
+def sample_session(organization: Organization, flow: Flow, now: datetime, current_step: str, **changes: Any) -> BookingSession:
+    """An in-memory session of the demo flow with everything chosen (a window two days ahead)."""
+    draft = sample_draft(flow, _next_weekday(now.astimezone(organization.zone).date()))
+    return BookingSession(
+        id="gallery", token_hash="", organization_id=organization.slug, flow_id=flow.id, steps=flow.step_ids,
+        current_step=current_step, created_at=now, updated_at=now, expires_at=now, booking=draft, **changes,
+    )
+
+
+def sample_booking(session: BookingSession, status: BookingStatus, now: datetime) -> Booking:
+    return session.new_booking(status, VendorRecord("sample"), now, "WB-7K4M2Q")
+
+
 async def render_state(organization: Organization, flow: Flow, state: GalleryState, now: datetime) -> str:
     if state.step == "Problem":
         status, code, message, restart, retry = PROBLEMS[state.name]
         problem = HttpProblem(status, code, message)
         return await render_template("steps/problem.html", problem=problem, restart=restart, retry_url="#" if retry else None)
     today = now.astimezone(organization.zone).date()
-    draft = sample_draft(flow, _next_weekday(today))
     step = flow.steps[-1].type if state.step == "Confirmation" else state.step
     index = flow.step_ids.index(step)
-    session = BookingSession(
-        id="gallery", token_hash="", organization_id=organization.slug, flow_id=flow.id, steps=flow.step_ids,
-        current_step=step, created_at=now, updated_at=now, expires_at=now, completed_steps=flow.step_ids[:index],
-        saved_state={step: dict(state.values)}, booking=draft, direction="forward",
+    session = sample_session(
+        organization, flow, now, current_step=step, completed_steps=flow.step_ids[:index],
+        saved_state={step: dict(state.values)}, direction="forward",
         status="booked" if state.step == "Confirmation" else "active",
     )
     # No database: the sample calendar answers, and the confirmation is given its booking.
     ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
-    booking = None
-    if state.booking_status:
-        booking = replace(session.new_booking("confirmed", VendorRecord("sample"), now, "WB-7K4M2Q"), status=state.booking_status)
+    booking = sample_booking(session, state.booking_status, now) if state.booking_status else None
     view = await step_view(ctx, errors=state.errors, notice=state.notice, query=state.query, booking=booking)
     return await render_view(view)
 
@@ -189,18 +198,13 @@ async def gallery() -> str:
 
 def sample_emails(organization: Organization, flow: Flow, now: datetime) -> list[tuple[str, Mail]]:
     """The visitor's emails about a sample booking, each kind, as they are sent."""
-    today = now.astimezone(organization.zone).date()
-    draft = sample_draft(flow, _next_weekday(today))
-    session = BookingSession(
-        id="gallery", token_hash="", organization_id=organization.slug, flow_id=flow.id, steps=flow.step_ids,
-        current_step=flow.step_ids[-1], created_at=now, updated_at=now, expires_at=now, booking=draft,
-    )
+    session = sample_session(organization, flow, now, current_step=flow.step_ids[-1])
     templates, mail_from = mail_templates(), services.current().settings.mail_from
     kinds: tuple[tuple[NoticeKind, BookingStatus], ...] = (
         ("confirmed", "confirmed"), ("received", "pending"), ("needs_attention", "needs_attention"),
     )
     found: list[tuple[str, Mail]] = []
     for kind, status in kinds:
-        booking = session.new_booking(status, VendorRecord("sample"), now, "WB-7K4M2Q")
+        booking = sample_booking(session, status, now)
         found.append((kind, compose(kind, organization, booking, now, mail_from, templates)))
     return found

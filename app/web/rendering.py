@@ -16,7 +16,7 @@ async def render_view(view: StepView) -> str:
         booking, organization = view.variables["booking"], view.variables["organization"]
         token = services.current().links.token(booking, "calendar", organization.zone)
         urls["calendar_url"] = external_url("booking_pages.booking_calendar", token=token)
-    if view.step_id is not None:
+    elif view.step_id is not None:
         step_id = view.step_id
         urls = {
             "submit_url": external_url("steps.submit_step", step_id=step_id),

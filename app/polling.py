@@ -13,6 +13,7 @@ import logging
 import random
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,9 +53,12 @@ async def lease_due(
 
 
 class Poller(ABC):
+    """Drains an outbox: leases each due entry (`claim`) and handles it (`handle`) until none is due."""
+
     name = "poller"
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, clock: Callable[[], datetime], interval: float) -> None:
+        self._clock = clock
         self._interval = interval
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
@@ -72,8 +76,24 @@ class Poller(ABC):
         self._wake.set()
 
     @abstractmethod
+    async def claim(self, now: datetime) -> dict[str, Any] | None:
+        """Lease the next entry that is due; None when there is none."""
+
+    @abstractmethod
+    async def handle(self, entry: dict[str, Any], now: datetime) -> None:
+        """Do a claimed entry's work once and record the result."""
+
     async def drain_once(self) -> int:
         """Handle everything that is due now; how many were handled."""
+        handled = 0
+        while not self.stopping:
+            now = self._clock()
+            entry = await self.claim(now)
+            if entry is None:
+                break
+            await self.handle(entry, now)
+            handled += 1
+        return handled
 
     async def run(self) -> None:
         while not self._stopping.is_set():

@@ -198,27 +198,21 @@ class OutboxDrainer(Poller):
         interval: float = 2.0,
         on_settled: Settled | None = None,
     ) -> None:
-        super().__init__(interval)
+        super().__init__(clock, interval)
         self._db = db
         self._on_settled = on_settled
         self._vendor_lookup = vendor_lookup
-        self._clock = clock
 
-    async def drain_once(self) -> int:
-        """Push every entry that is due now; how many were pushed."""
-        pushed = 0
-        while not self.stopping:
-            now = self._clock()
-            entry = await claim(self._db, now)
-            if entry is None:
-                return pushed
-            vendor = await self._vendor_lookup(entry["organization_id"], now)
-            if vendor is None:
-                await _finish(self._db, entry, {"_id": entry["_id"], "lease_id": entry["lease_id"]}, entry.get("attempts", 0),
-                              PushResult("rejected", message="the organization no longer exists"))
-            else:
-                result = await push(self._db, entry, vendor, now)
-                if entry["kind"] == "booking" and result.state != "pending" and self._on_settled is not None:
-                    await self._on_settled(entry["target_id"], now)  # the visitor hears of it
-            pushed += 1
-        return pushed
+    async def claim(self, now: datetime) -> dict[str, Any] | None:
+        return await claim(self._db, now)
+
+    async def handle(self, entry: dict[str, Any], now: datetime) -> None:
+        """Push the entry to its organization's vendor; the visitor hears how a booking ended."""
+        vendor = await self._vendor_lookup(entry["organization_id"], now)
+        if vendor is None:
+            await _finish(self._db, entry, {"_id": entry["_id"], "lease_id": entry["lease_id"]}, entry.get("attempts", 0),
+                          PushResult("rejected", message="the organization no longer exists"))
+            return
+        result = await push(self._db, entry, vendor, now)
+        if entry["kind"] == "booking" and result.state != "pending" and self._on_settled is not None:
+            await self._on_settled(entry["target_id"], now)

@@ -99,20 +99,13 @@ class MailDrainer(Poller):
     def __init__(
         self, db: Database, target: SmtpTarget, mail_from: str, clock: Callable[[], datetime], interval: float = 2.0
     ) -> None:
-        super().__init__(interval)
+        super().__init__(clock, interval)
         self._db = db
         self._target = target
         self._mail_from = mail_from
-        self._clock = clock
 
-    async def drain_once(self) -> int:
-        """Send every entry that is due now; how many were tried."""
-        tried = 0
-        while not self.stopping:
-            now = self._clock()
-            entry = await claim(self._db, now)
-            if entry is None:
-                return tried
-            await send(self._db, entry, self._target, self._mail_from, now)
-            tried += 1
-        return tried
+    async def claim(self, now: datetime) -> dict[str, Any] | None:
+        return await claim(self._db, now)
+
+    async def handle(self, entry: dict[str, Any], now: datetime) -> None:
+        await send(self._db, entry, self._target, self._mail_from, now)

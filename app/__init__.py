@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined
 from quart import Quart
 from quart_schema import QuartSchema
 
+from app.bookings.changes import QueuedChanges
 from app.bookings.links import BookingLinks
 from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
@@ -111,7 +112,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             mail = MailDrainer(database, SmtpTarget.parse(settings.smtp_url), settings.mail_from, service.clock, settings.mail_poll_seconds)
             notifier.wake = mail.wake
         drainer = OutboxDrainer(
-            database, outbox_vendor, service.clock, settings.outbox_poll_seconds, on_settled=notifier.booking_settled
+            database, outbox_vendor, service.clock, settings.outbox_poll_seconds, on_settled=notifier.booking_settled,
+            on_change=QueuedChanges(database, notifier).carry_out,
         )
         loop = asyncio.get_running_loop()
         service.running = Running(

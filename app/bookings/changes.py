@@ -5,21 +5,46 @@ the old one back; a vendor without changes sends the visitor to the phone), then
 booking is stored as its next version (a compare-and-swap: two tabs cannot both change
 it), then the visitor is emailed (with the calendar file's SEQUENCE raised, or
 METHOD:CANCEL). A company decides how late changes are allowed.
+
+A vendor that is down or too slow to answer does not turn the visitor away: the change
+is held on the booking (`pending_change`, no other change meanwhile) and queued in the
+vendor outbox, whose drainer carries it out with backoff until it is made, refused, or
+too late (the visit's change deadline). The visitor is emailed how it ended.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
+from app.bookings import outbox
 from app.bookings.confirm import ALTERNATIVES, describe_window, nearest_windows
-from app.bookings.notices import Notifier
-from app.bookings.repository import save_new_version
+from app.bookings.notices import FailedChange, Notifier
+from app.bookings.repository import (
+    BookingChanged,
+    booking_by_reference,
+    drop_pending_change,
+    hold_pending_change,
+    save_new_version,
+)
 from app.db import Database
-from app.domain.booking import Booking
+from app.domain.booking import Booking, ChosenWindow, PendingChange
 from app.flows.models import Organization
-from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorStrategy
+from app.flows.repository import organization_by_slug
+from app.metrics import VENDOR_PUSHES
+from app.vendors.base import (
+    ArrivalWindow,
+    BookingRequest,
+    SlotUnavailable,
+    VendorError,
+    VendorStrategy,
+    VendorUnavailable,
+)
+
+log = logging.getLogger(__name__)
 
 MAX_REASON_LENGTH = 500
 # The calendar pages a year ahead; no vendor books further.
@@ -44,6 +69,8 @@ def why_not_changeable(
     call = f" Please call us at {organization.contact.phone}." if organization.contact.phone else " Please call us."
     if booking.is_cancelled:
         return "This booking is cancelled."
+    if booking.pending_change is not None:
+        return "Your last change is on its way to our schedule: we'll email you as soon as it's made."
     if now >= booking.window.starts_at(organization.zone):
         return "This visit has started or is over." + call
     if booking.status != "confirmed":
@@ -63,6 +90,13 @@ class Rescheduled:
 
 
 @dataclass(frozen=True)
+class ChangeQueued:
+    """The vendor could not be reached: the change will be made in the background."""
+
+    booking: Booking
+
+
+@dataclass(frozen=True)
 class WindowTaken:
     message: str
     alternatives: tuple[ArrivalWindow, ...]
@@ -71,7 +105,7 @@ class WindowTaken:
 async def reschedule(
     db: Database, organization: Organization, vendor: VendorStrategy, booking: Booking, day: date, window_id: str,
     now: datetime, notifier: Notifier | None,
-) -> Rescheduled | WindowTaken:
+) -> Rescheduled | WindowTaken | ChangeQueued:
     refusal = why_not_changeable(booking, organization, vendor, now, "reschedule")
     if refusal:
         raise ChangeRefused(refusal)
@@ -90,6 +124,8 @@ async def reschedule(
         await vendor.reschedule_booking(booking, window.chosen())
     except SlotUnavailable:
         return await _taken(vendor, booking, day, window_id, None)
+    except VendorUnavailable as exc:
+        return await _queue(db, booking, PendingChange(_change_id(), "reschedule", now, window=window.chosen()), now, exc)
     changed = booking.rescheduled(window.chosen(), now)
     await save_new_version(db, changed)
     if notifier is not None:
@@ -111,13 +147,103 @@ async def _taken(
 async def cancel(
     db: Database, organization: Organization, vendor: VendorStrategy, booking: Booking, reason: str, now: datetime,
     notifier: Notifier | None,
-) -> Booking:
+) -> Booking | ChangeQueued:
     refusal = why_not_changeable(booking, organization, vendor, now, "cancel")
     if refusal:
         raise ChangeRefused(refusal)
-    await vendor.cancel_booking(booking)
-    changed = booking.cancelled(now, reason.strip()[:MAX_REASON_LENGTH] or None)
+    said = reason.strip()[:MAX_REASON_LENGTH] or None
+    try:
+        await vendor.cancel_booking(booking)
+    except VendorUnavailable as exc:
+        return await _queue(db, booking, PendingChange(_change_id(), "cancel", now, reason=said), now, exc)
+    changed = booking.cancelled(now, said)
     await save_new_version(db, changed)
     if notifier is not None:
         await notifier.tell_visitor("cancelled", organization, changed, now)
     return changed
+
+
+# -- a change the vendor was too slow for ------------------------------------------------
+
+
+def _change_id() -> str:
+    return secrets.token_hex(6)
+
+
+async def _queue(db: Database, booking: Booking, change: PendingChange, now: datetime, why: VendorUnavailable) -> ChangeQueued:
+    """Hold `change` on the booking and queue it for the vendor outbox to carry out."""
+    held = await hold_pending_change(db, booking, change)
+    await outbox.enqueue(
+        db, "change", booking.reference, booking.organization_id, now, key=change.id, payload={"change_id": change.id},
+        first_try_in=outbox.retry_delay(1, why.retry_after),  # it has just failed: back off first
+    )
+    log.warning("booking change queued: the vendor did not answer", extra={
+        "booking": booking.reference, "change": change.kind, "vendor": why.vendor, "problem": why.message,
+    })
+    return ChangeQueued(held)
+
+
+class QueuedChanges:
+    """Carries out the changes held on bookings, for the vendor outbox's drainer."""
+
+    def __init__(self, db: Database, notifier: Notifier | None) -> None:
+        self._db = db
+        self._notifier = notifier
+
+    async def carry_out(self, entry: dict[str, Any], vendor: VendorStrategy, now: datetime) -> None:
+        change_id = str((entry.get("payload") or {}).get("change_id", ""))
+        booking = await booking_by_reference(self._db, entry["target_id"])
+        organization = None if booking is None else await organization_by_slug(self._db, booking.organization_id)
+        change = None if booking is None else booking.pending_change
+        if booking is None or organization is None or change is None or change.id != change_id:
+            await outbox.close_entry(self._db, entry, False, "the booking or its change no longer exists")
+            return
+        try:
+            if change.kind == "reschedule" and change.window is not None:
+                await vendor.reschedule_booking(booking, change.window)
+                changed = booking.rescheduled(change.window, now)
+            else:
+                await vendor.cancel_booking(booking)
+                changed = booking.cancelled(now, change.reason)
+        except VendorUnavailable as exc:
+            deadline = booking.window.starts_at(organization.zone).timestamp()
+            if await outbox.retry_later(self._db, entry, now, exc, give_up_at=deadline):
+                VENDOR_PUSHES.labels(vendor.vendor_type, "pending").inc()
+                return
+            await self._failed(entry, booking, organization, change, now, "we couldn't reach our schedule in time")
+            return
+        except SlotUnavailable:
+            await self._failed(entry, booking, organization, change, now, "that time was taken meanwhile")
+            return
+        except VendorError as exc:
+            log.error("booking change refused by the vendor", extra={"booking": booking.reference, "problem": str(exc)})
+            await self._failed(entry, booking, organization, change, now, "our schedule didn't accept it")
+            return
+        try:
+            await save_new_version(self._db, changed, completing=change.id)
+        except BookingChanged:
+            # Only the office changes a booking with a change on its way: it needs a person.
+            log.error("a booking changed while its change was on its way", extra={"booking": booking.reference})
+            await outbox.close_entry(self._db, entry, False, "the vendor made the change, but the booking had changed meanwhile")
+            return
+        VENDOR_PUSHES.labels(vendor.vendor_type, "confirmed").inc()
+        await outbox.close_entry(self._db, entry, True, None)
+        if self._notifier is not None:
+            await self._notifier.tell_visitor("rescheduled" if change.kind == "reschedule" else "cancelled", organization, changed, now)
+
+    async def _failed(
+        self, entry: dict[str, Any], booking: Booking, organization: Organization, change: PendingChange, now: datetime,
+        why: str,
+    ) -> None:
+        VENDOR_PUSHES.labels(booking.vendor.type or "unknown", "rejected").inc()
+        await drop_pending_change(self._db, booking.reference, change.id)
+        await outbox.close_entry(self._db, entry, False, why)
+        if self._notifier is not None:
+            failed = FailedChange(change.id, change.kind, change.window, why)
+            await self._notifier.tell_visitor("change_failed", organization, replace(booking, pending_change=None), now, failed)
+
+
+def requested_window(booking: Booking) -> ChosenWindow | None:
+    """The window a pending reschedule asks for (the booking page shows it)."""
+    change = booking.pending_change
+    return change.window if change is not None and change.kind == "reschedule" else None

@@ -18,7 +18,7 @@ from app.bookings.calendar_file import Method, calendar_file
 from app.bookings.links import BookingLinks
 from app.bookings.repository import booking_by_reference
 from app.db import Database
-from app.domain.booking import Booking, long_date, tel
+from app.domain.booking import Booking, ChosenWindow, long_date, tel
 from app.flows.models import Organization
 from app.flows.repository import organization_by_slug
 from app.mail import outbox
@@ -27,7 +27,19 @@ from app.mail.render import MailTemplates
 
 log = logging.getLogger(__name__)
 
-NoticeKind = Literal["received", "confirmed", "needs_attention", "rescheduled", "cancelled"]
+NoticeKind = Literal["received", "confirmed", "needs_attention", "rescheduled", "cancelled", "change_failed"]
+# The emails that change the visitor's calendar, and so carry the calendar file.
+CALENDAR_KINDS = frozenset({"received", "confirmed", "rescheduled", "cancelled"})
+
+
+@dataclass(frozen=True)
+class FailedChange:
+    """A change the visitor asked for that could not be made in the background, and why."""
+
+    id: str
+    kind: Literal["reschedule", "cancel"]
+    window: ChosenWindow | None
+    why: str
 
 
 @dataclass(frozen=True)
@@ -39,10 +51,24 @@ class NoticeText:
     preheader: str
 
 
-def notice_text(kind: NoticeKind, booking: Booking, organization: Organization) -> NoticeText:
+def notice_text(kind: NoticeKind, booking: Booking, organization: Organization, failed: FailedChange | None = None) -> NoticeText:
     when = f"{long_date(booking.day)}, {booking.window.label}"
     company = organization.name
     call = f" at {organization.contact.phone}" if organization.contact.phone else ""
+    if kind == "change_failed":
+        asked = "cancel your visit"
+        if failed is not None and failed.window is not None:
+            asked = f"move your visit to {long_date(failed.window.day)}, {failed.window.label}"
+        why = f": {failed.why}" if failed is not None else ""
+        return NoticeText(
+            subject=f"Your visit is unchanged: {booking.service.name}, {when}",
+            headline="Your visit is unchanged",
+            intro=f"We couldn't {asked}{why}. {company} still expects you on {when}.",
+            next_steps=(
+                "You can try again from the link below" + (f", or call us{call}." if call else "."),
+            ),
+            preheader=f"We couldn't make your change — booking {booking.reference} is unchanged",
+        )
     if kind == "confirmed":
         return NoticeText(
             subject=f"You're booked: {booking.service.name}, {when}",
@@ -125,25 +151,28 @@ class Notifier:
         elif booking.status == "needs_attention":
             await self.tell_visitor("needs_attention", organization, booking, now)
 
-    async def tell_visitor(self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime) -> None:
+    async def tell_visitor(
+        self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, failed: FailedChange | None = None,
+    ) -> None:
         if not booking.customer.email:
             return
+        key = f"booking:{booking.reference}:{kind}:{booking.version}" + (f":{failed.id}" if failed else "")
         try:
-            mail = self.compose(kind, organization, booking, now)
-            queued = await outbox.enqueue(
-                self.db, f"booking:{booking.reference}:{kind}:{booking.version}", organization.slug, mail, now
-            )
+            mail = self.compose(kind, organization, booking, now, failed)
+            queued = await outbox.enqueue(self.db, key, organization.slug, mail, now)
         except Exception:
             log.exception("the %s email about booking %s could not be queued", kind, booking.reference)
             return
         if queued:
             self.wake()
 
-    def compose(self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime) -> Mail:
+    def compose(
+        self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, failed: FailedChange | None = None,
+    ) -> Mail:
         manage_url = None
         if self.links is not None and kind != "cancelled":
             manage_url = f"{self.base_url}/bookings/{self.links.token(booking, 'manage', organization.zone)}"
-        return compose(kind, organization, booking, now, self.mail_from, self.templates, manage_url)
+        return compose(kind, organization, booking, now, self.mail_from, self.templates, manage_url, failed)
 
 
 def mail_templates() -> MailTemplates:
@@ -152,13 +181,13 @@ def mail_templates() -> MailTemplates:
 
 def compose(
     kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, mail_from: str, templates: MailTemplates,
-    manage_url: str | None = None,
+    manage_url: str | None = None, failed: FailedChange | None = None,
 ) -> Mail:
     """The visitor's email of `kind` about `booking` (the gallery shows each); `manage_url`
     is the signed link to the booking's page (change the time, cancel)."""
-    text = notice_text(kind, booking, organization)
+    text = notice_text(kind, booking, organization, failed)
     attachments: tuple[Attachment, ...] = ()
-    if kind != "needs_attention":
+    if kind in CALENDAR_KINDS:
         method: Method = "CANCEL" if kind == "cancelled" else "REQUEST"
         ics = calendar_file(
             booking, company=organization.name, company_phone=organization.contact.phone,

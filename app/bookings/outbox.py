@@ -41,12 +41,14 @@ FIRST_RETRY_SECONDS = 5.0
 LONGEST_RETRY_SECONDS = 15 * 60.0
 GIVE_UP_AFTER_SECONDS = 48 * 3600.0  # then it is the office's to sort out, with the reason
 
-Kind = Literal["booking", "lead"]
+Kind = Literal["booking", "lead", "change"]
 PushState = Literal["confirmed", "pending", "slot_taken", "rejected"]
 # Builds the vendor strategy for an organization id (None when it no longer exists).
 VendorLookup = Callable[[str, datetime], Awaitable[VendorStrategy | None]]
 # Told when a booking's push ended (confirmed or needing a person): its reference.
 Settled = Callable[[str, datetime], Awaitable[None]]
+# Carries out a claimed change entry (a reschedule or cancel the vendor was too slow for).
+ChangeHandler = Callable[[dict[str, Any], VendorStrategy, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,21 @@ def retry_delay(attempts: int, retry_after: float | None) -> float:
     return max(backoff(attempts, FIRST_RETRY_SECONDS, LONGEST_RETRY_SECONDS), retry_after or 0.0)
 
 
-async def enqueue(db: Database, kind: Kind, target_id: str, organization_id: str, now: datetime) -> None:
-    """Add the entry (once: enqueueing again keeps what earlier pushes made)."""
+async def enqueue(
+    db: Database, kind: Kind, target_id: str, organization_id: str, now: datetime, key: str | None = None,
+    payload: dict[str, Any] | None = None, first_try_in: float = 0.0,
+) -> None:
+    """Add the entry (once: enqueueing again keeps what earlier pushes made). `key` tells
+    entries for one target apart (each change to a booking); `payload` is what the
+    handler needs beyond the target; `first_try_in` seconds from now it is due."""
     entry = {
-        "_id": entry_id(kind, target_id),
+        "_id": entry_id(kind, f"{target_id}:{key}" if key else target_id),
         "kind": kind,
         "target_id": target_id,
         "organization_id": organization_id,
         "state": "pending",
         "attempts": 0,
-        "due_at": now.timestamp(),
+        "due_at": now.timestamp() + first_try_in,
         "created_at": now.timestamp(),
         "lease_until": 0.0,
         "lease_id": None,
@@ -82,6 +89,7 @@ async def enqueue(db: Database, kind: Kind, target_id: str, organization_id: str
         "claims": 0,
         "retried": False,
         "last_error": None,
+        "payload": payload or {},
     }
     try:
         await db.vendor_outbox.insert_one(entry)
@@ -132,15 +140,8 @@ async def push(
         taken = f"the window was taken at the vendor: {exc}" if str(exc) else "the window was taken at the vendor"
         result = PushResult("slot_taken" if visitor_waiting else "rejected", message=taken)
     except VendorUnavailable as exc:
-        waited = now.timestamp() - entry.get("created_at", now.timestamp())
-        if waited < GIVE_UP_AFTER_SECONDS:
-            delay = retry_delay(attempts, exc.retry_after)
-            await db.vendor_outbox.update_one(lease, {"$set": {
-                "attempts": attempts, "due_at": now.timestamp() + delay, "lease_until": 0.0, "lease_id": None,
-                "last_error": exc.message, "retried": True,
-            }})
+        if await retry_later(db, entry, now, exc):
             VENDOR_PUSHES.labels(vendor.vendor_type, "pending").inc()
-            log.warning("vendor push postponed", extra={"outbox": entry["_id"], "vendor": exc.vendor, "problem": exc.message, "retry_in_s": round(delay, 1)})
             return PushResult("pending", message=exc.message)
         result = PushResult("rejected", message=f"gave up after {attempts} tries over 48 hours: {exc.message}")
     except VendorRejected as exc:
@@ -155,6 +156,30 @@ async def push(
     return result
 
 
+async def retry_later(db: Database, entry: dict[str, Any], now: datetime, exc: VendorUnavailable, give_up_at: float | None = None) -> bool:
+    """Give a claimed entry back to be tried again after a backoff; False (and nothing done)
+    once it has waited 48 hours, or would be tried again after `give_up_at`."""
+    attempts = entry.get("attempts", 0) + 1
+    delay = retry_delay(attempts, exc.retry_after)
+    waited = now.timestamp() - entry.get("created_at", now.timestamp())
+    if waited >= GIVE_UP_AFTER_SECONDS or (give_up_at is not None and now.timestamp() + delay >= give_up_at):
+        return False
+    await db.vendor_outbox.update_one({"_id": entry["_id"], "lease_id": entry["lease_id"]}, {"$set": {
+        "attempts": attempts, "due_at": now.timestamp() + delay, "lease_until": 0.0, "lease_id": None,
+        "last_error": exc.message, "retried": True,
+    }})
+    log.warning("vendor push postponed", extra={"outbox": entry["_id"], "vendor": exc.vendor, "problem": exc.message, "retry_in_s": round(delay, 1)})
+    return True
+
+
+async def close_entry(db: Database, entry: dict[str, Any], done: bool, message: str | None) -> None:
+    """A claimed entry is finished: done, or failed with `message` for a person to read."""
+    await db.vendor_outbox.update_one({"_id": entry["_id"], "lease_id": entry["lease_id"]}, {"$set": {
+        "state": "done" if done else "failed", "attempts": entry.get("attempts", 0) + 1, "lease_until": 0.0,
+        "lease_id": None, "last_error": message,
+    }})
+
+
 async def postpone(db: Database, entry: dict[str, Any], now: datetime, reason: str) -> None:
     """Give a claimed entry back for a later push (the one in hand was cut short)."""
     await db.vendor_outbox.update_one(
@@ -167,9 +192,9 @@ async def postpone(db: Database, entry: dict[str, Any], now: datetime, reason: s
 
 
 async def _finish(db: Database, entry: dict[str, Any], lease: dict[str, Any], attempts: int, result: PushResult) -> None:
-    state = "done" if result.state == "confirmed" else "failed"
     await db.vendor_outbox.update_one(lease, {"$set": {
-        "state": state, "attempts": attempts, "lease_until": 0.0, "lease_id": None, "last_error": result.message,
+        "state": "done" if result.state == "confirmed" else "failed", "attempts": attempts, "lease_until": 0.0,
+        "lease_id": None, "last_error": result.message,
     }})
     collection = db.leads if entry["kind"] == "lead" else db.bookings
     status = {"confirmed": "confirmed", "slot_taken": "slot_taken", "rejected": "needs_attention"}[result.state]
@@ -197,10 +222,12 @@ class OutboxDrainer(Poller):
         clock: Callable[[], datetime],
         interval: float = 2.0,
         on_settled: Settled | None = None,
+        on_change: ChangeHandler | None = None,
     ) -> None:
         super().__init__(clock, interval)
         self._db = db
         self._on_settled = on_settled
+        self._on_change = on_change
         self._vendor_lookup = vendor_lookup
 
     async def claim(self, now: datetime) -> dict[str, Any] | None:
@@ -212,6 +239,12 @@ class OutboxDrainer(Poller):
         if vendor is None:
             await _finish(self._db, entry, {"_id": entry["_id"], "lease_id": entry["lease_id"]}, entry.get("attempts", 0),
                           PushResult("rejected", message="the organization no longer exists"))
+            return
+        if entry["kind"] == "change":
+            if self._on_change is None:
+                await postpone(self._db, entry, now, "no one here carries out changes")
+            else:
+                await self._on_change(entry, vendor, now)
             return
         result = await push(self._db, entry, vendor, now)
         if entry["kind"] == "booking" and result.state != "pending" and self._on_settled is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from app.db import Database
-from app.domain.booking import Booking
+from app.domain.booking import Booking, PendingChange
 
 
 async def booking_by_reference(db: Database, reference: str) -> Booking | None:
@@ -26,15 +27,37 @@ async def booking_for_session_or_none(db: Database, session_id: str) -> Booking 
         return None
 
 
+def _at_version(version: int) -> dict[str, Any]:
+    # Bookings stored before versions were kept count as version 1.
+    return {"version": version} if version > 1 else {"$or": [{"version": 1}, {"version": {"$exists": False}}]}
+
+
 class BookingChanged(Exception):
     """The booking changed since it was read (another tab, the office): read it again."""
 
 
-async def save_new_version(db: Database, booking: Booking) -> None:
-    """Store `booking` (version n+1) if the stored one is still version n."""
-    previous = booking.version - 1
-    # Bookings stored before versions were kept count as version 1.
-    version: dict[str, Any] = {"version": previous} if previous > 1 else {"$or": [{"version": 1}, {"version": {"$exists": False}}]}
-    result = await db.bookings.replace_one({"_id": booking.reference, **version}, booking.to_document())
+async def save_new_version(db: Database, booking: Booking, completing: str | None = None) -> None:
+    """Store `booking` (version n+1) if the stored one is still version n, with no change on
+    its way to the vendor (or only the one this version is `completing`)."""
+    pending = {"pending_change.id": completing} if completing else {"pending_change": None}
+    result = await db.bookings.replace_one(
+        {"_id": booking.reference, **_at_version(booking.version - 1), **pending}, booking.to_document()
+    )
     if result.matched_count != 1:
         raise BookingChanged(booking.reference)
+
+
+async def hold_pending_change(db: Database, booking: Booking, change: PendingChange) -> Booking:
+    """Record `change` as on its way to the vendor, if the booking is still as read and has none."""
+    result = await db.bookings.update_one(
+        {"_id": booking.reference, **_at_version(booking.version), "pending_change": None},
+        {"$set": {"pending_change": change.to_document()}},
+    )
+    if result.matched_count != 1:
+        raise BookingChanged(booking.reference)
+    return replace(booking, pending_change=change)
+
+
+async def drop_pending_change(db: Database, reference: str, change_id: str) -> None:
+    """The change `change_id` ended without being made: the booking is free to change again."""
+    await db.bookings.update_one({"_id": reference, "pending_change.id": change_id}, {"$set": {"pending_change": None}})

@@ -199,6 +199,32 @@ class BookingChange:
 
 
 @dataclass(frozen=True)
+class PendingChange:
+    """A change the visitor asked for that the vendor has not made yet (it was slow or
+    down): the vendor outbox carries it out, and the visitor is emailed how it ended."""
+
+    id: str
+    kind: Literal["reschedule", "cancel"]
+    requested_at: datetime
+    window: ChosenWindow | None = None  # reschedule: the window asked for
+    reason: str | None = None  # cancel: what the visitor said, if anything
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "requested_at": self.requested_at, "reason": self.reason,
+            "window": self.window.to_document() if self.window else None,
+        }
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> PendingChange:
+        window = doc.get("window")
+        return cls(
+            id=str(doc["id"]), kind=doc["kind"], requested_at=doc["requested_at"], reason=doc.get("reason"),
+            window=ChosenWindow.from_document(window) if window else None,
+        )
+
+
+@dataclass(frozen=True)
 class Booking:
     """One booking: unique per session, known by its reference (read out over the phone).
 
@@ -223,6 +249,8 @@ class Booking:
     version: int = 1
     updated_at: datetime | None = None
     changes: tuple[BookingChange, ...] = ()
+    # A change on its way to the vendor; not a version of its own until it is made.
+    pending_change: PendingChange | None = None
 
     @property
     def day(self) -> date:
@@ -235,11 +263,16 @@ class Booking:
     def rescheduled(self, window: ChosenWindow, now: datetime, by: Literal["visitor", "office"] = "visitor") -> Booking:
         """The booking in `window`: the next version, with the change recorded."""
         change = BookingChange(now, "rescheduled", by, previous_window=self.window)
-        return replace(self, window=window, version=self.version + 1, updated_at=now, changes=(*self.changes, change))
+        return replace(
+            self, window=window, version=self.version + 1, updated_at=now, changes=(*self.changes, change), pending_change=None
+        )
 
     def cancelled(self, now: datetime, reason: str | None, by: Literal["visitor", "office"] = "visitor") -> Booking:
         change = BookingChange(now, "cancelled", by, reason=reason)
-        return replace(self, status="cancelled", version=self.version + 1, updated_at=now, changes=(*self.changes, change))
+        return replace(
+            self, status="cancelled", version=self.version + 1, updated_at=now, changes=(*self.changes, change),
+            pending_change=None,
+        )
 
     @property
     def is_settled(self) -> bool:
@@ -269,6 +302,7 @@ class Booking:
             "updated_at": self.updated_at or self.created_at,
             "version": self.version,
             "changes": [c.to_document() for c in self.changes],
+            "pending_change": self.pending_change.to_document() if self.pending_change else None,
         }
 
     @classmethod
@@ -291,4 +325,5 @@ class Booking:
             version=int(doc.get("version") or 1),
             updated_at=doc.get("updated_at"),
             changes=tuple(BookingChange.from_document(c) for c in doc.get("changes") or []),
+            pending_change=PendingChange.from_document(doc["pending_change"]) if doc.get("pending_change") else None,
         )

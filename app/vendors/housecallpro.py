@@ -192,11 +192,25 @@ class HousecallProStrategy(RemoteVendorStrategy):
         return str(body["id"])
 
     # -- changes after booking ---------------------------------------------------------
-    # Housecall Pro documents moving a job's schedule; cancelling stays with the office.
+    # Housecall Pro documents moving a job's schedule and deleting it. A cancellation takes
+    # the job off the schedule (its time is free) with a note saying why; the job itself
+    # stays for the office to close, as Housecall Pro has no documented cancel.
 
     @property
     def can_reschedule(self) -> bool:
         return True
+
+    @property
+    def can_cancel(self) -> bool:
+        return True
+
+    async def cancel_booking(self, booking: Booking) -> None:
+        if not booking.vendor.external_id:
+            raise VendorRejected(self.vendor_type, f"booking {booking.reference} has no Housecall Pro job yet")
+        job = booking.vendor.external_id
+        await self._api("POST", f"/jobs/{job}/notes", json={"content": f"Cancelled online by the customer ({booking.reference})."})
+        await self._api("DELETE", f"/jobs/{job}/schedule")
+        self.forget_availability()
 
     async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
         if not booking.vendor.external_id:

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import StringConstraints
 from pymongo.errors import DuplicateKeyError
 
+from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl
 from app.vendors.base import (
     ArrivalWindow,
@@ -89,6 +90,38 @@ query EarlierBookings($searchTerm: String!) {
       jobs(first: 20) { nodes { id title } }
     }
   }
+}
+"""
+
+
+REQUEST_ASSESSMENT = """
+query RequestAssessment($id: EncodedId!) {
+  request(id: $id) { id assessment { id } }
+}
+"""
+
+JOB_VISITS = """
+query JobVisits($id: EncodedId!) {
+  job(id: $id) { id visits(first: 20) { nodes { id startAt isComplete } } }
+}
+"""
+
+# Jobber takes a new time as a local date, time and zone (LocalDateTimeAttributes).
+ASSESSMENT_EDIT = """
+mutation AssessmentEdit($id: EncodedId!, $input: AssessmentEditInput!) {
+  assessmentEdit(id: $id, input: $input) { assessment { id } userErrors { message path } }
+}
+"""
+
+VISIT_EDIT_SCHEDULE = """
+mutation VisitEditSchedule($id: EncodedId!, $input: VisitEditScheduleInput!) {
+  visitEditSchedule(id: $id, input: $input) { visit { id } userErrors { message path } }
+}
+"""
+
+JOB_CLOSE = """
+mutation JobClose($jobId: EncodedId!, $input: JobCloseInput!) {
+  jobClose(jobId: $jobId, input: $input) { job { id } userErrors { message path } }
 }
 """
 
@@ -343,3 +376,45 @@ class JobberStrategy(RemoteVendorStrategy):
                 }})
                 await progress.remember("booking_id", payload["job"]["id"])
         return str(progress.get("booking_id"))
+
+    # -- changes after booking ---------------------------------------------------------
+    # A request's assessment and a job's visit move to the new window; a job is closed
+    # with its visits removed. A request has no documented cancel: the office archives it.
+
+    @property
+    def can_reschedule(self) -> bool:
+        return True
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.config.booking_mode == "job"
+
+    def _made(self, booking: Booking) -> str:
+        if not booking.vendor.external_id:
+            raise VendorRejected(self.vendor_type, f"booking {booking.reference} has no Jobber {self.config.booking_mode} yet")
+        return booking.vendor.external_id
+
+    def _local(self, moment: datetime) -> dict[str, str]:
+        here = moment.astimezone(self.zone)
+        return {"date": here.date().isoformat(), "time": here.strftime("%H:%M:%S"), "timezone": self.zone.key}
+
+    async def reschedule_booking(self, booking: Booking, window: ChosenWindow) -> None:
+        start, end = self.window_bounds(window.day, window.window_id)
+        schedule = {"startAt": self._local(start), "endAt": self._local(end)}
+        if self.config.booking_mode == "request":
+            data = await self._graphql(REQUEST_ASSESSMENT, {"id": self._made(booking)})
+            assessment = ((data.get("request") or {}).get("assessment") or {}).get("id")
+            if not assessment:
+                raise VendorRejected(self.vendor_type, f"request {self._made(booking)} has no assessment to move")
+            await self._mutate(ASSESSMENT_EDIT, "assessmentEdit", {"id": assessment, "input": {"schedule": schedule}})
+            return
+        data = await self._graphql(JOB_VISITS, {"id": self._made(booking)})
+        visits = [v for v in ((data.get("job") or {}).get("visits") or {}).get("nodes") or [] if not v.get("isComplete")]
+        if not visits:
+            raise VendorRejected(self.vendor_type, f"job {self._made(booking)} has no visit to move")
+        await self._mutate(VISIT_EDIT_SCHEDULE, "visitEditSchedule", {"id": visits[0]["id"], "input": schedule})
+
+    async def cancel_booking(self, booking: Booking) -> None:
+        if self.config.booking_mode != "job":
+            raise VendorRejected(self.vendor_type, "a Jobber request is cancelled by the office")
+        await self._mutate(JOB_CLOSE, "jobClose", {"jobId": self._made(booking), "input": {"modifyIncompleteVisitsBy": "DESTROY_ALL"}})

@@ -18,7 +18,15 @@ from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, redirect, render_template, request
 
 from app.bookings.calendar_file import calendar_file
-from app.bookings.changes import ChangeRefused, Rescheduled, cancel, reschedule, why_not_changeable
+from app.bookings.changes import (
+    ChangeQueued,
+    ChangeRefused,
+    Rescheduled,
+    cancel,
+    requested_window,
+    reschedule,
+    why_not_changeable,
+)
 from app.bookings.links import BadLink, Purpose
 from app.bookings.repository import BookingChanged, booking_by_reference
 from app.domain.booking import Booking
@@ -26,7 +34,7 @@ from app.flows.models import Organization
 from app.flows.repository import organization_by_slug
 from app.steps.contact import format_phone
 from app.steps.timeslot import MonthCalendar, month_calendar, parse_day
-from app.vendors.base import AvailabilityScope, VendorError, VendorStrategy
+from app.vendors.base import AvailabilityScope, VendorError, VendorRejected, VendorStrategy
 from app.web import rate_limits, services
 from app.web.problems import HttpProblem
 from app.web.vendors import request_vendor
@@ -46,6 +54,11 @@ def _stylesheet() -> str:
 async def link_problem(error: HttpProblem) -> Response:
     html = await render_template("pages/problem.html", problem=error, organization=None, css=Markup(_stylesheet()), theme_style="")
     return Response(html, status=error.status, content_type="text/html; charset=utf-8")
+
+
+@bp.errorhandler(VendorRejected)
+async def vendor_refused(error: VendorRejected) -> Response:
+    return await link_problem(HttpProblem(409, "vendor_refused", "Our schedule didn't accept this change, so your booking is unchanged. Please call us to change it."))
 
 
 @bp.errorhandler(VendorError)
@@ -109,6 +122,7 @@ async def booking_page(token: str) -> Response:
         can_reschedule=why_not_changeable(booking, organization, vendor, now, "reschedule") is None,
         can_cancel=why_not_changeable(booking, organization, vendor, now, "cancel") is None,
         reschedule_url=f"/bookings/{token}/reschedule", cancel_url=f"/bookings/{token}/cancel",
+        requested_window=requested_window(booking),
     )
 
 
@@ -155,6 +169,8 @@ async def reschedule_booking(token: str) -> Response:
         raise HttpProblem(409, "booking_changed", "This booking was just changed somewhere else: open the link in your latest email.") from None
     if isinstance(outcome, Rescheduled):
         return redirect(_manage_url(outcome.booking, organization, changed="rescheduled"), 303)  # type: ignore[return-value]
+    if isinstance(outcome, ChangeQueued):
+        return redirect(_manage_url(outcome.booking, organization), 303)  # type: ignore[return-value]
     nearest = outcome.alternatives[0].day if outcome.alternatives else day
     return await _reschedule_page(token, booking, organization, {"date": nearest.isoformat()}, notice=outcome.message, status=409)
 
@@ -173,6 +189,8 @@ async def cancel_booking(token: str) -> Response:
         raise HttpProblem(409, "change_not_allowed", str(exc)) from None
     except BookingChanged:
         raise HttpProblem(409, "booking_changed", "This booking was just changed somewhere else: open the link in your latest email.") from None
+    if isinstance(changed, ChangeQueued):
+        return redirect(_manage_url(changed.booking, organization), 303)  # type: ignore[return-value]
     return redirect(_manage_url(changed, organization, changed="cancelled"), 303)  # type: ignore[return-value]
 
 

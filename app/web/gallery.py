@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import calendar
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from quart import Blueprint, render_template
 
-from app.bookings.notices import NoticeKind, compose, mail_templates
+from app.bookings.notices import FailedChange, NoticeKind, compose, mail_templates
 from app.demo import DEMO_FILE
 from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.flows.loading import load_organization_file
@@ -202,9 +202,16 @@ def sample_emails(organization: Organization, flow: Flow, now: datetime) -> list
     templates, mail_from = mail_templates(), services.current().settings.mail_from
     kinds: tuple[tuple[NoticeKind, BookingStatus], ...] = (
         ("confirmed", "confirmed"), ("received", "pending"), ("needs_attention", "needs_attention"),
+        ("rescheduled", "confirmed"), ("cancelled", "cancelled"), ("change_failed", "confirmed"),
     )
+    manage_url = "https://scheduler.example/bookings/sample-link"
     found: list[tuple[str, Mail]] = []
     for kind, status in kinds:
         booking = sample_booking(session, status, now)
-        found.append((kind, compose(kind, organization, booking, now, mail_from, templates)))
+        later = replace(booking.window, day=booking.window.day + timedelta(days=1))
+        if kind == "rescheduled":
+            booking = replace(booking.rescheduled(later, now), status="confirmed")
+        failed = FailedChange("sample", "reschedule", later, "that time was taken meanwhile") if kind == "change_failed" else None
+        link = None if kind == "cancelled" else manage_url
+        found.append((kind, compose(kind, organization, booking, now, mail_from, templates, link, failed)))
     return found

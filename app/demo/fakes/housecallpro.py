@@ -51,7 +51,10 @@ class FakeHousecallPro(FakeVendor):
         return jsonify({key: rows[(page - 1) * size: page * size], "page": page, "page_size": size, "total_pages": total_pages, "total_items": len(rows)})
 
     def _booked(self, start: datetime) -> bool:
-        return any(datetime.fromisoformat(j["schedule"]["scheduled_start"]) == start for j in self.jobs)
+        return any(
+            j["schedule"].get("scheduled_start") and datetime.fromisoformat(j["schedule"]["scheduled_start"]) == start
+            for j in self.jobs
+        )
 
     def book_externally(self, day: date, index: int) -> None:
         start = datetime.combine(day, ARRIVAL_WINDOWS[index][0], tzinfo=self.zone)
@@ -146,10 +149,33 @@ class FakeHousecallPro(FakeVendor):
                 window = int(body.get("arrival_window_in_minutes") or 0)
             except (KeyError, TypeError, ValueError):
                 return self.error(422, "start_time and end_time are required (ISO 8601)")
-            if start != datetime.fromisoformat(job["schedule"]["scheduled_start"]) and self._booked(start):
+            if start != datetime.fromisoformat(job["schedule"].get("scheduled_start") or "1970-01-01T00:00:00+00:00") and self._booked(start):
                 return self.error(409, "The crew is already booked at that time")
             job["schedule"] = {"scheduled_start": body["start_time"], "scheduled_end": body["end_time"], "arrival_window": window}
             return jsonify(job)
+
+        @app.delete("/jobs/<job_id>/schedule")
+        async def delete_job_schedule(job_id: str) -> ResponseReturnValue:
+            """Housecall Pro's "Delete job schedule": the job stays, unscheduled, its time free."""
+            job = next((j for j in self.jobs if j["id"] == job_id), None)
+            if job is None:
+                return self.error(404, f"Job {job_id} not found")
+            job["schedule"] = {"scheduled_start": None, "scheduled_end": None, "arrival_window": 0}
+            job["work_status"] = "unscheduled"
+            return "", 204
+
+        @app.post("/jobs/<job_id>/notes")
+        async def create_job_note(job_id: str) -> ResponseReturnValue:
+            """Housecall Pro's "Create job note": {content}."""
+            job = next((j for j in self.jobs if j["id"] == job_id), None)
+            if job is None:
+                return self.error(404, f"Job {job_id} not found")
+            content = (await request.get_json(silent=True) or {}).get("content")
+            if not isinstance(content, str) or not content.strip():
+                return self.error(422, "content is required")
+            note = {"id": f"nte_{next(self._ids)}", "content": content}
+            job.setdefault("notes_added", []).append(note)
+            return jsonify(note), 201
 
         @app.post("/leads")
         async def create_lead() -> ResponseReturnValue:

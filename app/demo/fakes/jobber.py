@@ -13,8 +13,10 @@ import asyncio
 import itertools
 import secrets
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from graphql import build_schema, graphql
 from quart import Quart, Response, jsonify, request
@@ -29,6 +31,8 @@ scalar EncodedId
 type Query {
   scheduledItems(filter: ScheduledItemsFilterAttributes, first: Int, after: String): ScheduledItemConnection!
   clients(searchTerm: String, first: Int): ClientConnection!
+  request(id: EncodedId!): Request
+  job(id: EncodedId!): Job
 }
 
 type Mutation {
@@ -36,13 +40,17 @@ type Mutation {
   propertyCreate(clientId: EncodedId!, input: PropertyCreateInput!): PropertyCreatePayload!
   requestCreate(input: RequestCreateInput!): RequestCreatePayload!
   jobCreate(input: JobCreateAttributes!): JobCreatePayload!
+  assessmentEdit(id: EncodedId!, input: AssessmentEditInput!): AssessmentEditPayload!
+  visitEditSchedule(id: EncodedId!, input: VisitEditScheduleInput!): VisitEditSchedulePayload!
+  jobClose(jobId: EncodedId!, input: JobCloseInput!): JobClosePayload!
 }
 
 input ScheduledItemsFilterAttributes { occursWithin: DateRange }
 input DateRange { startAt: ISO8601DateTime!, endAt: ISO8601DateTime! }
 
 union ScheduledItem = Visit | Assessment | Event
-type Visit { id: EncodedId!, startAt: ISO8601DateTime, endAt: ISO8601DateTime }
+type Visit { id: EncodedId!, startAt: ISO8601DateTime, endAt: ISO8601DateTime, isComplete: Boolean! }
+type VisitConnection { nodes: [Visit!]! }
 type Assessment { id: EncodedId!, startAt: ISO8601DateTime, endAt: ISO8601DateTime }
 type Event { id: EncodedId!, startAt: ISO8601DateTime, endAt: ISO8601DateTime }
 type ScheduledItemConnection { nodes: [ScheduledItem!]!, pageInfo: PageInfo! }
@@ -58,9 +66,9 @@ type Client {
 }
 type ClientConnection { nodes: [Client!]! }
 type Property { id: EncodedId! }
-type Request { id: EncodedId!, title: String }
+type Request { id: EncodedId!, title: String, assessment: Assessment }
 type RequestConnection { nodes: [Request!]! }
-type Job { id: EncodedId!, title: String }
+type Job { id: EncodedId!, title: String, jobStatus: String!, visits(first: Int): VisitConnection! }
 type JobConnection { nodes: [Job!]! }
 type UserError { message: String!, path: [String!]! }
 
@@ -84,6 +92,16 @@ type RequestCreatePayload { request: Request, userErrors: [UserError!]! }
 input JobSchedulingAttributes { startAt: ISO8601DateTime!, endAt: ISO8601DateTime, createVisits: Boolean }
 input JobCreateAttributes { propertyId: EncodedId!, title: String, instructions: String, scheduling: JobSchedulingAttributes }
 type JobCreatePayload { job: Job, userErrors: [UserError!]! }
+
+input LocalDateTimeAttributes { date: String!, time: String, timezone: String }
+input AssessmentScheduleAttributes { startAt: LocalDateTimeAttributes!, endAt: LocalDateTimeAttributes }
+input AssessmentEditInput { instructions: String, schedule: AssessmentScheduleAttributes }
+type AssessmentEditPayload { assessment: Assessment, userErrors: [UserError!]! }
+input VisitEditScheduleInput { startAt: LocalDateTimeAttributes!, endAt: LocalDateTimeAttributes }
+type VisitEditSchedulePayload { visit: Visit, userErrors: [UserError!]! }
+enum IncompleteVisitDecisionEnum { DESTROY_ALL COMPLETE_PAST_DESTROY_FUTURE }
+input JobCloseInput { modifyIncompleteVisitsBy: IncompleteVisitDecisionEnum!, completedOn: ISO8601DateTime }
+type JobClosePayload { job: Job, userErrors: [UserError!]! }
 """)
 
 MAXIMUM_AVAILABLE = 10_000
@@ -94,6 +112,12 @@ QUERY_COST = 50
 def parse(text: str) -> datetime:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def local(at: dict[str, Any]) -> datetime:
+    """A LocalDateTimeAttributes value: a date, a time (midnight if none) and a zone."""
+    zone = ZoneInfo(at.get("timezone") or "UTC")
+    return datetime.combine(date.fromisoformat(at["date"]), clock_time.fromisoformat(at.get("time") or "00:00:00"), tzinfo=zone)
 
 
 def utc(moment: datetime) -> str:
@@ -124,8 +148,13 @@ class FakeJobber(FakeVendor):
         # Jobber's ids are base64 of a global id; any opaque string does here.
         return f"Z2lkOi8v{kind}/{next(self._ids)}"
 
-    def schedule(self, start: datetime, end: datetime, kind: str = "Visit") -> None:
-        self.scheduled.append({"__typename": kind, "id": self._id(kind), "startAt": utc(start), "endAt": utc(end)})
+    def schedule(self, start: datetime, end: datetime, kind: str = "Visit") -> dict[str, Any]:
+        item = {"__typename": kind, "id": self._id(kind), "startAt": utc(start), "endAt": utc(end), "isComplete": False}
+        self.scheduled.append(item)
+        return item
+
+    def item(self, item_id: str | None) -> dict[str, Any] | None:
+        return next((i for i in self.scheduled if i["id"] == item_id), None)
 
     def fail_graphql_late(self, mutation: str, seconds: float = 2.5) -> None:
         """The next call of `mutation` is carried out, but answered only after `seconds`."""
@@ -196,22 +225,79 @@ class FakeJobber(FakeVendor):
     def _request_create(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
         if self.properties.get(str(input.get("propertyId"))) != input["clientId"]:
             return {"request": None, "userErrors": [{"message": "Property does not belong to the client", "path": ["requestCreate", "input", "propertyId"]}]}
-        created = {"id": self._id("Request"), "title": input.get("title"), "clientId": input["clientId"], "input": input}
+        created = {"id": self._id("Request"), "title": input.get("title"), "clientId": input["clientId"], "input": input, "assessment_id": None}
         self.requests.append(created)
         schedule = (input.get("assessment") or {}).get("schedule")
         if schedule:
-            self.schedule(parse(schedule["startAt"]), parse(schedule.get("endAt") or schedule["startAt"]), "Assessment")
-        return {"request": created, "userErrors": []}
+            item = self.schedule(parse(schedule["startAt"]), parse(schedule.get("endAt") or schedule["startAt"]), "Assessment")
+            created["assessment_id"] = item["id"]
+        return {"request": self._request_view(created), "userErrors": []}
 
     def _job_create(self, info: Any, input: dict[str, Any]) -> dict[str, Any]:
         if input["propertyId"] not in self.properties:
             return {"job": None, "userErrors": [{"message": "Property not found", "path": ["jobCreate", "input", "propertyId"]}]}
-        created = {"id": self._id("Job"), "title": input.get("title"), "propertyId": input["propertyId"], "input": input}
+        created = {"id": self._id("Job"), "title": input.get("title"), "propertyId": input["propertyId"], "input": input,
+                   "jobStatus": "upcoming", "visit_ids": []}
         self.jobs.append(created)
         scheduling = input.get("scheduling")
         if scheduling:
-            self.schedule(parse(scheduling["startAt"]), parse(scheduling.get("endAt") or scheduling["startAt"]))
-        return {"job": created, "userErrors": []}
+            item = self.schedule(parse(scheduling["startAt"]), parse(scheduling.get("endAt") or scheduling["startAt"]))
+            created["visit_ids"].append(item["id"])
+        return {"job": self._job_view(created), "userErrors": []}
+
+    def _request_view(self, made: dict[str, Any]) -> dict[str, Any]:
+        return made | {"assessment": self.item(made.get("assessment_id"))}
+
+    def _job_view(self, made: dict[str, Any]) -> dict[str, Any]:
+        visits = [v for v in (self.item(i) for i in made.get("visit_ids") or []) if v is not None]
+        return made | {"visits": lambda info, first=20: {"nodes": visits[:first]}}
+
+    def _request(self, info: Any, id: str) -> dict[str, Any] | None:
+        made = next((r for r in self.requests if r["id"] == id), None)
+        return None if made is None else self._request_view(made)
+
+    def _job(self, info: Any, id: str) -> dict[str, Any] | None:
+        made = next((j for j in self.jobs if j["id"] == id), None)
+        return None if made is None else self._job_view(made)
+
+    def _move(self, item: dict[str, Any] | None, schedule: dict[str, Any], path: list[str]) -> list[dict[str, Any]]:
+        """Move a scheduled item as Jobber does; its userErrors when it can't be."""
+        if item is None:
+            return [{"message": "Not found", "path": path}]
+        try:
+            start = local(schedule["startAt"])
+            end = local(schedule["endAt"]) if schedule.get("endAt") else start
+        except (KeyError, ValueError, ZoneInfoNotFoundError):
+            return [{"message": "startAt needs a date, a time and a valid timezone", "path": [*path, "startAt"]}]
+        if end < start:
+            return [{"message": "End must be after start", "path": [*path, "endAt"]}]
+        item["startAt"], item["endAt"] = utc(start), utc(end)
+        return []
+
+    def _assessment_edit(self, info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        item = self.item(id)
+        if item is not None and item["__typename"] != "Assessment":
+            item = None
+        errors = self._move(item, input.get("schedule") or {}, ["assessmentEdit", "input", "schedule"]) if input.get("schedule") else []
+        return {"assessment": None if errors else item, "userErrors": errors}
+
+    def _visit_edit_schedule(self, info: Any, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        item = self.item(id)
+        if item is not None and (item["__typename"] != "Visit" or item["isComplete"]):
+            item = None
+        errors = self._move(item, input, ["visitEditSchedule", "input"])
+        return {"visit": None if errors else item, "userErrors": errors}
+
+    def _job_close(self, info: Any, jobId: str, input: dict[str, Any]) -> dict[str, Any]:
+        made = next((j for j in self.jobs if j["id"] == jobId), None)
+        if made is None:
+            return {"job": None, "userErrors": [{"message": "Job not found", "path": ["jobClose", "jobId"]}]}
+        if made["jobStatus"] == "archived":
+            return {"job": None, "userErrors": [{"message": "Job is already closed", "path": ["jobClose", "jobId"]}]}
+        # DESTROY_ALL removes every incomplete visit; the other keeps past ones (none here are past).
+        self.scheduled = [i for i in self.scheduled if i["id"] not in made["visit_ids"] or i["isComplete"]]
+        made["jobStatus"], made["closed_with"] = "archived", input["modifyIncompleteVisitsBy"]
+        return {"job": self._job_view(made), "userErrors": []}
 
     # -- routes ------------------------------------------------------------------------------
 
@@ -247,6 +333,8 @@ class FakeJobber(FakeVendor):
                 "scheduledItems": self._scheduled_items, "clients": self._clients,
                 "clientCreate": self._client_create, "propertyCreate": self._property_create,
                 "requestCreate": self._request_create, "jobCreate": self._job_create,
+                "request": self._request, "job": self._job, "assessmentEdit": self._assessment_edit,
+                "visitEditSchedule": self._visit_edit_schedule, "jobClose": self._job_close,
             }
             result = await graphql(SCHEMA, body.get("query", ""), root_value=root, variable_values=body.get("variables"))
             late = next((m for m in self.late_mutations if f"{m}(" in body.get("query", "")), None)

@@ -13,7 +13,7 @@ from quart_schema import QuartSchema
 
 from app.bookings.changes import QueuedChanges
 from app.bookings.links import BookingLinks
-from app.bookings.notices import Notifier
+from app.bookings.notices import EmailChannel, Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.db import Database
@@ -103,14 +103,15 @@ def create_app(settings: Settings | None = None) -> Quart:
                 return None
             return vendor_for(database, organization, now, clients=vendor_clients)
 
-        notifier = Notifier(
+        email = EmailChannel(
             database, settings.mail_from, BookingLinks(settings.signing_secret),
             settings.public_base_url or f"http://127.0.0.1:{settings.port}",
         )
+        notifier = Notifier(database, [email])
         mail = None
         if settings.smtp_url:
             mail = MailDrainer(database, SmtpTarget.parse(settings.smtp_url), settings.mail_from, service.clock, settings.mail_poll_seconds)
-            notifier.wake = mail.wake
+            email.wake = mail.wake
         drainer = OutboxDrainer(
             database, outbox_vendor, service.clock, settings.outbox_poll_seconds, on_settled=notifier.booking_settled,
             on_change=QueuedChanges(database, notifier).carry_out,

@@ -1,9 +1,14 @@
-"""What the visitor hears about their booking, by email: received, confirmed, needs attention.
+"""What the visitor hears about their booking: received, confirmed, needs attention, a new
+time, cancelled, a change that could not be made.
 
-Each email is queued in the mail outbox under a key made of the booking, the kind of
-email and the booking's version, so however often a confirm is retried or a vendor's
-answer is processed, the visitor gets each email once. Queueing never stands in a
-booking's way: a failure is logged, and the next confirm or push queues it again.
+The `Notifier` decides *what* to say and when; each `Channel` decides how it reaches the
+visitor. Email is the channel today (`EmailChannel`): each email is queued in the mail
+outbox under a key made of the booking, the kind of notice and the booking's version, so
+however often a confirm is retried or a vendor's answer is processed, the visitor gets
+each email once. A text-message channel would be another `Channel` (its own outbox,
+keyed the same way); none is configured, and nothing pretends to send one. Queueing never
+stands in a booking's way: a failure is logged, and the next confirm or push queues it
+again.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from app.bookings.calendar_file import Method, calendar_file
 from app.bookings.links import BookingLinks
@@ -116,10 +121,35 @@ def notice_text(kind: NoticeKind, booking: Booking, organization: Organization, 
     )
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell the visitor about their booking."""
+
+    kind: NoticeKind
+    organization: Organization
+    booking: Booking
+    now: datetime
+    failed: FailedChange | None = None
+
+    @property
+    def key(self) -> str:
+        """The same notice gets the same key, so each channel sends it once."""
+        return f"booking:{self.booking.reference}:{self.kind}:{self.booking.version}" + (f":{self.failed.id}" if self.failed else "")
+
+
+class Channel(Protocol):
+    """A way to reach the visitor (email; text messages would be another). `deliver`
+    stores the notice for sending, once per `notice.key`; it may raise: the notifier logs."""
+
+    name: str
+
+    async def deliver(self, notice: Notice) -> None: ...
+
+
 @dataclass
-class Notifier:
-    """Queues the visitor's emails; `wake` tells the mail drainer there is mail to send.
-    With `links` and `base_url`, emails carry the link to the booking's page."""
+class EmailChannel:
+    """Notices as emails, queued in the mail outbox; `wake` tells the mail drainer there is
+    mail to send. With `links` and `base_url`, emails carry the link to the booking's page."""
 
     db: Database
     mail_from: str
@@ -127,9 +157,35 @@ class Notifier:
     base_url: str = ""
     templates: MailTemplates = field(default_factory=lambda: mail_templates())
     wake: Callable[[], None] = lambda: None
+    name: str = "email"
+
+    async def deliver(self, notice: Notice) -> None:
+        if not notice.booking.customer.email:
+            return
+        mail = self.compose(notice)
+        if await outbox.enqueue(self.db, notice.key, notice.organization.slug, mail, notice.now):
+            self.wake()
+
+    def compose(self, notice: Notice) -> Mail:
+        manage_url = None
+        if self.links is not None and notice.kind != "cancelled":
+            token = self.links.token(notice.booking, "manage", notice.organization.zone)
+            manage_url = f"{self.base_url}/bookings/{token}"
+        return compose(
+            notice.kind, notice.organization, notice.booking, notice.now, self.mail_from, self.templates, manage_url,
+            notice.failed,
+        )
+
+
+@dataclass
+class Notifier:
+    """Decides what the visitor hears and when, and hands each notice to every channel."""
+
+    db: Database
+    channels: list[Channel] = field(default_factory=list)
 
     async def booking_made(self, organization: Organization, booking: Booking, now: datetime) -> None:
-        """After a confirm: the email its status calls for."""
+        """After a confirm: the notice its status calls for."""
         kind: NoticeKind = "confirmed" if booking.status == "confirmed" else (
             "needs_attention" if booking.status == "needs_attention" else "received"
         )
@@ -142,7 +198,7 @@ class Notifier:
             booking = await booking_by_reference(self.db, reference)
             organization = None if booking is None else await organization_by_slug(self.db, booking.organization_id)
         except Exception:
-            log.exception("the email about booking %s could not be queued", reference)
+            log.exception("the notice about booking %s could not be queued", reference)
             return
         if booking is None or organization is None:
             return
@@ -154,25 +210,12 @@ class Notifier:
     async def tell_visitor(
         self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, failed: FailedChange | None = None,
     ) -> None:
-        if not booking.customer.email:
-            return
-        key = f"booking:{booking.reference}:{kind}:{booking.version}" + (f":{failed.id}" if failed else "")
-        try:
-            mail = self.compose(kind, organization, booking, now, failed)
-            queued = await outbox.enqueue(self.db, key, organization.slug, mail, now)
-        except Exception:
-            log.exception("the %s email about booking %s could not be queued", kind, booking.reference)
-            return
-        if queued:
-            self.wake()
-
-    def compose(
-        self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, failed: FailedChange | None = None,
-    ) -> Mail:
-        manage_url = None
-        if self.links is not None and kind != "cancelled":
-            manage_url = f"{self.base_url}/bookings/{self.links.token(booking, 'manage', organization.zone)}"
-        return compose(kind, organization, booking, now, self.mail_from, self.templates, manage_url, failed)
+        notice = Notice(kind, organization, booking, now, failed)
+        for channel in self.channels:
+            try:
+                await channel.deliver(notice)
+            except Exception:
+                log.exception("the %s %s about booking %s could not be queued", kind, channel.name, booking.reference)
 
 
 def mail_templates() -> MailTemplates:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 from datetime import datetime
 from pathlib import Path
 
 from jinja2 import StrictUndefined
 from quart import Quart
+from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
 from app.bookings.changes import QueuedChanges
@@ -16,6 +19,7 @@ from app.bookings.links import BookingLinks
 from app.bookings.notices import EmailChannel, Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
+from app.console.people import SESSION_DAYS
 from app.db import Database
 from app.domain.booking import long_date, tel
 from app.events.publishers import publisher_for
@@ -56,6 +60,14 @@ def create_app(settings: Settings | None = None) -> Quart:
     install(app, service)
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["tel"] = tel
+    # The console's session cookie (app/web/console.py): signed with a key of its own,
+    # derived from LINK_SECRET; on the scheduler's origin and under /console only.
+    app.secret_key = hmac.new(settings.signing_secret.encode(), b"console session cookie", hashlib.sha256).hexdigest()
+    QuartAuth(
+        app, cookie_name="scheduler_console", cookie_path="/console", cookie_samesite="Lax",
+        cookie_secure=settings.environment == "production", cookie_http_only=True,
+        duration=SESSION_DAYS * 86400, salt="scheduler console",
+    )
     QuartSchema(
         app,
         info={"title": "Scheduler API", "version": "1"},
@@ -67,7 +79,18 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     from app.api import init_api
     from app.metrics import init_metrics
-    from app.web import assets, booking_pages, dashboard, demo, dev_mail, gallery, health, session_events, steps
+    from app.web import (
+        assets,
+        booking_pages,
+        console,
+        dashboard,
+        demo,
+        dev_mail,
+        gallery,
+        health,
+        session_events,
+        steps,
+    )
     from app.web.cors import init_cors
     from app.web.request_ids import init_request_logging
 
@@ -81,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(session_events.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(booking_pages.bp)
+    app.register_blueprint(console.bp)
     init_api(app)
     if settings.environment != "production":
         app.register_blueprint(demo.bp)
@@ -105,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
         email = EmailChannel(
             database, settings.mail_from, BookingLinks(settings.signing_secret),
-            settings.public_base_url or f"http://127.0.0.1:{settings.port}",
+            service.base_url,
         )
         notifier = Notifier(database, [email])
         mail = None

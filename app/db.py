@@ -105,6 +105,16 @@ class Database:
         """Mail still to send, and what was sent (app/mail/outbox.py)."""
         return self.db["mail_outbox"]
 
+    @property
+    def console_sign_ins(self) -> AsyncCollection[Document]:
+        """Sign-in links emailed to a company's people, by the hash of their secret."""
+        return self.db["console_sign_ins"]
+
+    @property
+    def console_sessions(self) -> AsyncCollection[Document]:
+        """People signed in to their company's console, by the hash of the cookie's id."""
+        return self.db["console_sessions"]
+
     async def create_indexes(self) -> None:
         await self.organizations.create_index("publishable_key", unique=True)
         await self.flows.create_index(
@@ -131,6 +141,13 @@ class Database:
         await self.rate_limits.create_index("expires_at", expireAfterSeconds=0)
         await self.vendor_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
         await self.mail_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
+        await self.organizations.create_index("people.email")
+        # Links and sessions go a day after they end (until then, a reused link says so).
+        await self.console_sign_ins.create_index("expires_at", expireAfterSeconds=86400)
+        await self.console_sessions.create_index("expires_at", expireAfterSeconds=86400)
+        # The console's inbox: an organization's bookings newest first, by status.
+        await self.bookings.create_index([("organization_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.bookings.create_index([("organization_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)])
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

@@ -20,6 +20,7 @@ FLOORS: list[set[str]] = [
     {"app.sessions", "app.demo"},  # where a visitor is; the demo company
     {"app.bookings", "app.events"},  # turning a session into a booking; recording what happened
     {"app.steps"},  # the step engine
+    {"app.console"},  # the company's side: its people signing in, its inbox
     {"app.web", "app.api"},  # HTTP: access, rate limits, request ids, rendering
     {"app", "app.__main__"},  # assembly: create_app and the command line
 ]

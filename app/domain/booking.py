@@ -170,7 +170,7 @@ class VendorRecord:
         return cls(_text(doc, "type"), None if external_id is None else str(external_id), doc.get("error"))
 
 
-ChangeKind = Literal["rescheduled", "cancelled"]
+ChangeKind = Literal["rescheduled", "cancelled", "handled", "retried"]
 
 
 @dataclass(frozen=True)
@@ -181,11 +181,12 @@ class BookingChange:
     kind: ChangeKind
     by: Literal["visitor", "office"]
     previous_window: ChosenWindow | None = None  # rescheduled: the window it had
-    reason: str | None = None  # cancelled: what the visitor said, if anything
+    reason: str | None = None  # cancelled: what the visitor (or the office) said, if anything
+    person: str | None = None  # by the office: who, by their sign-in email
 
     def to_document(self) -> dict[str, Any]:
         return {
-            "at": self.at, "kind": self.kind, "by": self.by, "reason": self.reason,
+            "at": self.at, "kind": self.kind, "by": self.by, "reason": self.reason, "person": self.person,
             "previous_window": self.previous_window.to_document() if self.previous_window else None,
         }
 
@@ -193,7 +194,7 @@ class BookingChange:
     def from_document(cls, doc: Mapping[str, Any]) -> BookingChange:
         previous = doc.get("previous_window")
         return cls(
-            at=doc["at"], kind=doc["kind"], by=doc.get("by", "visitor"), reason=doc.get("reason"),
+            at=doc["at"], kind=doc["kind"], by=doc.get("by", "visitor"), reason=doc.get("reason"), person=doc.get("person"),
             previous_window=ChosenWindow.from_document(previous) if previous else None,
         )
 
@@ -267,8 +268,10 @@ class Booking:
             self, window=window, version=self.version + 1, updated_at=now, changes=(*self.changes, change), pending_change=None
         )
 
-    def cancelled(self, now: datetime, reason: str | None, by: Literal["visitor", "office"] = "visitor") -> Booking:
-        change = BookingChange(now, "cancelled", by, reason=reason)
+    def cancelled(
+        self, now: datetime, reason: str | None, by: Literal["visitor", "office"] = "visitor", person: str | None = None,
+    ) -> Booking:
+        change = BookingChange(now, "cancelled", by, reason=reason, person=person)
         return replace(
             self, status="cancelled", version=self.version + 1, updated_at=now, changes=(*self.changes, change),
             pending_change=None,

@@ -168,12 +168,15 @@ class ButtonTrigger(Model):
 OriginPattern = Annotated[str, StringConstraints(pattern=r"^https?://(\*\.)?[A-Za-z0-9.-]+(:(\d{1,5}|\*))?$")]
 
 
+EmailAddress = Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", max_length=254)]
+
+
 class CompanyContact(Model):
     """How visitors reach the company: in its emails and on a booking's page."""
 
     phone: Annotated[str, StringConstraints(pattern=r"^[0-9 ()+.-]{7,25}$")] | None = None
     # Replies to the emails visitors receive go here.
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", max_length=254)] | None = None
+    email: EmailAddress | None = None
     # The sender's name in visitors' inboxes (default: the organization's name).
     sender_name: Text | None = None
     logo_url: HttpsUrl | None = None
@@ -185,6 +188,33 @@ class BookingChanges(Model):
     allowed: bool = True
     # Not within this many hours of the arrival window: then the page gives the phone number.
     until_hours_before: int = Field(default=12, ge=0, le=24 * 14)
+
+
+NoticeTopic = Literal["booking", "lead", "needs_attention"]
+
+
+class Person(Model):
+    """Someone at the company who signs in to its console (by a link emailed to them).
+
+    An owner manages the company's webhooks and people's notices; staff work the inbox.
+    `notify` is what they are emailed about: new bookings, new leads, bookings that need
+    attention (owners hear of all three unless they say otherwise)."""
+
+    email: EmailAddress
+    name: Text | None = None
+    role: Literal["owner", "staff"] = "staff"
+    notify: list[NoticeTopic] | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _lower_case(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @property
+    def topics(self) -> frozenset[NoticeTopic]:
+        if self.notify is not None:
+            return frozenset(self.notify)
+        return frozenset({"booking", "lead", "needs_attention"}) if self.role == "owner" else frozenset()
 
 
 class Organization(Model):
@@ -200,6 +230,20 @@ class Organization(Model):
     button_triggers: list[ButtonTrigger] = Field(default_factory=list)
     contact: CompanyContact = Field(default_factory=CompanyContact)
     booking_changes: BookingChanges = Field(default_factory=BookingChanges)
+    people: list[Person] = Field(default_factory=list, max_length=200)
+
+    @field_validator("people")
+    @classmethod
+    def _one_entry_per_person(cls, value: list[Person]) -> list[Person]:
+        emails = [p.email for p in value]
+        doubled = sorted({e for e in emails if emails.count(e) > 1})
+        if doubled:
+            raise ValueError(f"listed more than once: {', '.join(doubled)}")
+        return value
+
+    def person(self, email: str) -> Person | None:
+        wanted = email.strip().lower()
+        return next((p for p in self.people if p.email == wanted), None)
 
     @field_validator("timezone")
     @classmethod

@@ -45,6 +45,10 @@ def limits() -> dict[str, Limit]:
         "confirms_per_session": Limit("confirmations per session", settings.rate_limit_confirms_per_session),
         "client_events_per_session": Limit("widget events per session", settings.rate_limit_client_events_per_session),
         "client_events_per_ip": Limit("widget events per IP address", settings.rate_limit_client_events_per_ip),
+        # Sign-in links: a person asks for one now and then; more is someone guessing or flooding an inbox.
+        "sign_ins_per_ip": Limit("sign-in requests per IP address", 20, 600),
+        "sign_ins_per_email": Limit("sign-in requests per email address", 5, 600),
+        "console_actions_per_person": Limit("console actions per person", 120),
     }
 
 

@@ -18,6 +18,7 @@ from app.bookings.links import BookingLinks
 from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
 from app.clock import Clock
+from app.console.people import SignIns
 from app.db import Database
 from app.events.publishers import EventPublisher
 from app.flows.cache import ConfigCache
@@ -60,6 +61,22 @@ class Services:
     def links(self) -> BookingLinks:
         """Signs and reads the links to one booking (LINK_SECRET)."""
         return BookingLinks(self.settings.signing_secret)
+
+    @property
+    def sign_ins(self) -> SignIns:
+        """People's sign-in links and console sessions (LINK_SECRET signs the links)."""
+        return SignIns(self.db, self.settings.signing_secret)
+
+    @property
+    def base_url(self) -> str:
+        """Where this scheduler is reached, for links in emails."""
+        return self.settings.public_base_url or f"http://127.0.0.1:{self.settings.port}"
+
+    def wake_mail(self) -> None:
+        """Mail was queued: send it now rather than at the next round."""
+        running = self._started()
+        if running.mail is not None:
+            running.mail.wake()
 
     @property
     def db(self) -> Database:

@@ -1,0 +1,1 @@
+"""The company's side: its people signing in, its inbox of bookings and leads."""

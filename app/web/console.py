@@ -1,0 +1,266 @@
+"""The company's console: its people sign in by an emailed link and work their inbox.
+
+Served on the scheduler's own origin, never inside a customer's page. The session cookie
+(quart-auth: signed, HttpOnly, SameSite=Lax, Secure outside development, path /console)
+names a console session stored in MongoDB, so signing out ends it everywhere, and a
+person taken out of the organization's YAML is out at their next click. Every page is
+scoped to the signed-in person's organization: another company's booking is not found.
+POSTs from another origin are refused (on top of SameSite). Pages are plain HTML forms
+and links: they work on any phone, without JavaScript.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from quart import Blueprint, Response, g, redirect, render_template, request
+from quart_auth import Action, AuthUser, current_user, login_user, logout_user
+
+from app.bookings.notices import mail_templates
+from app.bookings.repository import BookingChanged, booking_by_reference
+from app.console.actions import NotNow, cancel_for_office, mark_handled, try_again
+from app.console.inbox import (
+    STATUSES,
+    BookingFilter,
+    booking_record,
+    bookings_csv,
+    counts_by_status,
+    export_bookings,
+    list_bookings,
+    services_and_flows,
+)
+from app.console.people import BadSignIn, ConsoleSession, send_sign_in
+from app.mail.render import MailTemplates
+from app.steps.contact import format_phone
+from app.web import rate_limits, services
+from app.web.problems import HttpProblem
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+STYLESHEET = Path(__file__).resolve().parent.parent.parent / "static" / "console.css"
+COOKIE = "scheduler_console"
+OPEN_PATHS = {"/console/sign-in", "/console/console.css"}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' https: data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # a sign-in link must not leak to another site
+    "Cache-Control": "no-store",
+}
+
+
+@cache
+def _templates() -> MailTemplates:
+    return mail_templates()
+
+
+def person() -> ConsoleSession:
+    """The signed-in person (pages past the sign-in have one: `before_request` saw to it)."""
+    found: ConsoleSession = g.console
+    return found
+
+
+async def _page(template: str, status: int = 200, **variables: Any) -> Response:
+    html = await render_template(
+        f"console/{template}", console=g.get("console"), format_phone=format_phone, statuses=STATUSES, **variables,
+    )
+    return Response(html, status=status, content_type="text/html; charset=utf-8")
+
+
+@bp.errorhandler(HttpProblem)
+async def problem_page(error: HttpProblem) -> Response:
+    response = await _page("problem.html", status=error.status, problem=error)
+    if error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+@bp.before_request
+async def signed_in_or_sign_in() -> Response | None:
+    if request.method == "POST":
+        origin = request.headers.get("Origin")
+        if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+            raise HttpProblem(403, "cross_origin", "This form can only be sent from the console itself.")
+    g.console = None
+    if request.path in OPEN_PATHS or request.path.startswith("/console/sign-in/"):
+        return None
+    session_id = current_user.auth_id
+    found = await services.current().sign_ins.session(session_id, services.now()) if session_id else None
+    if found is None:
+        if session_id:
+            logout_user()  # the session ended: the cookie goes too
+        if request.method == "GET":
+            return redirect("/console/sign-in?" + urlencode({"next": request.full_path.rstrip("?")[:300]}))  # type: ignore[return-value]
+        raise HttpProblem(401, "signed_out", "You were signed out. Please sign in again.")
+    g.console = found
+    return None
+
+
+@bp.after_request
+async def console_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@bp.get("/console.css")
+async def stylesheet() -> Response:
+    return Response(_stylesheet(), content_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
+
+
+@cache
+def _stylesheet() -> str:
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+def _next_path(raw: str | None) -> str:
+    """Where to go after signing in: only a console path of ours, never another site."""
+    path = (raw or "")[:300]
+    return path if path.startswith("/console/") and not path.startswith("//") and "\\" not in path else "/console/bookings"
+
+
+# -- signing in and out ---------------------------------------------------------------
+
+
+@bp.get("")
+@bp.get("/")
+async def home() -> Response:
+    return redirect("/console/bookings")  # type: ignore[return-value]
+
+
+@bp.get("/sign-in")
+async def sign_in_form() -> Response:
+    return await _page("sign_in.html", sent_to=None, problem=None, next=_next_path(request.args.get("next")),
+                       signed_out=request.args.get("signed_out") == "1")
+
+
+@bp.post("/sign-in")
+async def ask_for_link() -> Response:
+    form = await request.form
+    email = " ".join((form.get("email") or "").split())[:254].lower()
+    next_path = _next_path(form.get("next"))
+    if "@" not in email or len(email) < 3:
+        return await _page("sign_in.html", status=422, sent_to=None, problem="Enter the email address the company listed for you.", next=next_path)
+    db, now = services.current_db(), services.now()
+    await rate_limits.check(db, "sign_ins_per_ip", rate_limits.client_ip(), now)
+    await rate_limits.check(db, "sign_ins_per_email", email, now)
+    current = services.current()
+    if await send_sign_in(current.sign_ins, db, _templates(), email, current.base_url, now):
+        current.wake_mail()
+    # The same answer whether or not the address has access: no one learns who does.
+    return await _page("sign_in.html", sent_to=email, problem=None, next=next_path)
+
+
+@bp.get("/sign-in/<token>")
+async def sign_in_link(token: str) -> Response:
+    """The link from the email shows a button: fetching a link (a mail scanner does) signs no one in."""
+    try:
+        organization, who = await services.current().sign_ins.pending(token, services.now())
+    except BadSignIn as exc:
+        return await _page("sign_in.html", status=410, sent_to=None, problem=str(exc), next="/console/bookings")
+    return await _page("sign_in_link.html", organization=organization, who=who, next=_next_path(request.args.get("next")))
+
+
+@bp.post("/sign-in/<token>")
+async def use_sign_in_link(token: str) -> Response:
+    try:
+        session_id, _ = await services.current().sign_ins.use(token, services.now())
+    except BadSignIn as exc:
+        return await _page("sign_in.html", status=410, sent_to=None, problem=str(exc), next="/console/bookings")
+    login_user(AuthUser(session_id, Action.WRITE_PERMANENT))
+    return redirect(_next_path((await request.form).get("next")), 303)  # type: ignore[return-value]
+
+
+@bp.post("/sign-out")
+async def sign_out() -> Response:
+    await services.current().sign_ins.close(current_user.auth_id or "", services.now())
+    logout_user()
+    return redirect("/console/sign-in?signed_out=1", 303)  # type: ignore[return-value]
+
+
+# -- the inbox --------------------------------------------------------------------------
+
+
+@bp.get("/bookings")
+async def bookings() -> Response:
+    me, db = person(), services.current_db()
+    wanted = BookingFilter.parse(request.args)
+    found = await list_bookings(db, me.organization.slug, wanted)
+    service_choices, flow_choices = await services_and_flows(db, me.organization.slug)
+    return await _page(
+        "bookings.html", status=422 if wanted.problems else 200, page=found, filter=wanted,
+        counts=await counts_by_status(db, me.organization.slug), service_choices=service_choices,
+        flow_choices=flow_choices, query=lambda **changes: urlencode(wanted.as_query_string(**changes)),
+        zone=me.organization.zone,
+    )
+
+
+@bp.get("/bookings.csv")
+async def bookings_export() -> Response:
+    me = person()
+    wanted = BookingFilter.parse(request.args)
+    found = await export_bookings(services.current_db(), me.organization.slug, wanted)
+    stamp = services.now().astimezone(me.organization.zone).strftime("%Y-%m-%d")
+    return Response(bookings_csv(found, me.organization.zone), content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="bookings-{me.organization.slug}-{stamp}.csv"',
+    })
+
+
+@bp.get("/bookings/<reference>")
+async def booking(reference: str) -> Response:
+    me = person()
+    record = await booking_record(services.current_db(), me.organization.slug, reference, me.organization.zone)
+    if record is None:
+        raise HttpProblem(404, "not_found", "There is no such booking.")
+    return await _page("booking.html", record=record, b=record.booking, zone=me.organization.zone, done=request.args.get("done"))
+
+
+async def _acting_on(reference: str) -> tuple[ConsoleSession, Any, datetime]:
+    me, db, now = person(), services.current_db(), services.now()
+    await rate_limits.check(db, "console_actions_per_person", me.id_hash, now)
+    found = await booking_by_reference(db, reference[:64])
+    if found is None or found.organization_id != me.organization.slug:
+        raise HttpProblem(404, "not_found", "There is no such booking.")
+    return me, found, now
+
+
+def _done(reference: str, what: str) -> Response:
+    return redirect(f"/console/bookings/{reference}?done={what}", 303)  # type: ignore[return-value]
+
+
+@bp.post("/bookings/<reference>/try-again")
+async def booking_try_again(reference: str) -> Response:
+    me, found, now = await _acting_on(reference)
+    try:
+        await try_again(services.current_db(), found, me.person.email, now)
+    except (NotNow, BookingChanged) as exc:
+        raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+    services.current().outbox.wake()
+    return _done(found.reference, "retried")
+
+
+@bp.post("/bookings/<reference>/handled")
+async def booking_handled(reference: str) -> Response:
+    me, found, now = await _acting_on(reference)
+    note = (await request.form).get("note", "")[:2000]
+    try:
+        await mark_handled(services.current_db(), found, me.person.email, note, now)
+    except (NotNow, BookingChanged) as exc:
+        raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+    return _done(found.reference, "handled")
+
+
+@bp.post("/bookings/<reference>/cancel")
+async def booking_cancel(reference: str) -> Response:
+    me, found, now = await _acting_on(reference)
+    reason = (await request.form).get("reason", "")[:2000]
+    try:
+        await cancel_for_office(services.current_db(), me.organization, found, me.person.email, reason, now, services.current().notifier)
+    except (NotNow, BookingChanged) as exc:
+        raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+    return _done(found.reference, "cancelled")

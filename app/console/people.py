@@ -151,7 +151,12 @@ def sign_in_mail(
     templates: MailTemplates, places: list[tuple[Organization, Person, str]], base_url: str, to: str,
 ) -> Mail:
     """The email with a sign-in link for each organization `to` belongs to."""
-    links = [(organization, f"{base_url}/console/sign-in/{token}") for organization, _, token in places]
+    names = [organization.name for organization, _, _ in places]
+    links = [
+        (organization, f"{base_url}/console/sign-in/{token}",
+         f"{organization.name} ({organization.slug})" if names.count(organization.name) > 1 else organization.name)
+        for organization, _, token in places
+    ]
     first = places[0][0]
     plain, html = templates.render(
         "sign_in", organization=first, links=links, minutes=LINK_MINUTES, preheader="Your sign-in link",

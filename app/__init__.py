@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from jinja2 import StrictUndefined
@@ -14,6 +14,7 @@ from quart import Quart
 from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
+from app.bookings.abandoned import AbandonedLeads
 from app.bookings.changes import QueuedChanges
 from app.bookings.links import BookingLinks
 from app.bookings.notices import EmailChannel, Notifier
@@ -131,7 +132,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             database, settings.mail_from, BookingLinks(settings.signing_secret),
             service.base_url,
         )
-        notifier = Notifier(database, [email])
+        notifier = Notifier(database, [email], office=email)
         mail = None
         if settings.smtp_url:
             mail = MailDrainer(database, SmtpTarget.parse(settings.smtp_url), settings.mail_from, service.clock, settings.mail_poll_seconds)
@@ -139,6 +140,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         drainer = OutboxDrainer(
             database, outbox_vendor, service.clock, settings.outbox_poll_seconds, on_settled=notifier.booking_settled,
             on_change=QueuedChanges(database, notifier).carry_out,
+        )
+        abandoned = AbandonedLeads(
+            database, service.clock, timedelta(minutes=settings.abandoned_lead_minutes), settings.abandoned_poll_seconds,
+            on_lead=notifier.lead_made,
         )
         loop = asyncio.get_running_loop()
         service.running = Running(
@@ -151,6 +156,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             notifier=notifier,
             mail=mail,
             mail_task=loop.create_task(mail.run()) if mail is not None else None,
+            abandoned=abandoned,
+            abandoned_task=loop.create_task(abandoned.run()),
         )
 
     @app.after_serving
@@ -160,6 +167,9 @@ def create_app(settings: Settings | None = None) -> Quart:
             return
         running.outbox.stop()
         await running.outbox_task
+        if running.abandoned is not None and running.abandoned_task is not None:
+            running.abandoned.stop()
+            await running.abandoned_task
         if running.mail is not None and running.mail_task is not None:
             running.mail.stop()
             await running.mail_task

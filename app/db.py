@@ -106,6 +106,11 @@ class Database:
         return self.db["mail_outbox"]
 
     @property
+    def jobs(self) -> AsyncCollection[Document]:
+        """Where background jobs keep their place (the abandoned-lead watermark)."""
+        return self.db["jobs"]
+
+    @property
     def console_sign_ins(self) -> AsyncCollection[Document]:
         """Sign-in links emailed to a company's people, by the hash of their secret."""
         return self.db["console_sign_ins"]
@@ -142,6 +147,10 @@ class Database:
         await self.vendor_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
         await self.mail_outbox.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
         await self.organizations.create_index("people.email")
+        # Abandoned bookings are found in the order their sessions went quiet.
+        # (Not with _id in a compound key: the embedded nx-27017 server then refuses every insert.)
+        await self.sessions.create_index("updated_at")
+        await self.leads.create_index([("organization_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)])
         # Links and sessions go a day after they end (until then, a reused link says so).
         await self.console_sign_ins.create_index("expires_at", expireAfterSeconds=86400)
         await self.console_sessions.create_index("expires_at", expireAfterSeconds=86400)

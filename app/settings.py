@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="bookings@scheduler.localhost", pattern=r"^[^@\s<>]+@[^@\s<>]+$")
     # How often each web process looks for mail still to send.
     mail_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # A visitor who gave contact details and left without booking becomes a lead after this
+    # long; each web process looks for them every `abandoned_poll_seconds`.
+    abandoned_lead_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
+    abandoned_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Development and tests: the local SMTP server's folder, shown at /_dev/mail.
     dev_mailbox_dir: Path | None = None
     # Signs the links in emails (reschedule, cancel). Unset outside production: a fixed

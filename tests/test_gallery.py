@@ -20,7 +20,7 @@ async def test_gallery_renders_every_state(client, today: date) -> None:  # type
     assert "No arrival windows are left this month." in page
     assert "We&#39;ve got your request" in page or "We've got your request" in page
     assert "Enter the 2-letter state code, like TX." in page
-    for kind in ("confirmed", "received", "needs_attention", "rescheduled", "cancelled", "change_failed"):  # the visitor's emails, from templates/email/
+    for kind in ("confirmed", "received", "needs_attention", "rescheduled", "cancelled", "change_failed", "office-booking", "office-needs_attention", "office-lead"):  # the visitor's emails, from templates/email/
         assert f'id="email-{kind}"' in page, kind
     assert "You&#39;re booked: Leak repair" in page or "You're booked: Leak repair" in page
 

@@ -24,7 +24,8 @@ from app.bookings.links import BookingLinks
 from app.bookings.repository import booking_by_reference
 from app.db import Database
 from app.domain.booking import Booking, ChosenWindow, long_date, tel
-from app.flows.models import Organization
+from app.domain.lead import Lead
+from app.flows.models import NoticeTopic, Organization, Person
 from app.flows.repository import organization_by_slug
 from app.mail import outbox
 from app.mail.message import Attachment, Mail
@@ -166,6 +167,13 @@ class EmailChannel:
         if await outbox.enqueue(self.db, notice.key, notice.organization.slug, mail, notice.now):
             self.wake()
 
+    async def deliver_office(self, notice: OfficeNotice, person: Person) -> None:
+        if await outbox.enqueue(self.db, notice.key(person), notice.organization.slug, self.compose_office(notice, person), notice.now):
+            self.wake()
+
+    def compose_office(self, notice: OfficeNotice, person: Person) -> Mail:
+        return compose_office(notice, person, self.templates, self.base_url)
+
     def compose(self, notice: Notice) -> Mail:
         manage_url = None
         if self.links is not None and notice.kind != "cancelled":
@@ -177,20 +185,71 @@ class EmailChannel:
         )
 
 
+@dataclass(frozen=True)
+class OfficeNotice:
+    """What a company's people hear of: a new booking, one that needs attention, a new lead."""
+
+    topic: NoticeTopic
+    organization: Organization
+    now: datetime
+    booking: Booking | None = None
+    lead: Lead | None = None
+
+    def key(self, person: Person) -> str:
+        about = f"{self.booking.reference}:{self.booking.version}" if self.booking else f"lead:{self.lead.id if self.lead else ''}"
+        return f"office:{self.topic}:{about}:{person.email}"
+
+
+def office_text(notice: OfficeNotice) -> tuple[str, str, str]:
+    """(subject, headline, intro) of an office email."""
+    b, lead = notice.booking, notice.lead
+    if b is not None:
+        when = f"{long_date(b.day)}, {b.window.label}"
+        who = b.customer.full_name or b.customer.phone or b.reference
+        if notice.topic == "needs_attention":
+            why = f": {b.vendor.error}" if b.vendor.error else "."
+            return (f"Needs attention: {who}, {b.service.name} {when}", "A booking needs attention",
+                    f"Your schedule ({b.vendor.type}) did not take this booking{why} Call the customer, or try again from the console.")
+        return (f"New booking: {b.service.name}, {when} — {who}", "New booking",
+                f"{who} booked {b.service.name} for {when}." + ("" if b.status == "confirmed" else " Your schedule has not confirmed it yet."))
+    assert lead is not None
+    who = lead.name or lead.phone or lead.email or "A visitor"
+    return (f"New lead: {who} ({lead.reason})", "New lead", f"{who} left their details ({lead.reason}). Call them back while it's fresh.")
+
+
 @dataclass
 class Notifier:
-    """Decides what the visitor hears and when, and hands each notice to every channel."""
+    """Decides what the visitor hears and when, and hands each notice to every channel;
+    tells the company's people (by email: `office`) what they asked to hear of."""
 
     db: Database
     channels: list[Channel] = field(default_factory=list)
+    office: EmailChannel | None = None
 
     async def booking_made(self, organization: Organization, booking: Booking, now: datetime) -> None:
-        """After a confirm: the notice its status calls for."""
+        """After a confirm: the notice its status calls for; the office hears of it."""
         kind: NoticeKind = "confirmed" if booking.status == "confirmed" else (
             "needs_attention" if booking.status == "needs_attention" else "received"
         )
         if booking.status in {"confirmed", "pending", "needs_attention"}:
             await self.tell_visitor(kind, organization, booking, now)
+            await self.tell_office(OfficeNotice("booking", organization, now, booking=booking))
+        if booking.status == "needs_attention":
+            await self.tell_office(OfficeNotice("needs_attention", organization, now, booking=booking))
+
+    async def lead_made(self, organization: Organization, lead: Lead, now: datetime) -> None:
+        await self.tell_office(OfficeNotice("lead", organization, now, lead=lead))
+
+    async def tell_office(self, notice: OfficeNotice) -> None:
+        if self.office is None:
+            return
+        for person in notice.organization.people:
+            if notice.topic not in person.topics:
+                continue
+            try:
+                await self.office.deliver_office(notice, person)
+            except Exception:
+                log.exception("the %s email to %s could not be queued", notice.topic, person.email)
 
     async def booking_settled(self, reference: str, now: datetime) -> None:
         """After a vendor answered in the background: confirmed, or it needs the office."""
@@ -206,6 +265,7 @@ class Notifier:
             await self.tell_visitor("confirmed", organization, booking, now)
         elif booking.status == "needs_attention":
             await self.tell_visitor("needs_attention", organization, booking, now)
+            await self.tell_office(OfficeNotice("needs_attention", organization, now, booking=booking))
 
     async def tell_visitor(
         self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, failed: FailedChange | None = None,
@@ -250,3 +310,14 @@ def compose(
         reply_to=organization.contact.email,
         attachments=attachments,
     )
+
+
+def compose_office(notice: OfficeNotice, person: Person, templates: MailTemplates, base_url: str) -> Mail:
+    """The email to one of the company's people about `notice` (the gallery shows each)."""
+    subject, headline, intro = office_text(notice)
+    path = f"/console/bookings/{notice.booking.reference}" if notice.booking else "/console/leads"
+    plain, html = templates.render(
+        "office", organization=notice.organization, notice=notice, headline=headline, intro=intro, preheader=intro,
+        console_url=f"{base_url}{path}", person=person,
+    )
+    return Mail(to=person.email, subject=subject, text=plain, html=html, sender_name="Scheduler")

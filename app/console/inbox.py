@@ -120,15 +120,18 @@ class BookingFilter:
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
 
 
-def _matching(word: str) -> dict[str, Any]:
+def literal_word(word: str, fields: tuple[str, ...], phone_field: str) -> dict[str, Any]:
+    """A query that one of `fields` contains `word` (as typed: no pattern), or the phone its digits."""
     literal = {"$regex": re.escape(word), "$options": "i"}
-    fields: list[dict[str, Any]] = [
-        {"_id": literal}, {"customer.first_name": literal}, {"customer.last_name": literal}, {"customer.email": literal},
-    ]
+    matches: list[dict[str, Any]] = [{name: literal} for name in fields]
     digits = re.sub(r"\D", "", word)
     if len(digits) >= 3:
-        fields.append({"customer.phone": {"$regex": re.escape(digits)}})
-    return {"$or": fields}
+        matches.append({phone_field: {"$regex": re.escape(digits)}})
+    return {"$or": matches}
+
+
+def _matching(word: str) -> dict[str, Any]:
+    return literal_word(word, ("_id", "customer.first_name", "customer.last_name", "customer.email"), "customer.phone")
 
 
 @dataclass(frozen=True)

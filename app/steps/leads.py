@@ -3,9 +3,8 @@ or an email; the lead is stored, and passed on to a vendor that takes leads."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.bookings import outbox
+from app.domain.lead import Lead
 from app.steps.base import FormData, StepContext, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
 
@@ -27,22 +26,17 @@ async def save_lead(ctx: StepContext, form: FormData, reason: str, zip_code: str
         errors["lead_phone"] = REACH_MESSAGE
     if errors:
         return StepResult(errors=errors)
-    lead: dict[str, Any] = {
-        "_id": ctx.session.id,
-        "organization_id": ctx.organization.slug,
-        "flow_id": ctx.flow.id,
-        "reason": reason,
-        "zip_code": zip_code,
-        "phone": phone,
-        "email": email,
-        "created_at": ctx.now,
-    }
-    if ctx.vendor.takes_leads:
-        lead["vendor"] = {"type": ctx.vendor.vendor_type, "external_id": None}
-    await ctx.db.leads.replace_one({"_id": ctx.session.id}, lead, upsert=True)
+    lead = Lead(
+        id=ctx.session.id, organization_id=ctx.organization.slug, flow_id=ctx.flow.id, reason=reason, created_at=ctx.now,
+        phone=phone, email=email, zip_code=zip_code, last_step=ctx.session.current_step,
+        vendor={"type": ctx.vendor.vendor_type, "external_id": None} if ctx.vendor.takes_leads else {},
+    )
+    first = await ctx.db.leads.find_one_and_replace({"_id": ctx.session.id}, lead.to_document(), upsert=True) is None
     if ctx.vendor.takes_leads:
         # Saved first; the outbox passes it on to the company's system, retrying as needed.
         await outbox.enqueue(ctx.db, "lead", ctx.session.id, ctx.organization.slug, ctx.now)
     ctx.state["lead_saved"] = True
     ctx.record("lead_left", reason=reason)
+    if first and ctx.notifier is not None:
+        await ctx.notifier.lead_made(ctx.organization, lead, ctx.now)
     return StepResult()

@@ -33,7 +33,9 @@ from app.console.inbox import (
     list_bookings,
     services_and_flows,
 )
+from app.console.leads import LeadFilter, lead_counts, list_leads, set_status
 from app.console.people import BadSignIn, ConsoleSession, send_sign_in
+from app.domain.lead import LEAD_REASONS, LEAD_STATUSES
 from app.mail.render import MailTemplates
 from app.steps.contact import format_phone
 from app.web import rate_limits, services
@@ -264,3 +266,32 @@ async def booking_cancel(reference: str) -> Response:
     except (NotNow, BookingChanged) as exc:
         raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
     return _done(found.reference, "cancelled")
+
+
+# -- leads ------------------------------------------------------------------------------
+
+
+@bp.get("/leads")
+async def leads() -> Response:
+    me, db = person(), services.current_db()
+    wanted = LeadFilter.parse(request.args)
+    return await _page(
+        "leads.html", page=await list_leads(db, me.organization.slug, wanted), filter=wanted,
+        counts=await lead_counts(db, me.organization.slug), lead_statuses=LEAD_STATUSES, lead_reasons=LEAD_REASONS,
+        query=lambda **changes: urlencode(wanted.as_query_string(**changes)), zone=me.organization.zone,
+    )
+
+
+@bp.post("/leads/<lead_id>/status")
+async def lead_status(lead_id: str) -> Response:
+    me, db, now = person(), services.current_db(), services.now()
+    await rate_limits.check(db, "console_actions_per_person", me.id_hash, now)
+    form = await request.form
+    try:
+        found = await set_status(db, me.organization.slug, lead_id, form.get("status", "")[:20], me.person.email, now)
+    except ValueError as exc:
+        raise HttpProblem(422, "bad_status", str(exc)) from None
+    if not found:
+        raise HttpProblem(404, "not_found", "There is no such lead.")
+    back = form.get("back", "")[:500]
+    return redirect(back if back.startswith("/console/leads") and not back.startswith("//") else "/console/leads", 303)  # type: ignore[return-value]

@@ -16,11 +16,12 @@ from typing import Any
 
 from quart import Blueprint, render_template
 
-from app.bookings.notices import FailedChange, NoticeKind, compose, mail_templates
+from app.bookings.notices import FailedChange, NoticeKind, OfficeNotice, compose, compose_office, mail_templates
 from app.demo import DEMO_FILE
 from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
+from app.domain.lead import Lead
 from app.flows.loading import load_organization_file
-from app.flows.models import Flow, Organization, Theme
+from app.flows.models import Flow, NoticeTopic, Organization, Person, Theme
 from app.mail.message import Mail
 from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
@@ -214,4 +215,13 @@ def sample_emails(organization: Organization, flow: Flow, now: datetime) -> list
         failed = FailedChange("sample", "reschedule", later, "that time was taken meanwhile") if kind == "change_failed" else None
         link = None if kind == "cancelled" else manage_url
         found.append((kind, compose(kind, organization, booking, now, mail_from, templates, link, failed)))
+    # What the company's people receive (templates/email/office.*).
+    person = Person(email="owner@example.com", role="owner")
+    lead = Lead(id="sample", organization_id=organization.slug, flow_id=flow.id, reason="abandoned", created_at=now,
+                phone="+15125550142", email="ada@example.com", name="Ada Lovelace", zip_code="78701", service="Leak repair")
+    topics: tuple[tuple[NoticeTopic, BookingStatus], ...] = (("booking", "confirmed"), ("needs_attention", "needs_attention"))
+    for topic, status in topics:
+        notice = OfficeNotice(topic, organization, now, booking=sample_booking(session, status, now))
+        found.append((f"office-{topic}", compose_office(notice, person, templates, "https://scheduler.example")))
+    found.append(("office-lead", compose_office(OfficeNotice("lead", organization, now, lead=lead), person, templates, "https://scheduler.example")))
     return found

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from quart import Quart, current_app
 
+from app.bookings.abandoned import AbandonedLeads
 from app.bookings.links import BookingLinks
 from app.bookings.notices import Notifier
 from app.bookings.outbox import OutboxDrainer
@@ -42,6 +43,8 @@ class Running:
     notifier: Notifier
     mail: MailDrainer | None = None  # None without SMTP_URL: mail is stored and waits
     mail_task: asyncio.Task[None] | None = None
+    abandoned: AbandonedLeads | None = None
+    abandoned_task: asyncio.Task[None] | None = None
 
 
 @dataclass

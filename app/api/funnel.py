@@ -31,8 +31,16 @@ class FunnelStepOut(BaseModel):
     step: str
     title: str
     reached: int
-    dropped: int
+    dropped: int = Field(description="Left the booking here: ended without booking, this their furthest step.")
+    in_progress: int = Field(description="Still on this step: active within the last 30 minutes.")
     drop_rate: float
+
+
+class SourceOut(BaseModel):
+    source: str = Field(description='utm_source of the booking visit ("direct" when none).')
+    campaign: str
+    bookings: int
+    with_gclid: int = Field(description="Of these, bookings that came from a Google Ads click.")
 
 
 class ReasonOut(BaseModel):
@@ -50,8 +58,10 @@ class FunnelResponse(BaseModel):
     booked: int
     conversion: float
     still_open: int
+    left: int
     steps: list[FunnelStepOut]
     reasons: list[ReasonOut]
+    sources: list[SourceOut]
 
 
 async def organization_for_bearer() -> str:
@@ -92,6 +102,9 @@ async def get_funnel(query_args: FunnelQuery) -> FunnelResponse:
         booked=result.booked,
         conversion=round(result.conversion, 4),
         still_open=result.still_open,
-        steps=[FunnelStepOut(step=s.step, title=s.title, reached=s.reached, dropped=s.dropped, drop_rate=round(s.drop_rate, 4)) for s in result.steps],
+        left=result.left,
+        steps=[FunnelStepOut(step=s.step, title=s.title, reached=s.reached, dropped=s.dropped, in_progress=s.in_progress,
+                             drop_rate=round(s.drop_rate, 4)) for s in result.steps],
+        sources=[SourceOut(source=r.source, campaign=r.campaign, bookings=r.bookings, with_gclid=r.with_gclid) for r in result.sources],
         reasons=[ReasonOut(reason=code, label=label, sessions=n) for code, label, n in result.reasons],
     )

@@ -11,7 +11,7 @@ and links: they work on any phone, without JavaScript.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,9 +36,12 @@ from app.console.inbox import (
 from app.console.leads import LeadFilter, lead_counts, list_leads, set_status
 from app.console.people import BadSignIn, ConsoleSession, send_sign_in
 from app.domain.lead import LEAD_REASONS, LEAD_STATUSES
+from app.events.funnel import date_range, funnel
+from app.flows.repository import flow_by_id
 from app.mail.render import MailTemplates
 from app.steps.contact import format_phone
 from app.web import rate_limits, services
+from app.web.dashboard import chart
 from app.web.problems import HttpProblem
 
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -295,3 +298,31 @@ async def lead_status(lead_id: str) -> Response:
         raise HttpProblem(404, "not_found", "There is no such lead.")
     back = form.get("back", "")[:500]
     return redirect(back if back.startswith("/console/leads") and not back.startswith("//") else "/console/leads", 303)  # type: ignore[return-value]
+
+
+# -- the funnel -------------------------------------------------------------------------
+
+
+def _day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text[:10]) if text else None
+    except ValueError:
+        raise ValueError(f"{(text or '')[:10]!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@bp.get("/funnel")
+async def funnel_page() -> Response:
+    me, db, now = person(), services.current_db(), services.now()
+    flows = await db.flows.find({"organization_id": me.organization.slug}, {"flow_id": 1, "name": 1}).sort("position", 1).to_list()
+    flow = await flow_by_id(db, me.organization.slug, (request.args.get("flow") or me.organization.routing.default_flow)[:64])
+    context: dict[str, Any] = {"flows": flows, "flow": flow, "result": None, "problem": None, "chart": None,
+                               "start": request.args.get("start", "")[:10], "end": request.args.get("end", "")[:10]}
+    try:
+        start, end = date_range(_day(request.args.get("start")), _day(request.args.get("end")), me.organization, now)
+    except ValueError as exc:
+        return await _page("funnel.html", status=422, **context | {"problem": str(exc)})
+    if flow is None:
+        return await _page("funnel.html", status=404, **context | {"problem": "No such form."})
+    result = await funnel(db, me.organization, flow, start, end, now)
+    return await _page("funnel.html", **context | {"result": result, "chart": chart(result),
+                                                     "start": start.isoformat(), "end": end.isoformat()})

@@ -1,4 +1,4 @@
-"""The funnel, through the JSON API (secret key) and the company's page."""
+"""The funnel, through the JSON API (secret key) and the company's console."""
 
 from __future__ import annotations
 
@@ -9,14 +9,30 @@ import time_machine
 from quart import Quart
 
 from app.db import Database
+from app.demo.mailbox import Mailbox
+from app.flows.models import OrganizationConfig
 from app.secret_keys import create_secret_key
 from app.web.services import services_of
+from tests.conftest import demo_config
+from tests.test_console import OWNER, sign_in
 from tests.visitor import Visitor, quart_sender
 
 SECRET = "sk_test_funnel_key"
 BEARER = {"Authorization": f"Bearer {SECRET}"}
 
 pytestmark = pytest.mark.dates
+
+
+@pytest.fixture
+def organization() -> OrganizationConfig:
+    data = demo_config().model_dump()
+    data["people"] = [{"email": OWNER, "role": "staff"}]  # signs in; hears of nothing
+    return OrganizationConfig.model_validate(data)
+
+
+@pytest.fixture
+def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
+    return {"smtp_url": mailbox.url, "mail_poll_seconds": 0.2}
 
 
 @pytest.fixture
@@ -61,15 +77,34 @@ async def test_funnel_api_refuses_without_the_secret_key(client, three_visitors:
     assert response.status_code == 422
 
 
-async def test_the_company_page_draws_the_funnel(client, three_visitors: None) -> None:  # type: ignore[no-untyped-def]
-    assert (await client.get("/dashboard")).status_code == 200
-    response = await client.post("/dashboard", form={"key": SECRET, "flow": "residential"})
+async def test_the_console_draws_the_funnel(client, mailbox: Mailbox, three_visitors: None) -> None:  # type: ignore[no-untyped-def]
+    assert (await client.get("/dashboard")).headers["Location"] == "/console/funnel"  # the old page's address
+    await sign_in(client, mailbox)
+    response = await client.get("/console/funnel?flow=residential")
     page = await response.get_data(as_text=True)
-    assert response.status_code == 200 and "<svg" in page and "Sessions reaching each step" in page
+    assert response.status_code == 200 and "visitors reaching each step" in page
     assert "Outside the service area" in page and "Stopped at a form error" in page
-    assert SECRET not in page.replace(f'value="{SECRET}"', "")  # only echoed into the password field
-    response = await client.post("/dashboard", form={"key": "sk_wrong"})
-    assert response.status_code == 401 and "That secret key is not known." in await response.get_data(as_text=True)
+    assert "Bookings by source" in page and "direct" in page
+    assert (await client.get("/console/funnel?flow=nope")).status_code == 404
+    response = await client.get("/console/funnel?end=9999-12-31")
+    assert response.status_code == 422 and "out of range" in await response.get_data(as_text=True)
+
+
+async def test_the_funnel_never_says_both_still_open_and_nobody_left(app: Quart, client, db: Database, today: date, instant: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Two visitors mid-booking and one who booked: two still booking, none left, and every
+    number adds up (booked + left + still booking = visitors)."""
+    for _ in range(2):
+        await Visitor(quart_sender(client)).walk_to("Timeslot", today)
+    booked = Visitor(quart_sender(client))
+    await booked.walk_to("Summary", today)
+    await booked.submit("Summary")
+    await services_of(app).events.drain()
+    await create_secret_key(db, "demo-plumbing", instant, SECRET)
+    body = await (await client.get("/api/funnel", headers=BEARER)).get_json()
+    assert (body["sessions"], body["booked"], body["still_open"], body["left"]) == (3, 1, 2, 0)
+    assert sum(s["dropped"] for s in body["steps"]) == 0 and body["reasons"] == []
+    assert [(s["step"], s["in_progress"]) for s in body["steps"] if s["in_progress"]] == [("Timeslot", 2)]
+    assert body["sources"] == [{"source": "direct", "campaign": "", "bookings": 1, "with_gclid": 0}]
 
 
 async def test_a_range_is_of_the_companys_days_not_utcs(client, three_visitors: None, today: date) -> None:  # type: ignore[no-untyped-def]

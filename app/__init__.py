@@ -17,7 +17,7 @@ from quart_schema import QuartSchema
 from app.bookings.abandoned import AbandonedLeads
 from app.bookings.changes import QueuedChanges
 from app.bookings.links import BookingLinks
-from app.bookings.notices import EmailChannel, Notifier
+from app.bookings.notices import EmailChannel, Notifier, mail_templates
 from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.console.people import SESSION_DAYS
@@ -34,6 +34,9 @@ from app.vendors.base import VendorStrategy
 from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
 from app.web.services import Running, Services, install
+from app.webhooks.alerts import DisabledAlert
+from app.webhooks.deliveries import WebhookDrainer
+from app.webhooks.endpoints import own_netlocs
 
 ROOT = Path(__file__).resolve().parent.parent
 # Visitors type into forms; nothing legitimate is this large.
@@ -133,6 +136,12 @@ def create_app(settings: Settings | None = None) -> Quart:
             service.base_url,
         )
         notifier = Notifier(database, [email], office=email)
+        own_hosts = own_netlocs(service.base_url)
+        webhooks = WebhookDrainer(
+            database, service.clock, settings.webhook_poll_seconds, settings.webhooks_may_be_private, own_hosts,
+            on_disabled=DisabledAlert(database, mail_templates(), service.base_url, email.wake_now),
+        )
+        notifier.webhooks_wake = webhooks.wake
         mail = None
         if settings.smtp_url:
             mail = MailDrainer(database, SmtpTarget.parse(settings.smtp_url), settings.mail_from, service.clock, settings.mail_poll_seconds)
@@ -158,6 +167,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             mail_task=loop.create_task(mail.run()) if mail is not None else None,
             abandoned=abandoned,
             abandoned_task=loop.create_task(abandoned.run()),
+            webhooks=webhooks,
+            webhooks_task=loop.create_task(webhooks.run()),
         )
 
     @app.after_serving
@@ -167,6 +178,10 @@ def create_app(settings: Settings | None = None) -> Quart:
             return
         running.outbox.stop()
         await running.outbox_task
+        if running.webhooks is not None and running.webhooks_task is not None:
+            running.webhooks.stop()
+            await running.webhooks_task
+            await running.webhooks.close()
         if running.abandoned is not None and running.abandoned_task is not None:
             running.abandoned.stop()
             await running.abandoned_task

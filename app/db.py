@@ -106,6 +106,21 @@ class Database:
         return self.db["mail_outbox"]
 
     @property
+    def webhook_endpoints(self) -> AsyncCollection[Document]:
+        """Where each company's webhooks go, which events, and their signing secrets."""
+        return self.db["webhook_endpoints"]
+
+    @property
+    def webhook_deliveries(self) -> AsyncCollection[Document]:
+        """One signed message to one endpoint, until it is delivered or given up (an outbox)."""
+        return self.db["webhook_deliveries"]
+
+    @property
+    def webhook_attempts(self) -> AsyncCollection[Document]:
+        """Each try of a delivery: when, the answer, how long it took (the console's log)."""
+        return self.db["webhook_attempts"]
+
+    @property
     def jobs(self) -> AsyncCollection[Document]:
         """Where background jobs keep their place (the abandoned-lead watermark)."""
         return self.db["jobs"]
@@ -151,6 +166,10 @@ class Database:
         # (Not with _id in a compound key: the embedded nx-27017 server then refuses every insert.)
         await self.sessions.create_index("updated_at")
         await self.leads.create_index([("organization_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)])
+        await self.webhook_endpoints.create_index("organization_id")
+        await self.webhook_deliveries.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
+        await self.webhook_deliveries.create_index([("endpoint_id", ASCENDING), ("created_at", DESCENDING)])
+        await self.webhook_attempts.create_index([("delivery_id", ASCENDING), ("at", ASCENDING)])
         # Links and sessions go a day after they end (until then, a reused link says so).
         await self.console_sign_ins.create_index("expires_at", expireAfterSeconds=86400)
         await self.console_sessions.create_index("expires_at", expireAfterSeconds=86400)

@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     # long; each web process looks for them every `abandoned_poll_seconds`.
     abandoned_lead_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
     abandoned_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # How often each web process looks for webhook deliveries due.
+    webhook_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    # Webhook URLs on this machine or a private network (http://127.0.0.1…): refused unless
+    # set (development sets it; so does a test with a local receiver).
+    webhook_allow_private: bool | None = None
+
+    @property
+    def webhooks_may_be_private(self) -> bool:
+        return self.webhook_allow_private if self.webhook_allow_private is not None else self.environment == "development"
     # Development and tests: the local SMTP server's folder, shown at /_dev/mail.
     dev_mailbox_dir: Path | None = None
     # Signs the links in emails (reschedule, cancel). Unset outside production: a fixed

@@ -17,7 +17,7 @@ FLOORS: list[set[str]] = [
      "app.embedded_db", "app.domain", "app.polling"},
     {"app.vendors", "app.mail"},  # a company's calendar or field-service system (with its settings); sending mail
     {"app.flows"},  # organizations (with their vendor's settings) and flows: configuration
-    {"app.sessions", "app.demo"},  # where a visitor is; the demo company
+    {"app.sessions", "app.demo", "app.webhooks"},  # where a visitor is; the demo company
     {"app.bookings", "app.events"},  # turning a session into a booking; recording what happened
     {"app.steps"},  # the step engine
     {"app.console"},  # the company's side: its people signing in, its inbox

@@ -96,3 +96,20 @@ async def test_the_people_who_asked_hear_of_bookings_and_bookings_that_need_atte
     assert [m.subject.split(":")[0] for m in owner] == ["New booking"]
     assert "Leak repair" in owner[0].subject and "/console/bookings/WB-" in owner[0].text
     assert not [m for m in messages if m.to in {DISPATCH, QUIET}]
+
+
+async def test_every_visitor_who_left_becomes_a_lead_in_turn(app: Quart, client, mailbox: Mailbox, db: Database, today: date, time_travel) -> None:  # type: ignore[no-untyped-def]
+    """The finder walks on past each session (its place is kept): three who left, three leads."""
+    from tests.visitor import quart_sender
+
+    for _ in range(3):
+        await Visitor(quart_sender(client)).walk_to("Summary", today)
+        time_travel.shift(timedelta(seconds=30))
+    time_travel.shift(timedelta(minutes=6))
+    finder = abandoned_finder(app)
+    assert await finder.drain_once() == 3
+    assert await db.leads.count_documents({"reason": "abandoned"}) == 3
+    await Visitor(quart_sender(client)).walk_to("Summary", today)  # a fourth, later
+    time_travel.shift(timedelta(minutes=6))
+    assert await finder.drain_once() == 1 and await finder.drain_once() == 0
+    assert await db.leads.count_documents({}) == 4

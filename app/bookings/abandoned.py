@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -65,7 +65,8 @@ class AbandonedLeads(Poller):
         """The next session that went quiet after the watermark and before the delay: one
         that reached the Customer step and has no booking."""
         mark = await self._db.jobs.find_one({"_id": WATERMARK}) or {}
-        at, after_id = mark.get("updated_at"), mark.get("session_id", "")
+        after_id = mark.get("session_id", "")
+        at = datetime.fromtimestamp(mark["at"], UTC) if isinstance(mark.get("at"), int | float) else None
         quiet: dict[str, Any] = {"$lte": now - self._delay}
         query: dict[str, Any] = {"updated_at": quiet, "booking.customer": {"$ne": None}, "booking_reference": None}
         if at is not None:
@@ -90,11 +91,12 @@ class AbandonedLeads(Poller):
 
     async def _advance(self, entry: dict[str, Any]) -> None:
         """Move the watermark past `entry` (never back: another process may be further on)."""
-        at, session_id = entry["updated_at"], entry["_id"]
-        behind = {"$or": [{"updated_at": {"$lt": at}}, {"updated_at": at, "session_id": {"$lt": session_id}}]}
-        moved = await self._db.jobs.update_one({"_id": WATERMARK, **behind}, {"$set": {"updated_at": at, "session_id": session_id}})
+        # Epoch seconds: a date set by $set is text in the embedded server, and compares with nothing.
+        at, session_id = entry["updated_at"].timestamp(), entry["_id"]
+        behind = {"$or": [{"at": {"$lt": at}}, {"at": at, "session_id": {"$lt": session_id}}]}
+        moved = await self._db.jobs.update_one({"_id": WATERMARK, **behind}, {"$set": {"at": at, "session_id": session_id}})
         if moved.matched_count == 0 and await self._db.jobs.find_one({"_id": WATERMARK}) is None:
             try:
-                await self._db.jobs.insert_one({"_id": WATERMARK, "updated_at": at, "session_id": session_id})
+                await self._db.jobs.insert_one({"_id": WATERMARK, "at": at, "session_id": session_id})
             except DuplicateKeyError:
                 pass  # another process started it: the next round moves it on

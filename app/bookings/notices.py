@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from app.bookings.calendar_file import Method, calendar_file
 from app.bookings.links import BookingLinks
@@ -30,6 +30,8 @@ from app.flows.repository import organization_by_slug
 from app.mail import outbox
 from app.mail.message import Attachment, Mail
 from app.mail.render import MailTemplates
+from app.webhooks import deliveries as webhooks
+from app.webhooks.deliveries import booking_data, lead_data
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +169,10 @@ class EmailChannel:
         if await outbox.enqueue(self.db, notice.key, notice.organization.slug, mail, notice.now):
             self.wake()
 
+    def wake_now(self) -> None:
+        """Tell the mail drainer there is mail (its `wake` is set once it exists)."""
+        self.wake()
+
     async def deliver_office(self, notice: OfficeNotice, person: Person) -> None:
         if await outbox.enqueue(self.db, notice.key(person), notice.organization.slug, self.compose_office(notice, person), notice.now):
             self.wake()
@@ -225,6 +231,21 @@ class Notifier:
     db: Database
     channels: list[Channel] = field(default_factory=list)
     office: EmailChannel | None = None
+    # With webhooks on: tells the webhook outbox's drainer there is something to send.
+    webhooks_wake: Callable[[], None] | None = None
+
+    async def booking_event(self, event_type: str, organization: Organization, booking: Booking, now: datetime) -> None:
+        """Tell the company's own systems (webhooks) what happened to a booking."""
+        await self._emit(event_type, organization, booking_data(booking), f"{booking.reference}:{booking.version}", now)
+
+    async def _emit(self, event_type: str, organization: Organization, data: dict[str, Any], key: str, now: datetime) -> None:
+        if self.webhooks_wake is None:
+            return
+        try:
+            if await webhooks.emit(self.db, organization.slug, event_type, data, key, now):
+                self.webhooks_wake()
+        except Exception:
+            log.exception("the %s webhook could not be stored", event_type)
 
     async def booking_made(self, organization: Organization, booking: Booking, now: datetime) -> None:
         """After a confirm: the notice its status calls for; the office hears of it."""
@@ -234,11 +255,16 @@ class Notifier:
         if booking.status in {"confirmed", "pending", "needs_attention"}:
             await self.tell_visitor(kind, organization, booking, now)
             await self.tell_office(OfficeNotice("booking", organization, now, booking=booking))
+            await self.booking_event("booking.created", organization, booking, now)
+        if booking.status == "confirmed":
+            await self.booking_event("booking.confirmed", organization, booking, now)
         if booking.status == "needs_attention":
             await self.tell_office(OfficeNotice("needs_attention", organization, now, booking=booking))
+            await self.booking_event("booking.needs_attention", organization, booking, now)
 
     async def lead_made(self, organization: Organization, lead: Lead, now: datetime) -> None:
         await self.tell_office(OfficeNotice("lead", organization, now, lead=lead))
+        await self._emit("lead.created", organization, lead_data(lead), f"lead:{lead.id}", now)
 
     async def tell_office(self, notice: OfficeNotice) -> None:
         if self.office is None:
@@ -263,13 +289,17 @@ class Notifier:
             return
         if booking.status == "confirmed":
             await self.tell_visitor("confirmed", organization, booking, now)
+            await self.booking_event("booking.confirmed", organization, booking, now)
         elif booking.status == "needs_attention":
             await self.tell_visitor("needs_attention", organization, booking, now)
             await self.tell_office(OfficeNotice("needs_attention", organization, now, booking=booking))
+            await self.booking_event("booking.needs_attention", organization, booking, now)
 
     async def tell_visitor(
         self, kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, failed: FailedChange | None = None,
     ) -> None:
+        if kind in {"rescheduled", "cancelled"}:
+            await self.booking_event(f"booking.{kind}", organization, booking, now)
         notice = Notice(kind, organization, booking, now, failed)
         for channel in self.channels:
             try:

@@ -15,7 +15,7 @@ from app.bookings import outbox
 from app.bookings.notices import Notifier
 from app.bookings.repository import BookingChanged, save_new_version
 from app.db import Database
-from app.domain.booking import Booking, BookingChange
+from app.domain.booking import Booking, BookingChange, BookingStatus
 from app.flows.models import Organization
 
 MAX_REASON = 500
@@ -30,13 +30,14 @@ def _needs_attention(booking: Booking) -> None:
         raise NotNow("Only a booking that needs attention can be changed here.")
 
 
-async def _record(db: Database, booking: Booking, change: BookingChange, status: str | None = None) -> None:
+async def _record(db: Database, booking: Booking, change: BookingChange, status: BookingStatus | None = None) -> None:
     """Add `change` to the history (and set `status`) if the booking is still as read (its
-    `updated_at` moves with every change: two clicks at once record one)."""
-    history = [c.to_document() for c in (*booking.changes, change)]
-    result = await db.bookings.update_one(
+    `updated_at` moves with every change: two clicks at once record one). The whole booking
+    is written, as every version is (a date set alone by `$set` is text in the embedded server)."""
+    changed = replace(booking, changes=(*booking.changes, change), updated_at=change.at, status=status or booking.status)
+    result = await db.bookings.replace_one(
         {"_id": booking.reference, "status": booking.status, "version": booking.version, "updated_at": booking.updated_at},
-        {"$set": {"changes": history, "updated_at": change.at} | ({"status": status} if status else {})},
+        changed.to_document(),
     )
     if result.matched_count != 1:
         raise BookingChanged(booking.reference)

@@ -101,6 +101,6 @@ async def set_status(db: Database, organization_id: str, lead_id: str, status: s
         raise ValueError("Choose a status from the list.")
     result = await db.leads.update_one(
         {"_id": lead_id[:100], "organization_id": organization_id},
-        {"$set": {"status": status, "status_changed_at": now, "status_changed_by": person}},
+        {"$set": {"status": status, "status_changed_at": now.timestamp(), "status_changed_by": person}},
     )
     return result.matched_count == 1

@@ -7,6 +7,10 @@ replayed after use is refused. The person's console session is a random id whose
 stored with the organization and the person it is for; it ends at sign-out, after 14
 days, after 3 days unused, or when the person is no longer listed in the organization's
 YAML. A session is for one organization: someone at two companies signs in to each.
+
+Times a document gains after it is stored (used, last seen, closed) are epoch seconds:
+numbers compare the same in every MongoDB-wire server (the embedded one stores a date
+set by `$set` as text).
 """
 
 from __future__ import annotations
@@ -91,7 +95,7 @@ class SignIns:
         """Use the link (once): a new session, and the id the cookie carries."""
         secret = self._secret(token)
         doc = await self._db.console_sign_ins.find_one_and_update(
-            {"_id": _hash(secret), "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}},
+            {"_id": _hash(secret), "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now.timestamp()}},
         )
         if doc is None:
             await self._check(await self._db.console_sign_ins.find_one({"_id": _hash(secret)}), now)
@@ -100,7 +104,7 @@ class SignIns:
         session_id = secrets.token_urlsafe(32)
         await self._db.console_sessions.insert_one({
             "_id": _hash(session_id), "organization_id": organization.slug, "email": person.email,
-            "created_at": now, "last_seen_at": now, "expires_at": now + timedelta(days=SESSION_DAYS), "closed_at": None,
+            "created_at": now, "last_seen": now.timestamp(), "expires_at": now + timedelta(days=SESSION_DAYS), "closed_at": None,
         })
         return session_id, ConsoleSession(_hash(session_id), organization, person, now, now + timedelta(days=SESSION_DAYS))
 
@@ -132,8 +136,8 @@ class SignIns:
         """The open session `session_id` names; None when it ended (or never was)."""
         doc = await self._db.console_sessions.find_one_and_update(
             {"_id": _hash(session_id[:100]), "closed_at": None, "expires_at": {"$gt": now},
-             "last_seen_at": {"$gt": now - timedelta(days=IDLE_DAYS)}},
-            {"$set": {"last_seen_at": now}},
+             "last_seen": {"$gt": (now - timedelta(days=IDLE_DAYS)).timestamp()}},
+            {"$set": {"last_seen": now.timestamp()}},
         )
         if doc is None:
             return None
@@ -144,7 +148,7 @@ class SignIns:
         return ConsoleSession(doc["_id"], organization, person, doc["created_at"], doc["expires_at"])
 
     async def close(self, session_id: str, now: datetime) -> None:
-        await self._db.console_sessions.update_one({"_id": _hash(session_id[:100])}, {"$set": {"closed_at": now}})
+        await self._db.console_sessions.update_one({"_id": _hash(session_id[:100])}, {"$set": {"closed_at": now.timestamp()}})
 
 
 def sign_in_mail(

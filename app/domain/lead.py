@@ -10,13 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 LeadReason = Literal["out of area", "no free arrival window", "abandoned"]
 LeadStatus = Literal["new", "contacted", "booked", "dropped"]
 LEAD_STATUSES: tuple[str, ...] = get_args(LeadStatus)
 LEAD_REASONS: tuple[str, ...] = get_args(LeadReason)
+
+
+def _moment(value: Any) -> datetime | None:
+    """A time set after the lead was stored: epoch seconds (see app/console/leads.py)."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return value if isinstance(value, datetime) else None
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class Lead:
             "_id": self.id, "organization_id": self.organization_id, "flow_id": self.flow_id, "reason": self.reason,
             "created_at": self.created_at, "phone": self.phone, "email": self.email, "name": self.name,
             "zip_code": self.zip_code, "address": self.address, "service": self.service, "last_step": self.last_step,
-            "status": self.status, "status_changed_at": self.status_changed_at, "status_changed_by": self.status_changed_by,
+            "status": self.status, "status_changed_by": self.status_changed_by,
+            "status_changed_at": self.status_changed_at.timestamp() if self.status_changed_at else None,
             **({"vendor": dict(self.vendor)} if self.vendor else {}),
         }
 
@@ -57,6 +65,6 @@ class Lead:
             address=str(doc.get("address") or ""), service=str(doc.get("service") or ""),
             last_step=str(doc.get("last_step") or ""),
             status=status if status in LEAD_STATUSES else "new",
-            status_changed_at=doc.get("status_changed_at"), status_changed_by=doc.get("status_changed_by"),
+            status_changed_at=_moment(doc.get("status_changed_at")), status_changed_by=doc.get("status_changed_by"),
             vendor=dict(doc.get("vendor") or {}),
         )

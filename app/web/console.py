@@ -43,6 +43,20 @@ from app.steps.contact import format_phone
 from app.web import rate_limits, services
 from app.web.dashboard import chart
 from app.web.problems import HttpProblem
+from app.webhooks.deliveries import deliveries_of, resend, send_test_event
+from app.webhooks.endpoints import (
+    EVENT_TYPES,
+    BadEndpoint,
+    Endpoint,
+    change_events,
+    create_endpoint,
+    delete_endpoint,
+    endpoint_by_id,
+    list_endpoints,
+    own_netlocs,
+    rotate_secret,
+    set_enabled,
+)
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -326,3 +340,125 @@ async def funnel_page() -> Response:
     result = await funnel(db, me.organization, flow, start, end, now)
     return await _page("funnel.html", **context | {"result": result, "chart": chart(result),
                                                      "start": start.isoformat(), "end": end.isoformat()})
+
+
+# -- webhooks (owners) --------------------------------------------------------------------
+
+
+def owner() -> ConsoleSession:
+    me = person()
+    if not me.is_owner:
+        raise HttpProblem(403, "owners_only", "Only the company's owners manage webhooks.")
+    return me
+
+
+async def _endpoint(endpoint_id: str) -> tuple[ConsoleSession, Endpoint]:
+    me = owner()
+    await rate_limits.check(services.current_db(), "console_actions_per_person", me.id_hash, services.now())
+    found = await endpoint_by_id(services.current_db(), me.organization.slug, endpoint_id)
+    if found is None:
+        raise HttpProblem(404, "not_found", "There is no such endpoint.")
+    return me, found
+
+
+def _own_hosts() -> frozenset[str]:
+    """This scheduler as a webhook must not call it: its public address, and the one asked."""
+    return own_netlocs(services.current().base_url, f"{request.scheme}://{request.host}")
+
+
+@bp.get("/webhooks")
+async def webhooks_page() -> Response:
+    me = owner()
+    return await _page("webhooks.html", endpoints=await list_endpoints(services.current_db(), me.organization.slug),
+                       event_types=EVENT_TYPES, problem=None, form={})
+
+
+@bp.post("/webhooks")
+async def webhook_create() -> Response:
+    me, db, now = owner(), services.current_db(), services.now()
+    await rate_limits.check(db, "console_actions_per_person", me.id_hash, now)
+    form = await request.form
+    url, description = form.get("url", "")[:2100], form.get("description", "")[:500]
+    events = [e[:40] for e in form.getlist("events")][:20]
+    try:
+        created = await create_endpoint(
+            db, me.organization.slug, url, events, description, me.person.email, now,
+            services.current().settings.webhooks_may_be_private, _own_hosts(),
+        )
+    except BadEndpoint as exc:
+        return await _page("webhooks.html", status=422, endpoints=await list_endpoints(db, me.organization.slug),
+                           event_types=EVENT_TYPES, problem=str(exc), form={"url": url, "description": description, "events": events})
+    return redirect(f"/console/webhooks/{created.id}?done=created", 303)  # type: ignore[return-value]
+
+
+@bp.get("/webhooks/<endpoint_id>")
+async def webhook_page(endpoint_id: str) -> Response:
+    _, found = await _endpoint(endpoint_id)
+    return await _page("webhook.html", endpoint=found, event_types=EVENT_TYPES, zone=person().organization.zone,
+                       deliveries=await deliveries_of(services.current_db(), found.id), done=request.args.get("done"),
+                       now=services.now())
+
+
+def _to_endpoint(found: Endpoint, done: str) -> Response:
+    return redirect(f"/console/webhooks/{found.id}?done={done}", 303)  # type: ignore[return-value]
+
+
+@bp.post("/webhooks/<endpoint_id>/events")
+async def webhook_events(endpoint_id: str) -> Response:
+    _, found = await _endpoint(endpoint_id)
+    try:
+        await change_events(services.current_db(), found, [e[:40] for e in (await request.form).getlist("events")][:20])
+    except BadEndpoint as exc:
+        raise HttpProblem(422, "bad_events", str(exc)) from None
+    return _to_endpoint(found, "events")
+
+
+@bp.post("/webhooks/<endpoint_id>/test")
+async def webhook_test(endpoint_id: str) -> Response:
+    me, found = await _endpoint(endpoint_id)
+    if not found.enabled:
+        raise HttpProblem(409, "disabled", "Enable the endpoint first.")
+    await send_test_event(services.current_db(), found, me.person.email, services.now())
+    services.current().wake_webhooks()
+    return _to_endpoint(found, "test")
+
+
+@bp.post("/webhooks/<endpoint_id>/rotate")
+async def webhook_rotate(endpoint_id: str) -> Response:
+    _, found = await _endpoint(endpoint_id)
+    await rotate_secret(services.current_db(), found, services.now())
+    return _to_endpoint(found, "rotated")
+
+
+@bp.post("/webhooks/<endpoint_id>/enable")
+async def webhook_enable(endpoint_id: str) -> Response:
+    _, found = await _endpoint(endpoint_id)
+    await set_enabled(services.current_db(), found, True)
+    return _to_endpoint(found, "enabled")
+
+
+@bp.post("/webhooks/<endpoint_id>/disable")
+async def webhook_disable(endpoint_id: str) -> Response:
+    me, found = await _endpoint(endpoint_id)
+    await set_enabled(services.current_db(), found, False, f"disabled by {me.person.email}")
+    return _to_endpoint(found, "disabled")
+
+
+@bp.post("/webhooks/<endpoint_id>/delete")
+async def webhook_delete(endpoint_id: str) -> Response:
+    _, found = await _endpoint(endpoint_id)
+    await delete_endpoint(services.current_db(), found)
+    return redirect("/console/webhooks", 303)  # type: ignore[return-value]
+
+
+@bp.post("/webhooks/<endpoint_id>/deliveries/<delivery_id>/resend")
+async def webhook_resend(endpoint_id: str, delivery_id: str) -> Response:
+    me, found = await _endpoint(endpoint_id)
+    if not found.enabled:
+        raise HttpProblem(409, "disabled", "Enable the endpoint first.")
+    db = services.current_db()
+    if await db.webhook_deliveries.count_documents({"_id": delivery_id[:64], "endpoint_id": found.id}) != 1:
+        raise HttpProblem(404, "not_found", "There is no such delivery.")
+    await resend(db, me.organization.slug, delivery_id, services.now())
+    services.current().wake_webhooks()
+    return _to_endpoint(found, "resent")

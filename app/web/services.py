@@ -26,6 +26,7 @@ from app.flows.cache import ConfigCache
 from app.mail.outbox import MailDrainer
 from app.settings import Settings
 from app.vendors.remote import VendorClients
+from app.webhooks.deliveries import WebhookDrainer
 
 _EXTENSION = "scheduler"
 
@@ -45,6 +46,8 @@ class Running:
     mail_task: asyncio.Task[None] | None = None
     abandoned: AbandonedLeads | None = None
     abandoned_task: asyncio.Task[None] | None = None
+    webhooks: WebhookDrainer | None = None
+    webhooks_task: asyncio.Task[None] | None = None
 
 
 @dataclass
@@ -74,6 +77,11 @@ class Services:
     def base_url(self) -> str:
         """Where this scheduler is reached, for links in emails."""
         return self.settings.public_base_url or f"http://127.0.0.1:{self.settings.port}"
+
+    def wake_webhooks(self) -> None:
+        running = self._started()
+        if running.webhooks is not None:
+            running.webhooks.wake()
 
     def wake_mail(self) -> None:
         """Mail was queued: send it now rather than at the next round."""

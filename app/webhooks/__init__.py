@@ -1,0 +1,1 @@
+"""Webhooks for the company's own systems (Zapier, a CRM): endpoints, signed deliveries."""

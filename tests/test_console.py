@@ -263,3 +263,29 @@ async def test_signed_out_posts_and_foreign_posts_change_nothing(client, db: Dat
     assert (await client.post("/console/sign-in", form={"email": "a@b.example"}, headers={"Origin": "https://evil.example"})).status_code == 403
     assert (await client.post("/console/sign-in", form={"email": "not-an-address"})).status_code == 422
     assert (await db.bookings.find_one({"_id": "WB-NEEDS1"}))["status"] == "needs_attention"
+
+
+async def test_every_console_url_refuses_another_companys_things(app: Quart, client, mailbox: Mailbox, db: Database, other_company: OrganizationConfig) -> None:  # type: ignore[no-untyped-def]
+    """Every route of the console with a parameter, given the other company's booking, lead,
+    endpoint or delivery: not found (or refused), and nothing of theirs changes."""
+    await store(db, booking("WB-THEIRS", organization_id="other-co", status="needs_attention"))
+    await db.leads.insert_one({"_id": "their-lead", "organization_id": "other-co", "reason": "out of area", "created_at": datetime(2031, 1, 1, tzinfo=UTC), "status": "new"})
+    await db.webhook_endpoints.insert_one({"_id": "ep_theirs", "organization_id": "other-co", "url": "https://8.8.8.8/", "events": ["booking.created"], "secret": "whsec_AAAA", "enabled": True, "created_at": datetime(2031, 1, 1, tzinfo=UTC)})
+    await db.webhook_deliveries.insert_one({"_id": "msg_theirs", "endpoint_id": "ep_theirs", "organization_id": "other-co", "state": "failed", "body": "{}", "created_at": 0.0, "due_at": 0.0})
+    theirs = {"reference": "WB-THEIRS", "lead_id": "their-lead", "endpoint_id": "ep_theirs", "delivery_id": "msg_theirs"}
+    before = {name: await getattr(db, name).find({}).to_list() for name in ("bookings", "leads", "webhook_endpoints", "webhook_deliveries")}
+    await sign_in(client, mailbox)  # the owner of demo-plumbing
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/console/") or not rule.arguments or "token" in rule.arguments:
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<{name}>", theirs[name])
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            response = await client.open(path, method=method, form={"status": "dropped", "events": "lead.created", "reason": "x"} if method == "POST" else None)
+            assert response.status_code in {403, 404}, (method, path, response.status_code)
+            tried += 1
+    assert tried >= 13  # bookings (page, 3 actions), a lead, webhooks (page and 7 actions)
+    after = {name: await getattr(db, name).find({}).to_list() for name in before}
+    assert after == before

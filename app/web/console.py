@@ -129,6 +129,8 @@ async def console_headers(response: Response) -> Response:
 
 @bp.get("/console.css")
 async def stylesheet() -> Response:
+    if services.current().settings.templates_auto_reload:  # a designer editing it sees each change
+        return Response(STYLESHEET.read_text(encoding="utf-8"), content_type="text/css; charset=utf-8", headers={"Cache-Control": "no-cache"})
     return Response(_stylesheet(), content_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=300"})
 
 

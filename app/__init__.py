@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.secret_key = hmac.new(settings.signing_secret.encode(), b"console session cookie", hashlib.sha256).hexdigest()
     QuartAuth(
         app, cookie_name="scheduler_console", cookie_path="/console", cookie_samesite="Lax",
-        cookie_secure=settings.environment == "production", cookie_http_only=True,
+        cookie_secure=settings.environment != "development", cookie_http_only=True,
         duration=SESSION_DAYS * 86400, salt="scheduler console",
     )
     QuartSchema(

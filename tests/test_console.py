@@ -118,7 +118,7 @@ async def test_a_person_signs_in_by_an_emailed_link_and_out_again(client, mailbo
     response = await client.post(link, form={"next": "https://evil.example/phish"})
     assert response.status_code == 303 and response.headers["Location"] == "/console/bookings"
     cookie = response.headers["Set-Cookie"]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie and "Secure" in cookie
     status, shown = await page(client, "/console/bookings")
     assert status == 200 and STAFF.lower() in shown and "No bookings yet" in shown
 

@@ -17,6 +17,7 @@ from app.bookings.repository import BookingChanged, save_new_version
 from app.db import Database
 from app.domain.booking import Booking, BookingChange, BookingStatus
 from app.flows.models import Organization
+from app.vendors.base import VendorStrategy
 
 MAX_REASON = 500
 
@@ -60,10 +61,14 @@ async def mark_handled(db: Database, booking: Booking, person: str, note: str, n
 
 async def cancel_for_office(
     db: Database, organization: Organization, booking: Booking, person: str, reason: str, now: datetime,
-    notifier: Notifier | None,
+    notifier: Notifier | None, vendor: VendorStrategy | None = None,
 ) -> Booking:
-    """Cancel a booking the vendor never took; the visitor is emailed the cancellation."""
+    """Cancel a booking that needs attention; the visitor is emailed the cancellation. If
+    the vendor has it after all (it made the job, then refused a later step), it is
+    cancelled there first (a vendor that can't cancel online leaves that to the office)."""
     _needs_attention(booking)
+    if vendor is not None and booking.vendor.external_id and vendor.can_cancel:
+        await vendor.cancel_booking(booking)
     cancelled = booking.cancelled(now, reason.strip()[:MAX_REASON] or None, by="office", person=person)
     await save_new_version(db, replace(cancelled, pending_change=None))
     await db.vendor_outbox.update_one(

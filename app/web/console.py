@@ -40,9 +40,11 @@ from app.events.funnel import date_range, funnel
 from app.flows.repository import flow_by_id
 from app.mail.render import MailTemplates
 from app.steps.contact import format_phone
+from app.vendors.base import AvailabilityScope, VendorError
 from app.web import rate_limits, services
 from app.web.dashboard import chart
 from app.web.problems import HttpProblem
+from app.web.vendors import request_vendor
 from app.webhooks.deliveries import deliveries_of, resend, send_test_event
 from app.webhooks.endpoints import (
     EVENT_TYPES,
@@ -97,6 +99,11 @@ async def problem_page(error: HttpProblem) -> Response:
     if error.retry_after:
         response.headers["Retry-After"] = str(error.retry_after)
     return response
+
+
+@bp.errorhandler(VendorError)
+async def vendor_problem(error: VendorError) -> Response:
+    return await problem_page(HttpProblem(503, "vendor_unavailable", "Your schedule didn't answer, so nothing was changed. Please try again in a minute.", retry_after=30))
 
 
 @bp.before_request
@@ -281,7 +288,10 @@ async def booking_cancel(reference: str) -> Response:
     me, found, now = await _acting_on(reference)
     reason = (await request.form).get("reason", "")[:2000]
     try:
-        await cancel_for_office(services.current_db(), me.organization, found, me.person.email, reason, now, services.current().notifier)
+        vendor = request_vendor(me.organization, now, AvailabilityScope.of_booking(found.service, found.zip_code))
+        await cancel_for_office(
+            services.current_db(), me.organization, found, me.person.email, reason, now, services.current().notifier, vendor,
+        )
     except (NotNow, BookingChanged) as exc:
         raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
     return _done(found.reference, "cancelled")

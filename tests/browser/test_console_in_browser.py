@@ -14,6 +14,7 @@ from playwright.async_api import Browser, Page
 
 from app.demo.mailbox import Mailbox
 from app.domain.lead import Lead
+from app.webhooks.endpoints import Endpoint, new_secret
 from app.flows.models import OrganizationConfig
 from tests.browser.test_embed import AXE, SERIOUS
 from tests.conftest import LiveServer, demo_config
@@ -68,6 +69,7 @@ async def test_the_owner_signs_in_and_handles_a_booking(browser: Browser, live_s
     [mail] = await mailbox.wait_for(1)
     [link] = re.findall(r"(http://\S+/console/sign-in/\S+)", mail.text)
     await page.goto(live_server.url + "/" + link.split("://", 1)[1].partition("/")[2])
+    problems += await serious_violations(page)
     await page.get_by_role("button", name="Sign in").click()
 
     await page.get_by_role("heading", name="Bookings").wait_for()
@@ -107,6 +109,16 @@ async def test_the_owner_signs_in_and_handles_a_booking(browser: Browser, live_s
     await page.get_by_text("private or local network").wait_for()  # refused: private addresses are not allowed here
     problems += await serious_violations(page)
     await no_sideways_scroll(page)
+    await page.set_viewport_size(viewport)
+    await live_server.database.webhook_endpoints.insert_one(Endpoint(
+        id="ep_crm", organization_id="demo-plumbing", url="https://hooks.example.com/catch/123456/abcdef", events=("booking.created",),
+        secret=new_secret(), created_at=created, created_by=OWNER, description="Zapier",
+    ).to_document())
+    await page.goto(live_server.url + "/console/webhooks/ep_crm")
+    await page.get_by_role("heading", name="Deliveries").wait_for()
+    problems += await serious_violations(page)
+    await no_sideways_scroll(page)
+    await page.set_viewport_size(viewport)
 
     await page.get_by_role("button", name="Sign out").click()
     await page.get_by_text("You're signed out.").wait_for()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -295,3 +296,17 @@ async def test_a_booking_whose_session_was_not_saved_is_found_before_an_edit(vis
     page = await visitor.edit("Timeslot")
     assert page.status == 409 and page.step == "Confirmation"
     assert (await db.sessions.find_one({}))["status"] == "booked"
+
+
+async def test_the_calendar_ends_with_the_companys_horizon(visitor: Visitor, today: date) -> None:
+    """The demo books 60 days ahead: Next month stops there, and a month with nothing open
+    says so once (no "try the next month" where there is none, no "choose a day")."""
+    await visitor.walk_to("Timeslot", today)
+    furthest = today + timedelta(days=60)
+    page = await visitor.view("Timeslot", month=f"{furthest.year + 1}-{furthest.month:02d}")  # asked far beyond
+    assert f'data-month="{furthest.year}-{furthest.month:02d}"' in page.text or furthest.strftime("%B %Y") in page.text
+    assert re.search(r'aria-label="Next month"[^>]*disabled', page.text)
+    assert all(date.fromisoformat(d) <= furthest for d in page.open_days())
+    if not page.open_days():
+        assert page.contains("No arrival windows are open this far ahead yet.")
+        assert not page.contains("Try the next month") and not page.contains("Choose a day to see")

@@ -71,6 +71,9 @@ async def month_calendar(
     shown (`state`), else the first of the next few with a free window."""
     today = now.astimezone(zone).date()
     first, last = (today.year, today.month), shift_month(today.year, today.month, MONTHS_AHEAD)
+    furthest = vendor.last_bookable_day
+    if furthest is not None:  # the calendar ends with the company's horizon
+        last = max(first, min(last, (furthest.year, furthest.month)))
     chosen_day = parse_day(query.get("date")) or parse_day(state.get("date"))
     asked = parse_month(query.get("month")) or (
         (chosen_day.year, chosen_day.month) if chosen_day else None

@@ -185,6 +185,12 @@ class VendorStrategy(ABC):
     # Whether visitors who can't book (out of area) are passed on as leads (create_lead).
     takes_leads: bool = False
 
+    @property
+    def last_bookable_day(self) -> date | None:
+        """The furthest day visitors may book (the company's horizon); None: no limit known.
+        The calendar does not page past its month."""
+        return None
+
     @abstractmethod
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
         """Every day of the month with the places left on it."""

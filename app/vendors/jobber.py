@@ -264,6 +264,10 @@ class JobberStrategy(RemoteVendorStrategy):
 
     # -- availability ------------------------------------------------------------------
 
+    @property
+    def last_bookable_day(self) -> date | None:
+        return self.today + timedelta(days=self.config.calendar.horizon_days)
+
     def _rules(self) -> CalendarRules:
         return CalendarRules(self.config.calendar, self.zone, self.now)
 

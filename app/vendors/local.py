@@ -89,6 +89,10 @@ class LocalCalendarVendor(VendorStrategy):
         self._now = now
         self._windows = self._rules.windows
 
+    @property
+    def last_bookable_day(self) -> date | None:
+        return self._rules.today + timedelta(days=self._calendar.horizon_days)
+
     # -- reading ---------------------------------------------------------------------
 
     def _slot_id(self, day: date, window_id: str) -> str:

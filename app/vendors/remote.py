@@ -11,8 +11,8 @@ from abc import abstractmethod
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import Field
@@ -40,9 +40,11 @@ SETTINGS_CACHE_SECONDS = 15 * 60
 
 
 class RemoteVendor(VendorSettings):
-    """What every field-service system's client shares: time-outs, pacing, caching."""
+    """What every field-service system's client shares: time-outs, pacing, caching, and how
+    far ahead visitors may book (a vendor with a calendar of ours uses the calendar's)."""
 
     timeout_seconds: float = Field(default=10, gt=0, le=60)
+    horizon_days: int = Field(default=60, ge=1, le=366)
     requests_per_second: float = Field(default=5, gt=0, le=100)
     availability_cache_seconds: int = Field(default=60, ge=0, le=900)
 
@@ -179,8 +181,13 @@ class RemoteVendorStrategy(VendorStrategy):
     def cache_key(self, *parts: Any) -> tuple[Any, ...]:
         return (self.organization.slug, self.vendor_type, *parts)
 
+    @property
+    def last_bookable_day(self) -> date | None:
+        return self.today + timedelta(days=self.config.horizon_days)
+
     async def _windows_by_day(self, first: date, last: date, fresh: bool) -> dict[date, list[ArrivalWindow]]:
         first = max(first, self.today)
+        last = min(last, self.last_bookable_day or last)
         if last < first:
             return {}
 
@@ -199,17 +206,15 @@ class RemoteVendorStrategy(VendorStrategy):
         key = self.cache_key("windows", self.scope.service_id, self.scope.zip_code, first, last)
         return await self.clients.availability.get(key, self.config.availability_cache_seconds, load)
 
-    def _still_ahead(self, window: ArrivalWindow) -> ArrivalWindow:
-        starts = datetime.combine(window.day, window.start, tzinfo=self.zone)
-        if starts > self.now:
-            return window
-        return replace(window, remaining=0)
+    def _still_ahead(self, window: ArrivalWindow) -> bool:
+        """A window that has started is not offered at all (not shown "Full")."""
+        return datetime.combine(window.day, window.start, tzinfo=self.zone) > self.now
 
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
         days = month_days(year, month)
         by_day = await self._windows_by_day(days[0], days[-1], fresh=False)
         return [
-            DayAvailability(day=d, remaining=sum(self._still_ahead(w).remaining for w in by_day.get(d, [])))
+            DayAvailability(day=d, remaining=sum(w.remaining for w in by_day.get(d, []) if self._still_ahead(w)))
             for d in days
         ]
 
@@ -222,7 +227,7 @@ class RemoteVendorStrategy(VendorStrategy):
             # The month's answer serves its days: one vendor call per month and scope.
             days = month_days(day.year, day.month)
             by_day = await self._windows_by_day(days[0], days[-1], fresh=False)
-        return [self._still_ahead(w) for w in by_day.get(day, [])]
+        return [w for w in by_day.get(day, []) if self._still_ahead(w)]
 
     async def check_connection(self, day: date) -> str:
         """Ask the vendor what a visitor's calendar would (`vendors check --connect`)."""

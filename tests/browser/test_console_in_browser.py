@@ -14,8 +14,8 @@ from playwright.async_api import Browser, Page
 
 from app.demo.mailbox import Mailbox
 from app.domain.lead import Lead
-from app.webhooks.endpoints import Endpoint, new_secret
 from app.flows.models import OrganizationConfig
+from app.webhooks.endpoints import Endpoint, new_secret
 from tests.browser.test_embed import AXE, SERIOUS
 from tests.conftest import LiveServer, demo_config
 from tests.test_console import OWNER, booking

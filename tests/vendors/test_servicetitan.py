@@ -8,11 +8,20 @@ import pytest
 
 from app.db import Database
 from app.demo.fakes.servicetitan import FakeServiceTitan
-from app.vendors.base import BookingProgress, BookingRequest, SlotUnavailable, VendorRejected, VendorUnavailable
+from app.domain.booking import ChosenService
+from app.vendors.base import (
+    AvailabilityScope,
+    BookingProgress,
+    BookingRequest,
+    SlotUnavailable,
+    VendorRejected,
+    VendorUnavailable,
+)
+from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
 from app.vendors.servicetitan import ServiceTitanStrategy
 from tests.bookings import booking_request
-from tests.vendors.conftest import booking_customer, servicetitan_vendor, strategy_for
+from tests.vendors.conftest import booking_customer, local_now, servicetitan_vendor, strategy_for, with_vendor
 
 LEAK = {"id": "leak-repair", "name": "Leak repair", "duration_minutes": 90}
 
@@ -47,7 +56,7 @@ async def test_month_availability_asks_capacity_in_pieces_of_fourteen_days(db: D
 
 async def test_pieces_across_the_end_of_daylight_saving_stay_within_fourteen_days(db: Database, servicetitan: FakeServiceTitan, clients: VendorClients) -> None:
     """3 Nov 2030 has 25 hours in Austin: 14 local days holding it are 14 days and an hour."""
-    days = await strategy(db, servicetitan, clients).get_month_availability(2030, 11)
+    days = await strategy(db, servicetitan, clients, horizon_days=200).get_month_availability(2030, 11)
     calls = sorted(servicetitan.requests_to("/capacity"), key=lambda c: c.body["startsOnOrAfter"])
     spans = [(datetime.fromisoformat(c.body["startsOnOrAfter"]), datetime.fromisoformat(c.body["endsOnOrBefore"])) for c in calls]
     assert all(end - start <= timedelta(days=14) for start, end in spans)
@@ -180,3 +189,15 @@ async def test_a_job_booking_retried_after_any_late_answer_makes_each_part_once(
     booking = await vendor.create_booking(request_for(date(2030, 6, 4), progress=BookingProgress(progress, save, retried=True)))
     assert (len(servicetitan.customers), len(servicetitan.locations), len(servicetitan.jobs)) == (1, 1, 1)
     assert booking.external_id == str(servicetitan.jobs[0]["id"])
+
+
+async def test_windows_that_have_started_are_not_offered(db: Database, servicetitan: FakeServiceTitan, clients: VendorClients) -> None:
+    """At 12:30 the 8–11 and 11–2 frames of today have started: not shown (not even "Full"),
+    and today counts only what is still ahead."""
+    lunchtime = local_now("2030-06-03T12:30")
+    found = vendor_for(db, with_vendor(servicetitan_vendor(servicetitan)).organization, lunchtime, clients=clients,
+                       scope=AvailabilityScope.of_booking(ChosenService.from_document(LEAK), "78701"))
+    windows = await found.get_date_timeslots(date(2030, 6, 3))
+    assert [w.window_id for w in windows] == ["1400-1700"]
+    [today] = [d for d in await found.get_month_availability(2030, 6) if d.day == date(2030, 6, 3)]
+    assert today.remaining == windows[0].remaining

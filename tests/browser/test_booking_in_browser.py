@@ -144,3 +144,31 @@ async def test_commercial_page_opens_its_own_flow(page: Page, live_server: LiveS
     await open_host_page(page, live_server.url + "/commercial")
     await page.get_by_role("button", name="Book commercial service").click()
     await heading_has_focus(page, "What does your business need?")
+
+
+async def test_a_slow_step_shows_it_is_busy_and_takes_one_click(page: Page, live_server: LiveServer) -> None:
+    """On a slow network (each step answer 800 ms late) Continue is disabled at once and shows
+    progress after ~150 ms; clicking again meanwhile sends nothing more (#18 item 2)."""
+    sent: list[str] = []
+
+    async def slow(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.method == "POST":
+            sent.append(route.request.url)
+            await asyncio.sleep(0.8)
+        await route.continue_()
+
+    await open_host_page(page, live_server.url + "/")
+    await page.get_by_role("button", name="Book now").click()
+    await heading_has_focus(page, "Where do you need service?")
+    await page.route("**/session/steps/**", slow)
+    await page.get_by_label("ZIP code").fill("78701")
+    button = page.get_by_role("button", name="Continue")
+    await button.click()
+    await expect(button).to_be_disabled(timeout=100)
+    await page.wait_for_timeout(300)
+    spinner = await button.evaluate("b => getComputedStyle(b, '::after').opacity")
+    assert spinner == "1"
+    await button.click(force=True)  # an impatient second tap
+    await heading_has_focus(page, "What can we help with?")
+    assert len(sent) == 1
+    await expect(page.get_by_role("button", name="Continue")).to_be_enabled()

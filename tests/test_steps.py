@@ -298,6 +298,7 @@ async def test_a_booking_whose_session_was_not_saved_is_found_before_an_edit(vis
     assert (await db.sessions.find_one({}))["status"] == "booked"
 
 
+@pytest.mark.dates
 async def test_the_calendar_ends_with_the_companys_horizon(visitor: Visitor, today: date) -> None:
     """The demo books 60 days ahead: Next month stops there, and a month with nothing open
     says so once (no "try the next month" where there is none, no "choose a day")."""
@@ -310,3 +311,26 @@ async def test_the_calendar_ends_with_the_companys_horizon(visitor: Visitor, tod
     if not page.open_days():
         assert page.contains("No arrival windows are open this far ahead yet.")
         assert not page.contains("Try the next month") and not page.contains("Choose a day to see")
+
+
+@pytest.mark.dates
+async def test_a_lead_left_on_an_empty_month_answers_on_that_month(client, db: Database, today: date) -> None:  # type: ignore[no-untyped-def]
+    """This month is full, the next is not: the visitor looks at this month, asks to be called
+    back, and sees the error or the thanks there — not another month with no word (#18 item 4)."""
+    from app.flows.repository import save_organization
+    from tests.conftest import demo_config
+
+    month_end = (today.replace(day=28) + timedelta(days=5)).replace(day=1) - timedelta(days=1)
+    closed = [today + timedelta(days=n) for n in range((month_end - today).days + 1)]
+    await save_organization(db, demo_config(closed_dates=closed))
+    visitor = Visitor(quart_sender(client))
+    await visitor.walk_to("Timeslot", today)
+    this_month = f"{today.year}-{today.month:02d}"
+    page = await visitor.view("Timeslot", month=this_month)
+    assert page.contains("Can't find a time that works?") and not page.open_days()
+    page = await visitor.submit("Timeslot", intent="lead", month=this_month, lead_phone="", lead_email="not-an-email")
+    assert page.errors == {"lead_email": "Enter an email address like name@example.com."} or "lead_email" in page.errors
+    assert page.contains(today.strftime("%B %Y")) and page.contains("Can't find a time that works?")
+    page = await visitor.submit("Timeslot", intent="lead", month=this_month, lead_phone="", lead_email="ada@example.com")
+    assert page.contains(today.strftime("%B %Y")) and page.contains("Thanks — we'll be in touch.")
+    assert (await db.leads.find_one({}))["email"] == "ada@example.com"

@@ -124,6 +124,10 @@ class TimeslotStep(StepHandler):
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         if form.text("intent") == "lead":  # nothing free that suits: the office calls back
+            # The step shows again on the month the visitor was looking at, with the thanks or what to fix.
+            month = parse_month(form.text("month"))
+            if month is not None:
+                ctx.state.update(month=month_key(*month), date="")
             return await save_lead(ctx, form, "no free arrival window", ctx.session.booking.zip_code)
         day, window_id = parse_day(form.text("date")), form.text("window")
         ctx.state.update(date=form.text("date"), window=window_id)

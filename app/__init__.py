@@ -30,6 +30,7 @@ from app.logs import configure_logging
 from app.mail.outbox import MailDrainer
 from app.mail.smtp import SmtpTarget
 from app.settings import Settings, load_settings
+from app.steps import places
 from app.vendors.base import VendorStrategy
 from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     @app.before_serving
     async def connect_database() -> None:
+        # The ZIP data is indexed once, off the event loop, before a visitor needs it.
+        asyncio.get_running_loop().run_in_executor(None, places.warm)
         database = Database.connect(settings.require_database(), settings.mongodb_database)
         # A database that is down at start-up must not keep the process from starting:
         # /readyz reports it, and the indexes are created once it answers.

@@ -334,3 +334,20 @@ async def test_a_lead_left_on_an_empty_month_answers_on_that_month(client, db: D
     page = await visitor.submit("Timeslot", intent="lead", month=this_month, lead_phone="", lead_email="ada@example.com")
     assert page.contains(today.strftime("%B %Y")) and page.contains("Thanks — we'll be in touch.")
     assert (await db.leads.find_one({}))["email"] == "ada@example.com"
+
+
+async def test_the_address_is_checked_against_the_zip_and_the_phone_against_real_numbers(visitor: Visitor, today: date) -> None:
+    """City and State come from the ZIP already given; a State that isn't one, or isn't the
+    ZIP's, is refused; so is a phone number that can't exist (#18 item 7)."""
+    from tests.visitor import CUSTOMER
+
+    page = await visitor.walk_to("Customer", today)
+    assert (page.value_of("city"), page.value_of("state"), page.value_of("zip_code")) == ("Austin", "TX", "78701")
+    for state, says in (("Texas", "2-letter state code"), ("ZZ", "2-letter state code"), ("NY", "ZIP code 78701 is in TX.")):
+        page = await visitor.submit("Customer", **CUSTOMER | {"state": state})
+        assert page.errors.get("state") == says or says in page.errors.get("state", ""), (state, page.errors)
+    for phone in ("555-0100", "(012) 555-0100", "+44 20 7946 0958", "(512) 555-01000", "512" + "5" * 40):
+        page = await visitor.submit("Customer", **CUSTOMER | {"phone": phone})
+        assert "phone" in page.errors, phone
+    page = await visitor.submit("Customer", **CUSTOMER | {"state": "tx", "phone": "+1 512.555.0142"})
+    assert page.step == "Summary"

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 PHONE_MESSAGE = "Enter a 10-digit US phone number, like (512) 555-0100."
 EMAIL_MESSAGE = "Enter an email address like name@example.com."
 
 
+# The US and the territories that share its +1 numbering (not Canada or the Caribbean nations).
+US_REGIONS = frozenset({"US", "PR", "VI", "GU", "AS", "MP"})
+
+
 def normalize_phone(text: str) -> str | None:
-    """`+1XXXXXXXXXX` for a valid US number, else None."""
-    if re.search(r"[^\d\s().+-]", text):
+    """`+1XXXXXXXXXX` for a number that is valid in the US (Google's libphonenumber
+    metadata: area codes and exchanges that exist), else None."""
+    if len(text) > 30 or re.search(r"[^\d\s().+-]", text):
         return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) != 10 or digits[0] in "01" or digits[3] in "01":
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
         return None
-    return "+1" + digits
+    if not phonenumbers.is_valid_number(number) or phonenumbers.region_code_for_number(number) not in US_REGIONS:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def format_phone(e164: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from app.domain.booking import Customer
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
+from app.steps.places import place_of, states
 from app.steps.zip_code import ZIP_MESSAGE, is_zip_code
 
 FIELDS = Customer.FIELDS
@@ -27,6 +28,14 @@ class CustomerStep(StepHandler):
     async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
         if "zip_code" not in ctx.state and ctx.session.booking.zip_code:
             ctx.state["zip_code"] = ctx.session.booking.zip_code
+        # City and State from the ZIP the visitor gave (they may change the city: a ZIP
+        # spans several); never over what they typed.
+        place = place_of(str(ctx.state.get("zip_code") or ""))
+        if place is not None:
+            if not ctx.state.get("city"):
+                ctx.state["city"] = place.city
+            if not ctx.state.get("state"):
+                ctx.state["state"] = place.state
         return {}
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
@@ -46,8 +55,11 @@ class CustomerStep(StepHandler):
         email = normalize_email(values["email"])
         if email is None:
             errors["email"] = EMAIL_MESSAGE
-        if not re.fullmatch(r"[A-Z]{2}", values["state"]):
+        place = place_of(values["zip_code"]) if is_zip_code(values["zip_code"]) else None
+        if not re.fullmatch(r"[A-Z]{2}", values["state"]) or values["state"] not in states():
             errors["state"] = "Enter the 2-letter state code, like TX."
+        elif place is not None and values["state"] != place.state:
+            errors["state"] = f"ZIP code {values['zip_code']} is in {place.state}."
         area = ctx.flow.service_area
         if not is_zip_code(values["zip_code"]):
             errors["zip_code"] = ZIP_MESSAGE

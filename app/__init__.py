@@ -34,6 +34,7 @@ from app.steps import places
 from app.vendors.base import VendorStrategy
 from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
+from app.web import api_docs
 from app.web.services import Running, Services, install
 from app.webhooks.alerts import DisabledAlert
 from app.webhooks.deliveries import WebhookDrainer
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None) -> Quart:
     # No static folder: the widget's assets are the built dist/, served by web.assets.
     app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
     app.config.update(
+        # /docs loads its viewer from this server, not a CDN (app/web/api_docs.py).
+        QUART_SCHEMA_SWAGGER_JS_URL=api_docs.JS_URL,
+        QUART_SCHEMA_SWAGGER_CSS_URL=api_docs.CSS_URL,
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         TEMPLATES_AUTO_RELOAD=settings.templates_auto_reload,
     )
@@ -110,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(booking_pages.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(api_docs.bp)
     init_api(app)
     if settings.environment != "production":
         app.register_blueprint(demo.bp)

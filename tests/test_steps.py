@@ -58,6 +58,7 @@ async def test_zip_outside_the_area_explains_and_takes_a_lead(visitor: Visitor, 
     page = await visitor.submit("ZipCode", zip_code="10001")
     assert page.status == 200 and page.step == "ZipCode"
     assert page.contains("We don't serve 10001 yet")
+    assert page.text.replace("&#39;", "'").count("don't serve") == 1  # said once (#18 item 12)
     page = await visitor.submit("ZipCode", intent="lead", lead_phone="", lead_email="")
     assert page.errors == {"lead_phone": "Leave a phone number or an email address so we can reach you."}
     page = await visitor.submit("ZipCode", intent="lead", lead_phone="12", lead_email="not-an-email")
@@ -351,3 +352,13 @@ async def test_the_address_is_checked_against_the_zip_and_the_phone_against_real
         assert "phone" in page.errors, phone
     page = await visitor.submit("Customer", **CUSTOMER | {"state": "tx", "phone": "+1 512.555.0142"})
     assert page.step == "Summary"
+
+
+async def test_change_service_starts_at_the_first_question(visitor: Visitor, today: date) -> None:
+    """From the Summary, *Change service* shows the first question (its answer still chosen),
+    not the last sub-question (#18 item 12)."""
+    await visitor.walk_to("Summary", today)
+    page = await visitor.edit("ServiceSelection")
+    assert page.step == "ServiceSelection" and page.checked("answer") == "plumbing"
+    page = await visitor.submit("ServiceSelection", answer="hvac")  # a different path
+    assert page.step == "ServiceSelection" and not page.contains("Where is the leak?")

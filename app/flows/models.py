@@ -39,10 +39,8 @@ class StepConfig(Model):
 
 class ServiceArea(Model):
     zip_codes: list[ZipCode] = Field(min_length=1)
-    out_of_area_message: Text = (
-        "Sorry, we don't serve that area yet. Leave your phone number or email and we'll "
-        "let you know when we do."
-    )
+    # Said after "We don't serve 10001 yet.": what the visitor can do about it.
+    out_of_area_message: Text = "Leave your phone number or email and we'll let you know when we do."
 
 
 class Service(Model):

@@ -77,3 +77,7 @@ class StepHandler(ABC):
     async def back(self, ctx: StepContext) -> bool:
         """Handle Back inside the step (True), or let the session go to the previous step."""
         return False
+
+    def reopened(self, ctx: StepContext) -> None:
+        """The visitor came back to this step from the Summary to change it: show it from
+        its start (what they chose stays chosen)."""

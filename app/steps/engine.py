@@ -154,6 +154,8 @@ class StepEngine:
         shown_before = shown_step(visit.session)
         ctx = self.context(visit)
         go_to(visit.session, step_id)
+        reopened = self.context(visit)
+        handler_for(reopened.step.type).reopened(reopened)
         return await self._save_and_view(visit, ctx, shown_before=shown_before)
 
     # -- the parts -------------------------------------------------------------------

@@ -59,6 +59,10 @@ class ServiceSelectionStep(StepHandler):
         ]
         return StepResult(advance=True)
 
+    def reopened(self, ctx: StepContext) -> None:
+        """*Change service* starts at the first question, its answer pre-selected."""
+        ctx.state["trail"] = [ctx.flow.service_graph.start]
+
     async def back(self, ctx: StepContext) -> bool:
         trail = self._trail(ctx)
         if len(trail) <= 1:

@@ -362,3 +362,16 @@ async def test_change_service_starts_at_the_first_question(visitor: Visitor, tod
     assert page.step == "ServiceSelection" and page.checked("answer") == "plumbing"
     page = await visitor.submit("ServiceSelection", answer="hvac")  # a different path
     assert page.step == "ServiceSelection" and not page.contains("Where is the leak?")
+
+
+async def test_the_progress_bar_says_the_step_and_moves_through_the_service_questions(visitor: Visitor) -> None:
+    """(#18 item 12) "Step 2 of 6", and the current segment fills as questions are answered."""
+    await visitor.start()
+    page = await visitor.submit("ZipCode", zip_code="78701")
+    assert page.contains("Step 2 of 6") and "wb-progress__item--part" not in page.text
+    page = await visitor.submit("ServiceSelection", answer="plumbing")
+    assert "wb-progress__item--part-1" in page.text
+    page = await visitor.submit("ServiceSelection", answer="leak")
+    assert "wb-progress__item--part-2" in page.text and page.contains("Step 2 of 6")
+    page = await visitor.submit("ServiceSelection", answer="inside")
+    assert page.contains("Step 3 of 6") and "wb-progress__item--part" not in page.text

@@ -82,6 +82,15 @@ class ServiceGraph(Model):
     def service(self, service_id: str) -> Service:
         return next(s for s in self.services if s.id == service_id)
 
+    def questions_left(self, question_id: str) -> int:
+        """The most questions from `question_id` (itself included) to a service."""
+        def depth(qid: str, seen: frozenset[str]) -> int:
+            if qid in seen:  # a loop cannot lengthen the walk
+                return 0
+            nexts = [a.question for a in self.question(qid).answers if a.question]
+            return 1 + max((depth(n, seen | {qid}) for n in nexts), default=0)
+        return depth(question_id, frozenset())
+
 
 class DetailField(Model):
     """A question on the AdditionalDetails step."""

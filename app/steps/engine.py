@@ -258,13 +258,19 @@ def shown_step(session: BookingSession) -> str:
 
 
 def _progress(flow: Flow, session: BookingSession) -> list[dict[str, Any]]:
-    return [
-        {
-            "title": step.title,
-            "state": "current" if step.id == session.current_step else "done" if step.id in session.completed_steps else "upcoming",
-        }
-        for step in flow.steps
-    ]
+    """Each step's segment: done, current or upcoming; the current one filled in quarters
+    as the visitor answers the service questions (`part`, 0–3)."""
+    items = []
+    for step in flow.steps:
+        state = "current" if step.id == session.current_step else "done" if step.id in session.completed_steps else "upcoming"
+        part = 0
+        if state == "current" and step.type == "ServiceSelection":
+            graph = flow.service_graph
+            trail = [q for q in session.state_of(step.id).get("trail", []) if any(x.id == q for x in graph.questions)] or [graph.start]
+            answered = len(trail) - 1
+            part = min(3, 4 * answered // (answered + graph.questions_left(trail[-1])))
+        items.append({"title": step.title, "state": state, "part": part})
+    return items
 
 
 async def step_view(

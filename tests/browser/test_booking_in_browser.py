@@ -172,3 +172,26 @@ async def test_a_slow_step_shows_it_is_busy_and_takes_one_click(page: Page, live
     await heading_has_focus(page, "What can we help with?")
     assert len(sent) == 1
     await expect(page.get_by_role("button", name="Continue")).to_be_enabled()
+
+
+async def test_no_step_scrolls_sideways_on_a_small_phone(browser, live_server: LiveServer) -> None:  # type: ignore[no-untyped-def]
+    """At 320 px, with a long email address and street, no step is wider than the screen and
+    the Summary's Change links stay on it (#18 item 6)."""
+    context = await browser.new_context(viewport={"width": 320, "height": 640})
+    page = await context.new_page()
+    widths: dict[str, int] = {}
+
+    async def measure(step: str) -> None:
+        widths[step] = await page.evaluate("""() => {
+          const root = document.getElementById('wrkbelt-scheduler-container').shadowRoot;
+          const widest = [...root.querySelectorAll('*')].reduce((w, e) => Math.max(w, e.getBoundingClientRect().right), 0);
+          return Math.max(document.documentElement.scrollWidth, Math.ceil(widest));
+        }""")
+
+    await open_host_page(page, live_server.url + "/")
+    await page.get_by_role("button", name="Book now").click()
+    long_email = "maximilian.alexander-montgomery.the.third@plumbing-and-heating-services-of-austin.example"
+    await book_with_mouse(page, on_step=measure, typed={"Email": long_email, "Street address": "12345 North Lamar Boulevard Southwest Frontage Road"})
+    await measure("confirmation")
+    await context.close()
+    assert {step: w for step, w in widths.items() if w > 320} == {}

@@ -375,3 +375,20 @@ async def test_the_progress_bar_says_the_step_and_moves_through_the_service_ques
     assert "wb-progress__item--part-2" in page.text and page.contains("Step 2 of 6")
     page = await visitor.submit("ServiceSelection", answer="inside")
     assert page.contains("Step 3 of 6") and "wb-progress__item--part" not in page.text
+
+
+async def test_a_flow_without_a_zip_step_checks_the_service_address(visitor: Visitor, today: date) -> None:
+    """The commercial flow asks no ZIP first: a New York address is refused at Customer
+    (#18 item 10); an Austin one goes on."""
+    from tests.visitor import CUSTOMER
+
+    await visitor.start(page_url="http://localhost:8000/commercial/quote")
+    page = await visitor.submit("ServiceSelection", answer="maintenance")
+    assert page.step == "Timeslot"
+    day, window = await visitor.first_open_window(today)
+    page = await visitor.submit("Timeslot", date=day, window=window)
+    assert page.step == "Customer"
+    page = await visitor.submit("Customer", **CUSTOMER | {"zip_code": "10001", "city": "New York", "state": "NY"})
+    assert page.step == "Customer" and "We don't serve ZIP code 10001" in page.errors.get("zip_code", "")
+    page = await visitor.submit("Customer", **CUSTOMER)
+    assert page.step == "Summary"

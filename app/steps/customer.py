@@ -9,7 +9,7 @@ from app.domain.booking import Customer
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
 from app.steps.places import place_of, states
-from app.steps.zip_code import ZIP_MESSAGE, is_zip_code
+from app.steps.zip_code import ZIP_MESSAGE, is_zip_code, vendor_declines
 
 FIELDS = Customer.FIELDS
 REQUIRED_MESSAGES = {
@@ -61,9 +61,13 @@ class CustomerStep(StepHandler):
         elif place is not None and values["state"] != place.state:
             errors["state"] = f"ZIP code {values['zip_code']} is in {place.state}."
         area = ctx.flow.service_area
+        # A flow without a ZIP step (commercial) meets the service area here, vendor's included.
+        asked_before = any(step.type == "ZipCode" for step in ctx.flow.steps)
         if not is_zip_code(values["zip_code"]):
             errors["zip_code"] = ZIP_MESSAGE
-        elif area is not None and values["zip_code"] not in area.zip_codes:
+        elif (area is not None and values["zip_code"] not in area.zip_codes) or (
+            not asked_before and await vendor_declines(ctx, values["zip_code"])
+        ):
             errors["zip_code"] = f"We don't serve ZIP code {values['zip_code']}. Check the service address."
         if errors:
             return StepResult(errors=errors)

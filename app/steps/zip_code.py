@@ -36,7 +36,7 @@ class ZipCodeStep(StepHandler):
         if not is_zip_code(zip_code):
             return StepResult(errors={"zip_code": ZIP_MESSAGE})
         area = ctx.flow.service_area
-        if (area is not None and zip_code not in area.zip_codes) or await self._vendor_declines(ctx, zip_code):
+        if (area is not None and zip_code not in area.zip_codes) or await vendor_declines(ctx, zip_code):
             ctx.state["out_of_area"] = True
             ctx.session.status = "out_of_area"
             ctx.record("out_of_area", zip_code=zip_code)
@@ -45,10 +45,11 @@ class ZipCodeStep(StepHandler):
         ctx.session.booking.zip_code = zip_code
         return StepResult(advance=True)
 
-    async def _vendor_declines(self, ctx: StepContext, zip_code: str) -> bool:
-        """The vendor's own service area says no; a vendor that can't answer now doesn't block."""
-        try:
-            return await ctx.vendor.serves_zip(zip_code) is False
-        except VendorError as exc:
-            log.warning("service area check skipped", extra={"vendor": exc.vendor, "problem": exc.message})
-            return False
+
+async def vendor_declines(ctx: StepContext, zip_code: str) -> bool:
+    """The vendor's own service area says no; a vendor that can't answer now doesn't block."""
+    try:
+        return await ctx.vendor.serves_zip(zip_code) is False
+    except VendorError as exc:
+        log.warning("service area check skipped", extra={"vendor": exc.vendor, "problem": exc.message})
+        return False

@@ -97,12 +97,13 @@ class Widget {
     return response.json();
   }
 
-  /** Resolve the flow for this page, apply its theme, and listen for the triggers. */
-  async configure() {
+  /** Resolve the flow for this page, apply its theme, and listen for the triggers (the
+   * entry asked for them already: `known`). */
+  async configure(known, stopEarly) {
     try {
       const [flow, triggers] = await Promise.all([
         this.request("POST", "/booking-flow-routers/resolve", { url: location.href }),
-        this.request("GET", "/booking-flow-routers/button-triggers"),
+        (known || Promise.reject()).catch(() => this.request("GET", "/booking-flow-routers/button-triggers")),
       ]);
       this.dialog.applyTheme(flow.theme);
       this.triggers = triggers.triggers;
@@ -112,8 +113,10 @@ class Widget {
           "Check the publishable key and that this origin is among the organization's allowed origins.",
         error,
       );
+      if (stopEarly) stopEarly();
       return false;
     }
+    if (stopEarly) stopEarly(); // taps go to this listener from now on
     this.listen(document, "click", (event) => this.triggerClicked(event), true);
     return true;
   }
@@ -178,6 +181,10 @@ class Widget {
 
   open(options = {}) {
     this.lastTrigger = options.trigger || document.activeElement;
+    if (options.trigger && options.trigger.getAttribute("aria-busy") === "true") {
+      options.trigger.removeAttribute("aria-busy"); // tapped before the widget was ready: it is now
+      options.trigger.style.cursor = "";
+    }
     if (this.dialog.show()) {
       emit("open", { flow: options.flow || null });
       this.recorder.record("modal_opened", { flow: options.flow || null }, this.currentStep);
@@ -215,7 +222,7 @@ class Widget {
 }
 
 /** Called by the entry (static/scheduler.js) once the core module has loaded. */
-export async function start({ key, base, manifest, styles, calls }) {
+export async function start({ key, base, manifest, styles, calls, triggers, stopEarly }) {
   const widget = new Widget(key, manifest.api || new URL(base).origin);
   if (document.readyState === "loading") await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
   widget.mount();
@@ -229,7 +236,9 @@ export async function start({ key, base, manifest, styles, calls }) {
     },
   };
   for (const [name, options] of calls.splice(0)) window.Wrkbelt[name](options);
-  if (await widget.configure()) {
+  const configured = await widget.configure(triggers, stopEarly);
+  for (const [name, options] of calls.splice(0)) window.Wrkbelt[name](options); // tapped meanwhile
+  if (configured) {
     window.Wrkbelt.ready = true;
     emit("ready", {});
   }

@@ -195,3 +195,22 @@ async def test_no_step_scrolls_sideways_on_a_small_phone(browser, live_server: L
     await measure("confirmation")
     await context.close()
     assert {step: w for step, w in widths.items() if w > 320} == {}
+
+
+async def test_a_tap_before_the_widget_is_ready_opens_it_when_ready(page: Page, live_server: LiveServer) -> None:
+    """On a slow phone the core arrives 2 s late; "Book now" tapped before then shows it is
+    busy at once and the widget opens when ready, instead of the tap being lost (#18 item 1)."""
+    async def late(route) -> None:  # type: ignore[no-untyped-def]
+        await asyncio.sleep(2.0)
+        await route.continue_()
+
+    await page.route("**/scheduler-core*", late)
+    async with page.expect_response("**/booking-flow-routers/button-triggers"):
+        await page.goto(live_server.url + "/")
+    assert not await page.evaluate("Boolean(window.Wrkbelt && window.Wrkbelt.ready)")
+    book = page.get_by_role("button", name="Book now")
+    await book.click()
+    await expect(book).to_have_attribute("aria-busy", "true", timeout=200)
+    await heading_has_focus(page, "Where do you need service?")
+    await expect(book).not_to_have_attribute("aria-busy", "true")
+    assert await page.evaluate("window.Wrkbelt.ready") is True

@@ -46,7 +46,7 @@ def settings_overrides() -> dict[str, object]:
 
 @pytest.fixture
 def organization(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
-    return demo_booking_into(vendor_type, fake.url, timeout_seconds=1.0)
+    return demo_booking_into(vendor_type, fake.url, timeout_seconds=1.0, horizon_days=366)  # months ahead are asked for
 
 
 

@@ -76,6 +76,7 @@ class Widget {
       else if (target.closest("[data-wrkbelt-restart]")) this.startSession(this.sessionFlow, {});
     });
     this.listen(this.dialog.element, "keydown", (event) => this.dialog.trapTab(event));
+    this.listen(root, "keydown", (event) => moveInCalendar(event));
     this.listen(document, "visibilitychange", () => {
       if (document.visibilityState !== "hidden") return;
       this.recorder.record("page_hidden", {}, this.currentStep);
@@ -219,6 +220,44 @@ class Widget {
     this.removers.splice(0).forEach((remove) => remove());
     this.dialog.remove();
   }
+}
+
+const CALENDAR_MOVES = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+
+/**
+ * The calendar as a WAI-ARIA grid: one day is in the Tab order; the arrow keys move among
+ * the days that have windows (skipping the rest), Home/End to the week's ends, PageUp and
+ * PageDown to the previous and next month. Enter or Space chooses the day.
+ */
+function moveInCalendar(event) {
+  const day = event.composedPath()[0];
+  if (!(day instanceof HTMLElement) || !day.classList.contains("wb-day")) return;
+  const grid = day.closest(".wb-calendar");
+  if (event.key === "PageUp" || event.key === "PageDown") {
+    const month = grid.querySelector(`[aria-label="${event.key === "PageUp" ? "Previous" : "Next"} month"]:not([disabled])`);
+    if (month) month.click();
+    event.preventDefault();
+    return;
+  }
+  const days = [...grid.querySelectorAll(".wb-day")];
+  let at = days.indexOf(day);
+  const step = CALENDAR_MOVES[event.key];
+  let next = null;
+  if (step) {
+    for (at += step; at >= 0 && at < days.length; at += step) {
+      if (!days[at].disabled) { next = days[at]; break; }
+    }
+  } else if (event.key === "Home" || event.key === "End") {
+    const week = [...day.closest("tr").querySelectorAll(".wb-day:not([disabled])")];
+    next = event.key === "Home" ? week[0] : week[week.length - 1];
+  } else {
+    return;
+  }
+  event.preventDefault();
+  if (!next || next === day) return;
+  day.tabIndex = -1;
+  next.tabIndex = 0;
+  next.focus();
 }
 
 /** Called by the entry (static/scheduler.js) once the core module has loaded. */

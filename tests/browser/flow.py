@@ -12,6 +12,10 @@ HEADING_FOCUSED = """(text) => {
   const active = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement;
   return !!active && active.hasAttribute('data-step-heading') && active.textContent === text;
 }"""
+SHADOW_FOCUSED_LABEL = """() => {
+  const active = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement;
+  return active ? active.getAttribute('aria-label') : null;
+}"""
 SHADOW_FOCUS_MATCHES = """(selector) => {
   const active = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement;
   return !!active && active.matches(selector);
@@ -102,11 +106,11 @@ async def book_with_mouse(
     await on_step("7-confirmation")
 
 
-async def tab_to(page: Page, selector: str, limit: int = 60) -> None:
-    """Press Tab until the focused element inside the widget matches `selector`."""
-    for _ in range(limit):
+async def tab_to(page: Page, selector: str, limit: int = 60) -> int:
+    """Press Tab until the focused element inside the widget matches `selector`; how many times."""
+    for pressed in range(limit):
         if await page.evaluate(SHADOW_FOCUS_MATCHES, selector):
-            return
+            return pressed
         await page.keyboard.press("Tab")
     raise AssertionError(f"Tab never reached {selector}")
 
@@ -142,9 +146,15 @@ async def book_with_keyboard(page: Page) -> None:
 
     await heading_has_focus(page, "Pick an arrival window")
     await tab_to(page, ".wb-day--open")
+    first = await page.evaluate(SHADOW_FOCUSED_LABEL)
+    await keys.press("ArrowRight")  # the calendar is a grid: arrows move among the open days
+    assert await page.evaluate(SHADOW_FOCUS_MATCHES, ".wb-day--open") and await page.evaluate(SHADOW_FOCUSED_LABEL) != first
+    await keys.press("ArrowLeft")
+    assert await page.evaluate(SHADOW_FOCUSED_LABEL) == first
     await keys.press("Enter")
     await expect(page.get_by_text("Arrival windows on")).to_be_visible()
-    await tab_to(page, "input[name=window]")
+    await tab_to(page, ".wb-day--chosen")
+    assert await tab_to(page, "input[name=window]") <= 2  # one Tab stop for the whole month, not one per day
     await keys.press("Space")
     await tab_to(page, "button[type=submit]")
     await keys.press("Enter")

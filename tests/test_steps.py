@@ -392,3 +392,21 @@ async def test_a_flow_without_a_zip_step_checks_the_service_address(visitor: Vis
     assert page.step == "Customer" and "We don't serve ZIP code 10001" in page.errors.get("zip_code", "")
     page = await visitor.submit("Customer", **CUSTOMER)
     assert page.step == "Summary"
+
+
+async def test_the_earliest_free_windows_are_one_tap_away(visitor: Visitor, today: date) -> None:
+    """The Timeslot step opens with the next few free windows as choices above the calendar;
+    one tap takes the window and goes on (#18: earliest available first)."""
+    import re as re_
+
+    page = await visitor.walk_to("Timeslot", today)
+    picks = re_.findall(r'name="pick" value="([\d-]+)\|([\w-]+)"', page.text)
+    assert page.contains("Earliest available") and 1 <= len(picks) <= 3
+    days = [day for day, _ in picks]
+    assert days == sorted(days) and days[0] == min(page.open_days())
+    page = await visitor.submit("Timeslot", pick=f"{picks[0][0]}|{picks[0][1]}")
+    assert page.step == "Customer"
+    page = await visitor.back()
+    assert page.step == "Timeslot" and page.value_of("date") == picks[0][0] and not page.contains("Earliest available")
+    page = await visitor.submit("Timeslot", pick="2031-02-30|morning")  # no such day
+    assert page.step == "Timeslot" and page.errors

@@ -105,6 +105,20 @@ async def month_calendar(
     )
 
 
+EARLIEST = 3
+
+
+async def earliest_windows(ctx: StepContext, shown: MonthCalendar) -> list[ArrivalWindow]:
+    """The next few free windows, soonest first, from the month shown (the one the calendar
+    opened on: the first with a free window), offered as one-tap choices above it."""
+    found: list[ArrivalWindow] = []
+    for day in sorted(d for d, a in shown.availability.items() if a.available):
+        found += [w for w in await ctx.vendor.get_date_timeslots(day, session_id=ctx.session.id) if w.available]
+        if len(found) >= EARLIEST:
+            break
+    return found[:EARLIEST]
+
+
 class TimeslotStep(StepHandler):
     step_type = "Timeslot"
     template = "steps/timeslot.html"
@@ -120,7 +134,8 @@ class TimeslotStep(StepHandler):
             open_windows=sum(1 for w in shown.windows if w.available),
         )
         chosen_window = state.get("window") if shown.chosen_day and state.get("date") == shown.chosen_day.isoformat() else None
-        return {"calendar": shown, "chosen_window": chosen_window}
+        earliest = [] if shown.chosen_day or query else await earliest_windows(ctx, shown)
+        return {"calendar": shown, "chosen_window": chosen_window, "earliest": earliest}
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         if form.text("intent") == "lead":  # nothing free that suits: the office calls back
@@ -129,8 +144,9 @@ class TimeslotStep(StepHandler):
             if month is not None:
                 ctx.state.update(month=month_key(*month), date="")
             return await save_lead(ctx, form, "no free arrival window", ctx.session.booking.zip_code)
-        day, window_id = parse_day(form.text("date")), form.text("window")
-        ctx.state.update(date=form.text("date"), window=window_id)
+        picked_day, _, picked_window = form.text("pick").partition("|")  # one of the earliest, in one tap
+        day, window_id = parse_day(picked_day or form.text("date")), picked_window or form.text("window")
+        ctx.state.update(date=day.isoformat() if day else form.text("date"), window=window_id)
         if day is None:
             return StepResult(errors={"date": "Choose a day in the calendar."})
         ctx.state["month"] = month_key(day.year, day.month)

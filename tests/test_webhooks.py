@@ -206,3 +206,15 @@ async def test_private_and_own_addresses_and_strangers_are_refused(app: Quart, c
     await sign_in(client, mailbox, STAFF)
     assert (await client.get("/console/webhooks")).status_code == 403
     assert "Webhooks" not in (await page(client, "/console/bookings"))[1]
+
+
+async def test_a_booking_the_office_marks_handled_is_confirmed_to_the_companys_system(client, mailbox: Mailbox, receiver: Receiver, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_console import booking, store
+
+    await sign_in(client, mailbox)
+    await add_endpoint(client, receiver, events=["booking.confirmed"])
+    await store(db, booking("WB-HANDLD", status="needs_attention"))
+    assert (await client.post("/console/bookings/WB-HANDLD/handled", form={"note": "Booked by phone"})).status_code == 303
+    [message] = await arrived(receiver, 1)
+    assert message["payload"]["type"] == "booking.confirmed" and message["payload"]["data"]["reference"] == "WB-HANDLD"
+    assert message["payload"]["data"]["status"] == "confirmed"

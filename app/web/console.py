@@ -280,6 +280,9 @@ async def booking_handled(reference: str) -> Response:
         await mark_handled(services.current_db(), found, me.person.email, note, now)
     except (NotNow, BookingChanged) as exc:
         raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+    handled = await booking_by_reference(services.current_db(), found.reference)
+    if handled is not None:  # the company's own systems hear it is confirmed now
+        await services.current().notifier.booking_event("booking.confirmed", me.organization, handled, now)
     return _done(found.reference, "handled")
 
 

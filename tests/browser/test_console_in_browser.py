@@ -95,6 +95,9 @@ async def test_the_owner_signs_in_and_handles_a_booking(browser: Browser, live_s
     await page.get_by_role("button", name="Save the status of Marie Curie").click()
     await page.get_by_text("No new leads").wait_for()
     assert (await live_server.database.leads.find_one({}))["status"] == "contacted"
+    await page.goto(live_server.url + "/console/leads?status=")
+    await no_sideways_scroll(page)
+    await page.set_viewport_size(viewport)
 
     await page.get_by_role("link", name="Funnel").click()
     await page.get_by_role("heading", name="Funnel").wait_for()

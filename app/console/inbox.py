@@ -74,18 +74,14 @@ class BookingFilter:
         if status and status not in STATUSES:
             problems["status"] = "Choose a status from the list."
             status = ""
-        try:
-            page = max(1, min(int(args.get("page") or 1), 10_000))
-        except ValueError:
-            page = 1
         return cls(
             status=status,
             service=(args.get("service") or "").strip()[:64],
             flow=(args.get("flow") or "").strip()[:64],
             date_from=day("from"),
             date_to=day("to"),
-            search=" ".join((args.get("q") or "").split())[:MAX_SEARCH],
-            page=page,
+            search=search_text(args),
+            page=page_number(args),
             problems=problems,
         )
 
@@ -118,6 +114,19 @@ class BookingFilter:
             "q": self.search, "page": str(self.page),
         } | {k: str(v) for k, v in changes.items()}
         return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+
+def page_number(args: Mapping[str, str]) -> int:
+    """The page asked for (1 to 10,000; 1 for anything else)."""
+    try:
+        return max(1, min(int(args.get("page") or 1), 10_000))
+    except ValueError:
+        return 1
+
+
+def search_text(args: Mapping[str, str]) -> str:
+    """What was typed in the search box, spaces tidied, at most MAX_SEARCH characters."""
+    return " ".join((args.get("q") or "").split())[:MAX_SEARCH]
 
 
 def literal_word(word: str, fields: tuple[str, ...], phone_field: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.console.inbox import MAX_SEARCH, PAGE_SIZE, literal_word
+from app.console.inbox import PAGE_SIZE, literal_word, page_number, search_text
 from app.db import Database
 from app.domain.lead import LEAD_REASONS, LEAD_STATUSES, Lead
 
@@ -25,15 +25,11 @@ class LeadFilter:
     def parse(cls, args: Mapping[str, str]) -> LeadFilter:
         status = (args.get("status") if "status" in args else "new") or ""
         reason = args.get("reason") or ""
-        try:
-            page = max(1, min(int(args.get("page") or 1), 10_000))
-        except ValueError:
-            page = 1
         return cls(
             status=status if status in LEAD_STATUSES else "",
             reason=reason if reason in LEAD_REASONS else "",
-            search=" ".join((args.get("q") or "").split())[:MAX_SEARCH],
-            page=page,
+            search=search_text(args),
+            page=page_number(args),
         )
 
     def query(self, organization_id: str) -> dict[str, Any]:

@@ -257,6 +257,11 @@ async def _acting_on(reference: str) -> tuple[ConsoleSession, Any, datetime]:
     return me, found, now
 
 
+def _not_now(exc: NotNow | BookingChanged) -> HttpProblem:
+    """An office action that does not apply (any more) to the booking as it is now."""
+    return HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.")
+
+
 def _done(reference: str, what: str) -> Response:
     return redirect(f"/console/bookings/{reference}?done={what}", 303)  # type: ignore[return-value]
 
@@ -267,7 +272,7 @@ async def booking_try_again(reference: str) -> Response:
     try:
         await try_again(services.current_db(), found, me.person.email, now)
     except (NotNow, BookingChanged) as exc:
-        raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+        raise _not_now(exc) from None
     services.current().outbox.wake()
     return _done(found.reference, "retried")
 
@@ -279,7 +284,7 @@ async def booking_handled(reference: str) -> Response:
     try:
         await mark_handled(services.current_db(), found, me.person.email, note, now)
     except (NotNow, BookingChanged) as exc:
-        raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+        raise _not_now(exc) from None
     handled = await booking_by_reference(services.current_db(), found.reference)
     if handled is not None:  # the company's own systems hear it is confirmed now
         await services.current().notifier.booking_event("booking.confirmed", me.organization, handled, now)
@@ -296,7 +301,7 @@ async def booking_cancel(reference: str) -> Response:
             services.current_db(), me.organization, found, me.person.email, reason, now, services.current().notifier, vendor,
         )
     except (NotNow, BookingChanged) as exc:
-        raise HttpProblem(409, "not_now", str(exc) if isinstance(exc, NotNow) else "The booking just changed: look again.") from None
+        raise _not_now(exc) from None
     return _done(found.reference, "cancelled")
 
 

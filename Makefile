@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # JavaScript the browser tests load into pages (axe-core, the hostile host's htmx 2).
 BROWSER_JS := tests/browser/node_modules/.installed
 
-.PHONY: run test install esbuild chromium clean
+.PHONY: run test install esbuild chromium clean messages
 
 run: install esbuild
 	$(PY) -m app dev
@@ -50,6 +50,14 @@ $(BROWSER_JS): tests/browser/package.json tests/browser/package-lock.json
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm >/dev/null; }
 	npm ci --prefix tests/browser --no-audit --no-fund --silent
 	touch $@
+
+# The widget's words (babel.cfg says where they are) extracted into app/translations/messages.pot,
+# and each language's catalogue (app/translations/<locale>/LC_MESSAGES/messages.po) updated:
+# new words arrive with an empty msgstr for designers to translate (tests/test_languages.py
+# fails until they are). The server reads the .po files as they are; nothing to compile.
+messages: install
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --no-location --sort-output --omit-header -o app/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i app/translations/messages.pot -d app/translations --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) var .pytest_cache tests/browser/node_modules tests/artifacts

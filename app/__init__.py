@@ -14,6 +14,7 @@ from quart import Quart
 from quart_auth import QuartAuth
 from quart_schema import QuartSchema
 
+from app import i18n
 from app.bookings.abandoned import AbandonedLeads
 from app.bookings.changes import QueuedChanges
 from app.bookings.links import BookingLinks
@@ -22,7 +23,7 @@ from app.bookings.outbox import OutboxDrainer
 from app.clock import clock_starting_at
 from app.console.people import SESSION_DAYS
 from app.db import Database
-from app.domain.booking import long_date, tel
+from app.domain.booking import tel
 from app.events.publishers import publisher_for
 from app.flows.cache import ConfigCache
 from app.flows.repository import organization_by_slug
@@ -64,10 +65,13 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     # StrictUndefined: a template naming a variable it was not given fails (the gallery's
     # test renders every template in every state), instead of rendering a blank.
-    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
+    app.jinja_options = {
+        **app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined,
+        "extensions": ["jinja2.ext.i18n"],  # {{ _("…") }}: the visitor's language (app/i18n.py)
+    }
     service = Services(settings, clock_starting_at(settings.test_clock_start))
     install(app, service)
-    app.jinja_env.filters["long_date"] = long_date
+    i18n.install(app.jinja_env)
     app.jinja_env.filters["tel"] = tel
     # The console's session cookie (app/web/console.py): signed with a key of its own,
     # derived from LINK_SECRET; on the scheduler's origin and under /console only.

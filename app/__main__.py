@@ -70,6 +70,10 @@ def check_flows(files: tuple[Path, ...]) -> None:
         try:
             config = load_organization_file(path)
             click.echo(f"{path}: ok ({config.name}, {len(config.flows)} flows)")
+            for flow in config.flows:  # shown in English to visitors who read another language
+                for language in flow.translations:
+                    for text in flow.untranslated(language):
+                        click.echo(f"{path}: flow {flow.id}: no {language} translation for {text!r}")
         except ConfigFileError as exc:
             problems.extend(exc.problems)
     if problems:

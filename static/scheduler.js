@@ -13,6 +13,8 @@
   var script = document.currentScript;
   if (window.Wrkbelt) return; // the tag is on the page twice: the first one serves
   var key = script && script.getAttribute("data-key");
+  var locale = script && script.getAttribute("data-wrkbelt-locale");
+  var floating = script && script.getAttribute("data-wrkbelt-floating");
   if (!key) {
     console.error('Wrkbelt: the scheduler.js script tag needs data-key="pk_…".');
     return;
@@ -53,7 +55,7 @@
         .then(function (body) { selectors = body.triggers || []; return body; });
       var styles = get(base + manifest.css).then(function (response) { return response.text(); });
       return import(base + manifest.core + "?v=" + manifest.buildTime).then(function (core) {
-        return core.start({ key: key, base: base, manifest: manifest, styles: styles, calls: calls, triggers: triggers, stopEarly: stopEarly });
+        return core.start({ key: key, base: base, manifest: manifest, styles: styles, calls: calls, triggers: triggers, stopEarly: stopEarly, locale: locale, floating: floating });
       });
     })
     .catch(function (error) {

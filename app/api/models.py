@@ -19,6 +19,11 @@ class SessionHeaders(KeyHeaders):
 
 class ResolveRequest(BaseModel):
     url: str = Field(min_length=1, max_length=2000, description="The URL of the page the widget runs on.")
+    locale: str | None = Field(
+        default=None, max_length=35,
+        description="The language the page asks for (data-wrkbelt-locale: en, es, es-US…); else the browser's"
+        " Accept-Language, else the organization's default.",
+    )
 
 
 class StepSummary(BaseModel):
@@ -26,11 +31,34 @@ class StepSummary(BaseModel):
     title: str
 
 
+class Company(BaseModel):
+    """Who the visitor is booking with, for the widget's title bar."""
+
+    name: str
+    logo_url: str | None = None
+    phone: str | None = Field(default=None, description="As written for people: (512) 555-0100.")
+    phone_href: str | None = Field(default=None, description="The same as a tel: link.")
+
+
+class FrameTexts(BaseModel):
+    """The widget's own words around the steps, in the visitor's language."""
+
+    title: str
+    close: str
+    call: str
+    offline_title: str
+    offline_message: str
+    try_again: str
+
+
 class ResolveResponse(BaseModel):
     flow_id: str
     flow_name: str
     steps: list[StepSummary]
     theme: dict[str, str] = Field(description="CSS custom properties to set on the widget's root.")
+    locale: str = Field(description="The visitor's locale (en_US, es_US): send it back when starting a session.")
+    company: Company
+    texts: FrameTexts
 
 
 class ButtonTrigger(BaseModel):

@@ -5,17 +5,20 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlsplit
 
-from quart import Blueprint
+from quart import Blueprint, request
 from quart_schema import document_headers, validate_querystring, validate_request, validate_response
 
+from app import i18n
 from app.api.models import (
     ApiError,
     BookingResponse,
     ButtonTrigger,
     ButtonTriggersResponse,
+    Company,
     DateQuery,
     DateTimeslotsResponse,
     DayAvailability,
+    FrameTexts,
     KeyHeaders,
     MonthAvailabilityResponse,
     MonthQuery,
@@ -27,7 +30,9 @@ from app.api.models import (
     Timeslot,
 )
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
+from app.domain.booking import tel
 from app.flows.repository import flow_by_id
+from app.i18n import BY_LANGUAGE, gettext
 from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow, AvailabilityScope
 from app.web import rate_limits, services
@@ -65,12 +70,26 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
     flow = await flow_by_id(services.current_db(), organization.slug, organization.routing.flow_for_path(path))
     if flow is None:
         raise HttpProblem(404, "unknown_flow", "No booking flow serves this page.")
-    return ResolveResponse(
-        flow_id=flow.id,
-        flow_name=flow.name,
-        steps=[StepSummary(type=s.type, title=s.title) for s in flow.steps],
-        theme=flow.theme.css_variables(),
-    )
+    locale = i18n.negotiate(data.locale, list(request.accept_languages.values()), BY_LANGUAGE[organization.default_language])
+    phone = organization.contact.phone
+    with i18n.using(locale, flow.texts_in(locale[:2])):
+        return ResolveResponse(
+            flow_id=flow.id,
+            flow_name=flow.name,
+            steps=[StepSummary(type=s.type, title=str(i18n.company_text(s.title))) for s in flow.steps],
+            theme=flow.theme.css_variables(),
+            locale=locale,
+            company=Company(
+                name=organization.name, logo_url=organization.contact.logo_url, phone=phone,
+                phone_href=f"tel:{tel(phone)}" if phone else None,
+            ),
+            texts=FrameTexts(
+                title=gettext("Book a visit"), close=gettext("Close"), call=gettext("Call us"),
+                offline_title=gettext("Something went wrong"),
+                offline_message=gettext("We couldn't reach the booking service. Check your connection and try again."),
+                try_again=gettext("Try again"),
+            ),
+        )
 
 
 @bp.get("/booking-flow-routers/button-triggers")

@@ -18,11 +18,13 @@ from datetime import datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
+from app import i18n
 from app.bookings import outbox
 from app.bookings.repository import booking_by_reference, booking_for_session, booking_for_session_or_none
 from app.db import Database
-from app.domain.booking import Booking, VendorRecord, long_date
+from app.domain.booking import Booking, VendorRecord
 from app.flows.models import Flow
+from app.i18n import N_
 from app.sessions.model import BookingSession
 from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorError, VendorStrategy
 
@@ -38,7 +40,7 @@ class Confirmed:
     booking: Booking
 
 
-TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another time."
+TAKEN_MESSAGE = N_("Sorry, that arrival window was just taken. Please choose another time.")
 # How long a visitor waits for the vendor at confirm; after that the booking is pending.
 INLINE_PUSH_SECONDS = 12.0
 # How far the search for other free windows looks, and how many it offers.
@@ -48,7 +50,7 @@ ALTERNATIVES = 3
 
 @dataclass(frozen=True)
 class SlotTaken:
-    message: str = TAKEN_MESSAGE
+    message: str = TAKEN_MESSAGE  # translated where it is shown (gettext)
     alternatives: tuple[ArrivalWindow, ...] = ()
 
 
@@ -69,11 +71,11 @@ def missing_part(flow: Flow, session: BookingSession) -> Incomplete | None:
     """The first step whose part of the booking is still missing, if any."""
     draft = session.booking
     needed = {
-        "ZipCode": (draft.zip_code, "Please enter your ZIP code."),
-        "ServiceSelection": (draft.service, "Please choose a service."),
-        "AdditionalDetails": (draft.details, "Please tell us a little more about the job."),
-        "Timeslot": (draft.timeslot, "Please choose an arrival window."),
-        "Customer": (draft.customer, "Please enter your contact details."),
+        "ZipCode": (draft.zip_code, N_("Please enter your ZIP code.")),
+        "ServiceSelection": (draft.service, N_("Please choose a service.")),
+        "AdditionalDetails": (draft.details, N_("Please tell us a little more about the job.")),
+        "Timeslot": (draft.timeslot, N_("Please choose an arrival window.")),
+        "Customer": (draft.customer, N_("Please enter your contact details.")),
     }
     for step_id in flow.step_ids:
         value, message = needed.get(step_id, (True, ""))
@@ -109,7 +111,8 @@ async def nearest_windows(
 
 
 def describe_window(window: ArrivalWindow) -> str:
-    return f"{long_date(window.day)}, {window.label}"
+    """'Tuesday, June 4, 11 am – 2 pm', in the visitor's language (app/i18n.py)."""
+    return f"{i18n.long_date(window.day)}, {i18n.company_text(window.label)}"
 
 
 async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: list[ArrivalWindow] | None = None) -> SlotTaken:
@@ -117,7 +120,8 @@ async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: 
     if not alternatives:
         return SlotTaken()
     listed = "; ".join(describe_window(w) for w in alternatives)
-    return SlotTaken(f"Sorry, that arrival window was just taken. The nearest free times: {listed}.", alternatives)
+    message = i18n.gettext("Sorry, that arrival window was just taken. The nearest free times: %(times)s.")
+    return SlotTaken(message % {"times": listed}, alternatives)
 
 
 async def _insert(db: Database, booking: Booking) -> tuple[Booking, bool]:

@@ -309,7 +309,7 @@ class Notifier:
 
 
 def mail_templates() -> MailTemplates:
-    return MailTemplates({"long_date": long_date, "tel": tel})
+    return MailTemplates({"tel": tel})
 
 
 def compose(

@@ -252,6 +252,8 @@ class Booking:
     changes: tuple[BookingChange, ...] = ()
     # A change on its way to the vendor; not a version of its own until it is made.
     pending_change: PendingChange | None = None
+    # The visitor's language (app/i18n.py): their emails and booking page speak it.
+    locale: str = "en_US"
 
     @property
     def day(self) -> date:
@@ -306,6 +308,7 @@ class Booking:
             "version": self.version,
             "changes": [c.to_document() for c in self.changes],
             "pending_change": self.pending_change.to_document() if self.pending_change else None,
+            "locale": self.locale,
         }
 
     @classmethod
@@ -329,4 +332,5 @@ class Booking:
             updated_at=doc.get("updated_at"),
             changes=tuple(BookingChange.from_document(c) for c in doc.get("changes") or []),
             pending_change=PendingChange.from_document(doc["pending_change"]) if doc.get("pending_change") else None,
+            locale=_text(doc, "locale") or "en_US",
         )

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from app.domain.config import HttpsUrl, Identifier, Model, Text
+from app.domain.config import HttpsUrl, Identifier, Language, Model, Text
+from app.i18n import BY_LANGUAGE, N_, catalogue
 from app.vendors.registry import VendorConfig
 
 StepType = Literal["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot", "Customer", "Summary"]
@@ -40,7 +41,7 @@ class StepConfig(Model):
 class ServiceArea(Model):
     zip_codes: list[ZipCode] = Field(min_length=1)
     # Said after "We don't serve 10001 yet.": what the visitor can do about it.
-    out_of_area_message: Text = "Leave your phone number or email and we'll let you know when we do."
+    out_of_area_message: Text = N_("Leave your phone number or email and we'll let you know when we do.")
 
 
 class Service(Model):
@@ -129,6 +130,15 @@ class Theme(Model):
         }
 
 
+class EmergencyLine(Model):
+    """Shown above every step of a flow: for a burst pipe, a call beats a booking."""
+
+    # Default: the company's contact phone.
+    phone: Annotated[str, StringConstraints(pattern=r"^[0-9 ()+.-]{7,25}$")] | None = None
+    # What counts as an emergency, in the company's words ("No heat, a gas smell, water everywhere?").
+    message: Text | None = None
+
+
 class Flow(Model):
     id: Identifier
     name: Text
@@ -137,6 +147,34 @@ class Flow(Model):
     service_graph: ServiceGraph
     additional_details: list[DetailField] = Field(default_factory=list)
     theme: Theme = Theme()
+    emergency: EmergencyLine | None = None
+    # The company's own words in other languages, looked up by the English text:
+    # `translations: {es: {"Where do you need service?": "¿Dónde necesita el servicio?"}}`.
+    # Text without a translation shows as written (`python -m app flows check` lists it).
+    translations: dict[Language, dict[Text, Text]] = Field(default_factory=dict)
+
+    def texts_in(self, language: str) -> dict[str, str]:
+        """The flow's translations for a language ('es'), or nothing."""
+        return dict(self.translations.get(language, {}))  # type: ignore[call-overload]
+
+    def company_texts(self) -> list[str]:
+        """Every text of the flow a visitor reads (what `translations:` translates)."""
+        graph = self.service_graph
+        texts = [t for s in self.steps for t in (s.title, s.intro) if t]
+        texts += [q.prompt for q in graph.questions] + [a.label for q in graph.questions for a in q.answers]
+        texts += [s.name for s in graph.services] + [s.description for s in graph.services if s.description]
+        for field in self.additional_details:
+            texts += [field.label, *field.options] + ([field.help] if field.help else [])
+        if self.service_area is not None:
+            texts.append(self.service_area.out_of_area_message)
+        if self.emergency is not None and self.emergency.message:
+            texts.append(self.emergency.message)
+        return list(dict.fromkeys(texts))
+
+    def untranslated(self, language: str) -> list[str]:
+        """The flow's texts its translations leave in English, for a language it offers."""
+        table, ours = self.texts_in(language), catalogue(BY_LANGUAGE[language])
+        return [t for t in self.company_texts() if t not in table and ours.gettext(t) == t]
 
     def step(self, step_id: str) -> StepConfig | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -232,6 +270,12 @@ class Organization(Model):
     publishable_key: Annotated[str, StringConstraints(pattern=r"^pk_[A-Za-z0-9_]{4,64}$")]
     allowed_origins: list[OriginPattern] = Field(min_length=1)
     timezone: str = "America/Chicago"
+    # The widget's language when the page does not ask for one and the visitor's browser
+    # prefers none the widget speaks.
+    default_language: Language = "en"
+    # The city visitors know the company's time by ("Austin": windows read "8 – 11 am Austin
+    # time" to a visitor whose clock differs); default: the time zone's own city.
+    timezone_city: Text | None = None
     vendor: VendorConfig
     routing: Routing
     button_triggers: list[ButtonTrigger] = Field(default_factory=list)

@@ -13,6 +13,8 @@ from typing import Any
 
 import jinja2
 
+from app import i18n
+
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 
 
@@ -26,6 +28,7 @@ class MailTemplates:
             lstrip_blocks=True,
             auto_reload=True,
         )
+        i18n.install(self._env)  # the visitor's emails speak their language (i18n.using)
         self._env.filters.update(filters or {})
 
     def render(self, name: str, **variables: Any) -> tuple[str, str]:

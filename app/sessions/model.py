@@ -74,6 +74,10 @@ class BookingSession:
     booking_reference: str | None = None
     attribution: dict[str, str] = field(default_factory=dict)
     version: int = 0
+    # What the visitor reads (app/i18n.py's locales) and the time zone their device is in
+    # (an IANA name, or None when the widget did not say or it is not a zone we know).
+    locale: str = "en_US"
+    visitor_zone: str | None = None
 
     def state_of(self, step_id: str) -> dict[str, Any]:
         return self.saved_state.setdefault(step_id, {})
@@ -97,6 +101,7 @@ class BookingSession:
             details=dict(draft.details or {}),
             zip_code=draft.zip_code,
             attribution=dict(self.attribution),
+            locale=self.locale,
         )
 
     def to_document(self) -> dict[str, Any]:

@@ -37,6 +37,8 @@ async def create_session(
     attribution: dict[str, str],
     booking: BookingDraft,
     saved_state: dict[str, dict[str, Any]],
+    locale: str = "en_US",
+    visitor_zone: str | None = None,
 ) -> tuple[BookingSession, str]:
     """Start a session at the flow's first step; returns it and the token the widget keeps."""
     token = secrets.token_urlsafe(32)
@@ -54,6 +56,8 @@ async def create_session(
         booking=booking,
         saved_state=saved_state,
         version=1,
+        locale=locale,
+        visitor_zone=visitor_zone,
     )
     await db.sessions.insert_one(session.to_document())
     return session, token

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.flows.models import DetailField
+from app.i18n import company_text, gettext
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 
 
@@ -27,16 +28,17 @@ class AdditionalDetailsStep(StepHandler):
             if field.kind == "checkbox":
                 values[field.name] = form.flag(name)
                 if field.required and not values[field.name]:
-                    errors[name] = f"Please confirm: {field.label}."
+                    errors[name] = gettext("Please confirm: %(label)s.") % {"label": company_text(field.label)}
                 continue
             value = form.text(name)
             values[field.name] = value
             if field.required and not value:
-                errors[name] = "Please choose one." if field.kind == "select" else "Please fill this in."
+                errors[name] = gettext("Please choose one.") if field.kind == "select" else gettext("Please fill this in.")
             elif len(value) > field.max_length:
-                errors[name] = f"{field.label} must be at most {field.max_length} characters (it has {len(value)})."
+                errors[name] = gettext("%(label)s must be at most %(limit)s characters (it has %(count)s).") % {
+                    "label": company_text(field.label), "limit": field.max_length, "count": len(value)}
             elif field.kind == "select" and value and value not in field.options:
-                errors[name] = f"Choose one of the options for {field.label.lower()}."
+                errors[name] = gettext("Choose one of the options for %(label)s.") % {"label": str(company_text(field.label)).lower()}
         ctx.session.saved_state[ctx.step.id] = values
         if errors:
             return StepResult(errors=errors)

@@ -7,8 +7,10 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-PHONE_MESSAGE = "Enter a 10-digit US phone number, like (512) 555-0100."
-EMAIL_MESSAGE = "Enter an email address like name@example.com."
+from app.i18n import N_
+
+PHONE_MESSAGE = N_("Enter a 10-digit US phone number, like (512) 555-0100.")
+EMAIL_MESSAGE = N_("Enter an email address like name@example.com.")
 
 
 # The US and the territories that share its +1 numbering (not Canada or the Caribbean nations).

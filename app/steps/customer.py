@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from app.domain.booking import Customer
+from app.i18n import N_, gettext
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
 from app.steps.places import place_of, states
@@ -13,10 +14,10 @@ from app.steps.zip_code import ZIP_MESSAGE, is_zip_code, vendor_declines
 
 FIELDS = Customer.FIELDS
 REQUIRED_MESSAGES = {
-    "first_name": "Enter your first name.",
-    "last_name": "Enter your last name.",
-    "street": "Enter the street address.",
-    "city": "Enter the city.",
+    "first_name": N_("Enter your first name."),
+    "last_name": N_("Enter your last name."),
+    "street": N_("Enter the street address."),
+    "city": N_("Enter the city."),
 }
 LIMITS = {"first_name": 100, "last_name": 100, "street": 200, "unit": 50, "city": 100}
 
@@ -45,30 +46,30 @@ class CustomerStep(StepHandler):
         errors: dict[str, str] = {}
         for name, message in REQUIRED_MESSAGES.items():
             if not values[name]:
-                errors[name] = message
+                errors[name] = gettext(message)
         for name, limit in LIMITS.items():
             if len(values[name]) > limit and name not in errors:
-                errors[name] = f"Use at most {limit} characters."
+                errors[name] = gettext("Use at most %(limit)s characters.") % {"limit": limit}
         phone = normalize_phone(values["phone"])
         if phone is None:
-            errors["phone"] = PHONE_MESSAGE
+            errors["phone"] = gettext(PHONE_MESSAGE)
         email = normalize_email(values["email"])
         if email is None:
-            errors["email"] = EMAIL_MESSAGE
+            errors["email"] = gettext(EMAIL_MESSAGE)
         place = place_of(values["zip_code"]) if is_zip_code(values["zip_code"]) else None
         if not re.fullmatch(r"[A-Z]{2}", values["state"]) or values["state"] not in states():
-            errors["state"] = "Enter the 2-letter state code, like TX."
+            errors["state"] = gettext("Enter the 2-letter state code, like TX.")
         elif place is not None and values["state"] != place.state:
-            errors["state"] = f"ZIP code {values['zip_code']} is in {place.state}."
+            errors["state"] = gettext("ZIP code %(zip)s is in %(state)s.") % {"zip": values["zip_code"], "state": place.state}
         area = ctx.flow.service_area
         # A flow without a ZIP step (commercial) meets the service area here, vendor's included.
         asked_before = any(step.type == "ZipCode" for step in ctx.flow.steps)
         if not is_zip_code(values["zip_code"]):
-            errors["zip_code"] = ZIP_MESSAGE
+            errors["zip_code"] = gettext(ZIP_MESSAGE)
         elif (area is not None and values["zip_code"] not in area.zip_codes) or (
             not asked_before and await vendor_declines(ctx, values["zip_code"])
         ):
-            errors["zip_code"] = f"We don't serve ZIP code {values['zip_code']}. Check the service address."
+            errors["zip_code"] = gettext("We don't serve ZIP code %(zip)s. Check the service address.") % {"zip": values["zip_code"]}
         if errors:
             return StepResult(errors=errors)
         ctx.session.booking.customer = Customer.from_document(values | {"phone": phone or "", "email": email or ""})

@@ -28,6 +28,7 @@ from app.domain.booking import Booking
 from app.events.publishers import EventPublisher
 from app.events.recorder import EventItem, record_server_events
 from app.flows.models import Flow, Organization
+from app.i18n import N_, gettext
 from app.sessions.attribution import attribution_from
 from app.sessions.model import BookingDraft, BookingSession
 from app.sessions.navigation import advance, can_visit, go_to, previous_step
@@ -39,7 +40,7 @@ from app.steps.registry import handler_for
 from app.steps.zip_code import is_zip_code
 from app.vendors.base import AvailabilityScope, VendorStrategy
 
-BOOKED_NOTICE = "This booking is already made, so it can't be changed here. To change it, please call us."
+BOOKED_NOTICE = N_("This booking is already made, so it can't be changed here. To change it, please call us.")
 CONFIRMATION_TEMPLATE = "steps/confirmation.html"
 # How often a booking stored by this request is written onto a session others keep saving.
 _KEEP_BOOKING_ATTEMPTS = 10
@@ -83,8 +84,11 @@ class StepEngine:
 
     # -- the operations --------------------------------------------------------------
 
-    async def start(self, organization: Organization, flow: Flow, form: dict[str, str]) -> tuple[Visit, StepView, str]:
-        """Open a session on the flow's first step (pre-filled from `form`); its view and token."""
+    async def start(
+        self, organization: Organization, flow: Flow, form: dict[str, str], locale: str = "en_US", visitor_zone: str | None = None,
+    ) -> tuple[Visit, StepView, str]:
+        """Open a session on the flow's first step (pre-filled from `form`), in the visitor's
+        locale and time zone; its view and token."""
         page_url = form.get("page_url", "")
         saved_state, draft = prefilled_state(flow, form)
         session, token = await create_session(
@@ -97,6 +101,8 @@ class StepEngine:
             attribution=attribution_from(page_url, form.get("referrer", "")),
             booking=draft,
             saved_state=saved_state,
+            locale=locale,
+            visitor_zone=visitor_zone,
         )
         visit = Visit(organization, flow, session)
         started: list[EventItem] = [
@@ -117,7 +123,7 @@ class StepEngine:
         attempted (the confirmation rate limit)."""
         session = visit.session
         if session.status == "booked" and step_id != session.steps[-1]:
-            return await self._view(visit, [], notice=BOOKED_NOTICE, status=409)
+            return await self._view(visit, [], notice=gettext(BOOKED_NOTICE), status=409)
         if session.status == "booked" or step_id != session.current_step:
             return await self._view(visit, [])  # a form from a step the session has left (double click, second tab)
         ctx = self.context(visit)
@@ -148,7 +154,7 @@ class StepEngine:
         """From the Summary: go back to one earlier step to change it."""
         visit = await self._booked_meanwhile(visit)
         if visit.session.status == "booked":
-            return await self._view(visit, [], notice=BOOKED_NOTICE, status=409)
+            return await self._view(visit, [], notice=gettext(BOOKED_NOTICE), status=409)
         if not can_visit(visit.session, step_id):
             return await self._view(visit, [])
         shown_before = shown_step(visit.session)

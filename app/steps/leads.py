@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from app.bookings import outbox
 from app.domain.lead import Lead
+from app.i18n import N_, gettext
 from app.steps.base import FormData, StepContext, StepResult
 from app.steps.contact import EMAIL_MESSAGE, PHONE_MESSAGE, normalize_email, normalize_phone
 
-REACH_MESSAGE = "Leave a phone number or an email address so we can reach you."
+REACH_MESSAGE = N_("Leave a phone number or an email address so we can reach you.")
 
 
 async def save_lead(ctx: StepContext, form: FormData, reason: str, zip_code: str | None) -> StepResult:
@@ -19,11 +20,11 @@ async def save_lead(ctx: StepContext, form: FormData, reason: str, zip_code: str
     phone = normalize_phone(phone_text) if phone_text else None
     email = normalize_email(email_text) if email_text else None
     if phone_text and phone is None:
-        errors["lead_phone"] = PHONE_MESSAGE
+        errors["lead_phone"] = gettext(PHONE_MESSAGE)
     if email_text and email is None:
-        errors["lead_email"] = EMAIL_MESSAGE
+        errors["lead_email"] = gettext(EMAIL_MESSAGE)
     if not phone_text and not email_text:
-        errors["lead_phone"] = REACH_MESSAGE
+        errors["lead_phone"] = gettext(REACH_MESSAGE)
     if errors:
         return StepResult(errors=errors)
     lead = Lead(

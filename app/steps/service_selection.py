@@ -10,9 +10,10 @@ from typing import Any
 
 from app.domain.booking import Answer, ChosenService
 from app.flows.models import Question
+from app.i18n import N_, gettext
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 
-CHOOSE_MESSAGE = "Choose one of the options."
+CHOOSE_MESSAGE = N_("Choose one of the options.")
 
 
 class ServiceSelectionStep(StepHandler):
@@ -44,7 +45,7 @@ class ServiceSelectionStep(StepHandler):
         answer = next((a for a in question.answers if a.id == form.text("answer")), None)
         ctx.state["trail"] = trail
         if answer is None:
-            return StepResult(errors={"answer": CHOOSE_MESSAGE})
+            return StepResult(errors={"answer": gettext(CHOOSE_MESSAGE)})
         answers: dict[str, str] = ctx.state.setdefault("answers", {})
         answers[question.id] = answer.id
         ctx.record("answer_chosen", question=question.id, answer=answer.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
+from app.i18n import gettext
 from app.metrics import BOOKINGS
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 
@@ -37,8 +38,8 @@ class SummaryStep(StepHandler):
                 if alternatives:  # the calendar opens on the nearest free day
                     nearest = alternatives[0].day
                     timeslot.update(date=nearest.isoformat(), month=f"{nearest.year:04d}-{nearest.month:02d}")
-                return StepResult(goto="Timeslot", notice=message)
+                return StepResult(goto="Timeslot", notice=gettext(message))
             case Incomplete(step_id, message):
                 ctx.record("booking_failed", reason="incomplete", step=step_id)
-                return StepResult(goto=step_id, notice=message)
+                return StepResult(goto=step_id, notice=gettext(message))
         raise AssertionError(outcome)

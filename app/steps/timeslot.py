@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.i18n import N_, gettext, month_name
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.leads import save_lead
 from app.vendors.base import ArrivalWindow, DayAvailability, VendorStrategy
@@ -20,7 +21,7 @@ from app.vendors.base import ArrivalWindow, DayAvailability, VendorStrategy
 MONTHS_AHEAD = 12
 # How many months the calendar looks through for the first free window when it opens.
 MONTHS_SEARCHED = 3
-TAKEN_MESSAGE = "Sorry, that arrival window was just taken. Please choose another."
+TAKEN_MESSAGE = N_("Sorry, that arrival window was just taken. Please choose another.")
 
 
 def parse_month(text: str | None) -> tuple[int, int] | None:
@@ -93,7 +94,7 @@ async def month_calendar(
     if chosen_day is not None:
         windows = await vendor.get_date_timeslots(chosen_day, session_id=session_id)
     return MonthCalendar(
-        month_label=date(shown[0], shown[1], 1).strftime("%B %Y"),
+        month_label=month_name(date(shown[0], shown[1], 1)),
         month=month_key(*shown),
         previous_month=month_key(*shift_month(*shown, -1)) if shown > first else None,
         next_month=month_key(*shift_month(*shown, 1)) if shown < last else None,
@@ -148,15 +149,15 @@ class TimeslotStep(StepHandler):
         day, window_id = parse_day(picked_day or form.text("date")), picked_window or form.text("window")
         ctx.state.update(date=day.isoformat() if day else form.text("date"), window=window_id)
         if day is None:
-            return StepResult(errors={"date": "Choose a day in the calendar."})
+            return StepResult(errors={"date": gettext("Choose a day in the calendar.")})
         ctx.state["month"] = month_key(day.year, day.month)
         windows = {w.window_id: w for w in await ctx.vendor.get_date_timeslots(day, session_id=ctx.session.id)}
         window = windows.get(window_id)
         if window is None:
-            return StepResult(errors={"window": "Choose an arrival window."})
+            return StepResult(errors={"window": gettext("Choose an arrival window.")})
         if not window.available or not await ctx.vendor.hold_timeslot(day, window_id, ctx.session.id):
             ctx.state["window"] = None
-            return StepResult(errors={"window": TAKEN_MESSAGE})
+            return StepResult(errors={"window": gettext(TAKEN_MESSAGE)})
         # Only once the new window is held does the old one go back (the visitor keeps
         # their earlier choice when the new one is taken).
         old = ctx.session.booking.timeslot

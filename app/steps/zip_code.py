@@ -7,13 +7,14 @@ import logging
 import re
 from typing import Any
 
+from app.i18n import N_, gettext
 from app.steps.base import FormData, StepContext, StepHandler, StepResult
 from app.steps.leads import save_lead
 from app.vendors.base import VendorError
 
 log = logging.getLogger(__name__)
 
-ZIP_MESSAGE = "Enter a 5-digit ZIP code."
+ZIP_MESSAGE = N_("Enter a 5-digit ZIP code.")
 
 
 def is_zip_code(text: str) -> bool:
@@ -34,7 +35,7 @@ class ZipCodeStep(StepHandler):
         zip_code = form.text("zip_code")
         ctx.session.saved_state[ctx.step.id] = {"zip_code": zip_code}
         if not is_zip_code(zip_code):
-            return StepResult(errors={"zip_code": ZIP_MESSAGE})
+            return StepResult(errors={"zip_code": gettext(ZIP_MESSAGE)})
         area = ctx.flow.service_area
         if (area is not None and zip_code not in area.zip_codes) or await vendor_declines(ctx, zip_code):
             ctx.state["out_of_area"] = True

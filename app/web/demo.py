@@ -16,12 +16,19 @@ DEMO_KEY = "pk_test_demo"
 VENDOR_NAMES = {"local": "Built-in calendar", "servicetitan": "ServiceTitan", "housecallpro": "Housecall Pro", "jobber": "Jobber"}
 
 
+LANGUAGES = {"en": "English", "es": "Español"}
+
+
 async def _page(page: str) -> str:
     vendor = request.args.get("vendor", "local")
     if vendor not in FAKE_PORTS:
         vendor = "local"
     key = DEMO_KEY if vendor == "local" else f"{DEMO_KEY}_{vendor}"
-    return await render_template("demo/index.html", publishable_key=key, page=page, vendor=vendor, vendor_names=VENDOR_NAMES)
+    lang = request.args.get("lang", "")
+    return await render_template(
+        "demo/index.html", publishable_key=key, page=page, vendor=vendor, vendor_names=VENDOR_NAMES,
+        lang=lang if lang in LANGUAGES else None, languages=LANGUAGES,
+    )
 
 
 @bp.get("/")
@@ -32,3 +39,9 @@ async def home() -> str:
 @bp.get("/commercial")
 async def commercial() -> str:
     return await _page("commercial")
+
+
+@bp.get("/book")
+async def book() -> str:
+    """The booking form in the page itself (data-wrkbelt-inline)."""
+    return await _page("inline")

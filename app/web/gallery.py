@@ -14,14 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from quart import Blueprint, render_template
+from quart import Blueprint, render_template, request
 
+from app import i18n
+from app.bookings.confirm import describe_window
 from app.bookings.notices import FailedChange, NoticeKind, OfficeNotice, compose, compose_office, mail_templates
 from app.demo import DEMO_FILE
 from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.domain.lead import Lead
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, NoticeTopic, Organization, Person, Theme
+from app.i18n import gettext
 from app.mail.message import Mail
 from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
@@ -75,11 +78,15 @@ class GalleryState:
     query: dict[str, str] = field(default_factory=dict)
     full_calendar: bool = False
     booking_status: BookingStatus | None = None  # Confirmation states
+    visitor_zone: str | None = None  # the visitor's device is in another time zone
 
 
 def _next_weekday(today: date) -> date:
     day = today + timedelta(days=2)
     return day if day.weekday() < 6 else day + timedelta(days=1)
+
+
+NEAREST = "Sorry, that arrival window was just taken. The nearest free times: %(times)s."
 
 
 def states(today: date) -> list[GalleryState]:
@@ -106,8 +113,8 @@ def states(today: date) -> list[GalleryState]:
         GalleryState("Timeslot", "window chosen", {"date": day, "window": "morning"}, query={"date": day}),
         GalleryState("Timeslot", "window just taken", {"date": day}, query={"date": day}, notice="Sorry, that arrival window was just taken. Please choose another time."),
         GalleryState("Timeslot", "taken at the vendor, nearest offered", {"date": day}, query={"date": day},
-                     notice="Sorry, that arrival window was just taken. The nearest free times: Tuesday, June 4, 11 am – 2 pm; "
-                            "Wednesday, June 5, 8 – 11 am; Wednesday, June 5, 2 – 5 pm."),
+                     notice=NEAREST),
+        GalleryState("Timeslot", "visitor in another time zone", {"date": day}, query={"date": day}, visitor_zone="America/Los_Angeles"),
         GalleryState("Timeslot", "no windows left", full_calendar=True),
         GalleryState("Timeslot", "no windows left, lead saved", {"lead_phone": "(512) 555-0100", "lead_saved": True}, full_calendar=True),
         GalleryState("Timeslot", "errors", {}, {"date": "Choose a day in the calendar."}),
@@ -163,7 +170,7 @@ def sample_booking(session: BookingSession, status: BookingStatus, now: datetime
 async def render_state(organization: Organization, flow: Flow, state: GalleryState, now: datetime) -> str:
     if state.step == "Problem":
         status, code, message, restart, retry = PROBLEMS[state.name]
-        problem = HttpProblem(status, code, message)
+        problem = HttpProblem(status, code, gettext(message))
         return await render_template("steps/problem.html", problem=problem, restart=restart, retry_url="#" if retry else None)
     today = now.astimezone(organization.zone).date()
     step = flow.steps[-1].type if state.step == "Confirmation" else state.step
@@ -171,19 +178,29 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
     session = sample_session(
         organization, flow, now, current_step=step, completed_steps=flow.step_ids[:index],
         saved_state={step: dict(state.values)}, direction="forward",
-        status="booked" if state.step == "Confirmation" else "active",
+        status="booked" if state.step == "Confirmation" else "active", visitor_zone=state.visitor_zone, locale=i18n.current_locale(),
     )
     # No database: the sample calendar answers, and the confirmation is given its booking.
     ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
     booking = sample_booking(session, state.booking_status, now) if state.booking_status else None
-    view = await step_view(ctx, errors=state.errors, notice=state.notice, query=state.query, booking=booking)
+    # The states' messages are written in English, as the steps write them: shown in the gallery's language.
+    errors = {name: gettext(message) for name, message in state.errors.items()}
+    notice = gettext(state.notice) if state.notice else None
+    if state.notice == NEAREST:  # as confirm.slot_taken words it, with the sample calendar's next windows
+        sample = SampleCalendar(today)
+        windows = [w for d in (1, 2) for w in await sample.get_date_timeslots(_next_weekday(today) + timedelta(days=d)) if w.available]
+        notice = gettext(NEAREST) % {"times": "; ".join(describe_window(w) for w in windows[:3])}
+    view = await step_view(ctx, errors=errors, notice=notice, query=state.query, booking=booking)
     return await render_view(view)
 
 
 @bp.get("/_dev/gallery")
 async def gallery() -> str:
+    """Every state; `?lang=es` shows them in another language (the flow's translations too)."""
     config = load_organization_file(DEMO_FILE)
     organization, flow = config.organization, config.flows[0]
+    locale = i18n.language_of(request.args.get("lang")) or i18n.DEFAULT_LOCALE
+    i18n.answer_in(locale, flow.texts_in(locale[:2]))
     now = services.now()
     rendered = [(state, await render_state(organization, flow, state, now)) for state in states(now.astimezone(organization.zone).date())]
     themes = {f"{config.name}: {f.name}": f.theme.css_variables() for f in config.flows}
@@ -193,7 +210,8 @@ async def gallery() -> str:
         async for doc in db.flows.find({}, {"name": 1, "organization_id": 1, "theme": 1}):
             themes[f"{doc['organization_id']}: {doc['name']}"] = Theme.model_validate(doc.get("theme") or {}).css_variables()
     return await render_template(
-        "dev/gallery.html", rendered=rendered, themes_json=json.dumps(themes), emails=sample_emails(organization, flow, now)
+        "dev/gallery.html", rendered=rendered, themes_json=json.dumps(themes), emails=sample_emails(organization, flow, now),
+        languages=[(code[:2], name, code == locale) for code, name in i18n.NATIVE_NAMES.items()],
     )
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import logging
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, render_template, request
 
+from app import i18n
+from app.flows.models import Flow
 from app.flows.repository import flow_by_id
+from app.i18n import BY_LANGUAGE, N_, gettext
 from app.steps.base import FormData
 from app.steps.engine import StepEngine, Visit
 from app.vendors.base import VendorError
@@ -32,8 +36,25 @@ log = logging.getLogger(__name__)
 MAX_QUERY_VALUE = 100
 
 # What a session saved before one of these failures stays saved: "Try again" shows its current step.
-VENDOR_PROBLEM = "We can't reach the schedule right now. Please try again in a minute; what you entered is kept."
-DATABASE_PROBLEM = "We can't reach our booking system right now. Please try again in a minute."
+VENDOR_PROBLEM = N_("We can't reach the schedule right now. Please try again in a minute; what you entered is kept.")
+DATABASE_PROBLEM = N_("We can't reach our booking system right now. Please try again in a minute.")
+
+
+def answer_in(locale: str, flow: Flow) -> None:
+    """The rest of this request speaks the visitor's language, the company's words included."""
+    chosen = locale if locale in i18n.LOCALES else i18n.DEFAULT_LOCALE
+    i18n.answer_in(chosen, flow.texts_in(chosen[:2]))
+
+
+def known_zone(name: str) -> bool:
+    """An IANA time zone this server knows (what the visitor's browser said it is in)."""
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "/_+-" for c in name):
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 async def _try_again(code: str, message: str) -> Response:
@@ -48,13 +69,13 @@ async def _try_again(code: str, message: str) -> Response:
 @bp.errorhandler(VendorError)
 async def vendor_unreachable(error: VendorError) -> Response:
     """The field-service system failed: the session is unchanged, the visitor can try again."""
-    return await _try_again("vendor_unavailable", VENDOR_PROBLEM)
+    return await _try_again("vendor_unavailable", gettext(VENDOR_PROBLEM))
 
 
 @bp.errorhandler(PyMongoError)
 async def database_unreachable(error: PyMongoError) -> Response:
     log.warning("database unreachable during a step request", extra={"problem": str(error)[:300]})
-    return await _try_again("database_unavailable", DATABASE_PROBLEM)
+    return await _try_again("database_unavailable", gettext(DATABASE_PROBLEM))
 
 
 @bp.errorhandler(HttpProblem)
@@ -86,6 +107,7 @@ async def _load() -> tuple[StepEngine, Visit]:
     engine = _engine()
     await rate_limits.check(engine.db, "steps_per_ip", rate_limits.client_ip(), engine.now)
     visit = await current_visit(engine.db, engine.now)
+    answer_in(visit.session.locale, visit.flow)
     await rate_limits.check(engine.db, "steps_per_session", visit.session.id, engine.now)
     return engine, visit
 
@@ -100,8 +122,11 @@ async def start_session() -> Response:
     flow_id = form.get("flow") or organization.routing.flow_for_path(urlsplit(form.get("page_url", "")).path or "/")
     flow = await flow_by_id(engine.db, organization.slug, flow_id[:64])
     if flow is None:
-        raise HttpProblem(404, "unknown_flow", "This booking form does not exist.")
-    visit, view, token = await engine.start(organization, flow, form)
+        raise HttpProblem(404, "unknown_flow", gettext("This booking form does not exist."))
+    locale = i18n.negotiate(form.get("locale"), list(request.accept_languages.values()), BY_LANGUAGE[organization.default_language])
+    answer_in(locale, flow)
+    zone = form.get("time_zone", "")
+    visit, view, token = await engine.start(organization, flow, form, locale=locale, visitor_zone=zone if known_zone(zone) else None)
     response = await view_response(view)
     response.headers[SESSION_HEADER] = token
     response.headers[SESSION_ID_HEADER] = visit.session.id

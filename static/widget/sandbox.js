@@ -59,18 +59,32 @@ async function importScopedHtmx(url) {
   return htmx;
 }
 
+// One htmx for every widget on the page (the modal, each inline one), processing only
+// their shadow roots.
+const roots = new Set();
+let loading = null;
+
 /**
- * Our htmx, processing `root` only (its start-up pass over document.body, and anything
- * else outside the root, is skipped); `listen(target, type, handler)` adds listeners the
- * widget removes on destroy. Returns htmx and the unrestricted process, to process the
- * root once the widget's own listeners are in place.
+ * Our htmx, processing our shadow roots only (its start-up pass over document.body, and
+ * anything else outside them, is skipped); `root` joins them, and `listen(target, type,
+ * handler)` adds listeners the widget removes on destroy. Returns htmx and the unrestricted
+ * process, to process the root once the widget's own listeners are in place.
  */
 export async function sandboxedHtmx(url, root, listen) {
-  const htmx = await importScopedHtmx(url);
-  const process = htmx.process.bind(htmx);
-  htmx.process = (element, force) => {
-    if (element === root || (element && element.getRootNode && element.getRootNode() === root)) process(element, force);
-  };
+  loading = loading || importScopedHtmx(url).then((htmx) => {
+    const process = htmx.process.bind(htmx);
+    htmx.process = (element, force) => {
+      if (roots.has(element) || (element && element.getRootNode && roots.has(element.getRootNode()))) process(element, force);
+    };
+    return { htmx, process };
+  });
+  const scoped = await loading;
+  roots.add(root);
   for (const name of HTMX_EVENTS) listen(root, name, (event) => event.stopPropagation());
-  return { htmx, process };
+  return scoped;
+}
+
+/** The widget whose root this was is gone. */
+export function forgetRoot(root) {
+  roots.delete(root);
 }

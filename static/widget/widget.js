@@ -5,9 +5,9 @@
  * Every listener it adds is removed by Wrkbelt.destroy().
  */
 
-import { Dialog } from "./dialog.js";
+import { Dialog, Launcher } from "./dialog.js";
 import { EventRecorder } from "./recorder.js";
-import { sandboxedHtmx } from "./sandbox.js";
+import { forgetRoot, sandboxedHtmx } from "./sandbox.js";
 
 const KEY_HEADER = "X-Scheduler-Key";
 const SESSION_HEADER = "X-Scheduler-Session";
@@ -20,10 +20,22 @@ function emit(name, detail) {
   window.dispatchEvent(new CustomEvent("wrkbelt:" + name, { detail }));
 }
 
+/** The IANA time zone the visitor's device is in ("America/Los_Angeles"), or "". */
+function deviceZone() {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  } catch (error) {
+    return "";
+  }
+}
+
 class Widget {
-  constructor(key, api) {
+  constructor(key, api, locale) {
     this.key = key;
     this.api = api;
+    // The page's data-wrkbelt-locale; the server settles the locale (else the browser's
+    // language, else the company's default) and the session keeps it.
+    this.locale = locale || null;
     this.token = null;
     this.sessionFlow = null;
     this.lastTrigger = null;
@@ -42,8 +54,9 @@ class Widget {
     this.removers.push(() => target.removeEventListener(type, handler, options));
   }
 
-  mount() {
-    this.dialog = new Dialog();
+  /** The modal; or, given a [data-wrkbelt-inline] element, the widget in it. */
+  mount(container) {
+    this.dialog = new Dialog(container);
   }
 
   async loadHtmx(url) {
@@ -100,13 +113,17 @@ class Widget {
 
   /** Resolve the flow for this page, apply its theme, and listen for the triggers (the
    * entry asked for them already: `known`). */
-  async configure(known, stopEarly) {
+  async configure(known, stopEarly, listenForTriggers = true) {
     try {
       const [flow, triggers] = await Promise.all([
-        this.request("POST", "/booking-flow-routers/resolve", { url: location.href }),
-        (known || Promise.reject()).catch(() => this.request("GET", "/booking-flow-routers/button-triggers")),
+        this.request("POST", "/booking-flow-routers/resolve", Object.assign({ url: location.href }, this.locale ? { locale: this.locale } : {})),
+        listenForTriggers
+          ? (known || Promise.reject()).catch(() => this.request("GET", "/booking-flow-routers/button-triggers"))
+          : { triggers: [] },
       ]);
       this.dialog.applyTheme(flow.theme);
+      this.dialog.applyFrame(flow.company, flow.texts);
+      this.locale = flow.locale || this.locale;
       this.triggers = triggers.triggers;
     } catch (error) {
       console.error(
@@ -118,7 +135,7 @@ class Widget {
       return false;
     }
     if (stopEarly) stopEarly(); // taps go to this listener from now on
-    this.listen(document, "click", (event) => this.triggerClicked(event), true);
+    if (listenForTriggers) this.listen(document, "click", (event) => this.triggerClicked(event), true);
     return true;
   }
 
@@ -173,8 +190,9 @@ class Widget {
   startSession(flow, prefill) {
     this.token = null;
     this.sessionFlow = flow || null;
-    const values = { page_url: location.href, referrer: document.referrer };
+    const values = { page_url: location.href, referrer: document.referrer, time_zone: deviceZone() };
     if (flow) values.flow = flow;
+    if (this.locale) values.locale = this.locale;
     for (const field of PREFILL_FIELDS) if (prefill[field]) values[field] = String(prefill[field]);
     const area = this.dialog.body;
     return this.htmx.ajax("POST", this.api + "/sessions", { source: area, target: area, values });
@@ -218,7 +236,9 @@ class Widget {
     this.close();
     this.recorder.end();
     this.removers.splice(0).forEach((remove) => remove());
+    forgetRoot(this.dialog.root);
     this.dialog.remove();
+    if (this.launcher) this.launcher.remove();
   }
 }
 
@@ -260,17 +280,39 @@ function moveInCalendar(event) {
   next.focus();
 }
 
+/**
+ * The widget in a [data-wrkbelt-inline] element: its own session of the element's flow
+ * (data-wrkbelt-flow, else the page's), pre-filled from its data-wrkbelt-* attributes,
+ * started at once; it grows and shrinks with its step.
+ */
+async function startInline(element, { key, api, locale, styles, htmxUrl }) {
+  const data = element.dataset;
+  const widget = new Widget(key, api, data.wrkbeltLocale || locale);
+  widget.mount(element);
+  await Promise.all([widget.dialog.adoptStyles(styles), widget.loadHtmx(htmxUrl)]);
+  if (!(await widget.configure(null, null, false))) return widget;
+  widget.open({ flow: data.wrkbeltFlow || undefined, zip: data.wrkbeltZip, name: data.wrkbeltName, email: data.wrkbeltEmail, phone: data.wrkbeltPhone });
+  return widget;
+}
+
 /** Called by the entry (static/scheduler.js) once the core module has loaded. */
-export async function start({ key, base, manifest, styles, calls, triggers, stopEarly }) {
-  const widget = new Widget(key, manifest.api || new URL(base).origin);
+export async function start({ key, base, manifest, styles, calls, triggers, stopEarly, locale, floating }) {
+  const api = manifest.api || new URL(base).origin;
+  const widget = new Widget(key, api, locale);
   if (document.readyState === "loading") await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
   widget.mount();
-  await Promise.all([widget.dialog.adoptStyles(styles), widget.loadHtmx(new URL(manifest.vendor, base).href)]);
+  const htmxUrl = new URL(manifest.vendor, base).href;
+  await Promise.all([widget.dialog.adoptStyles(styles), widget.loadHtmx(htmxUrl)]);
+  const inline = [...document.querySelectorAll("[data-wrkbelt-inline]")].map((element) =>
+    startInline(element, { key, api, locale, styles, htmxUrl }).catch((error) => console.error("Wrkbelt: the inline booking form could not start.", error)),
+  );
+  if (floating) widget.launcher = new Launcher(floating, widget.dialog.root.adoptedStyleSheets, (button) => widget.open({ trigger: button }));
   window.Wrkbelt = {
     open: (options) => widget.open(options || {}),
     close: () => widget.close(),
     destroy: () => {
       widget.destroy();
+      Promise.all(inline).then((widgets) => widgets.forEach((w) => w && w.destroy()));
       delete window.Wrkbelt;
     },
   };

@@ -30,7 +30,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
-from babel.dates import format_skeleton, format_time, get_timezone_location
+from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -132,9 +132,14 @@ def company_text(text: object) -> object:
     return text
 
 
+# A day with its weekday in full, without the year (CLDR has no such skeleton in full width).
+LONG_DATE: Mapping[Locale, str] = {"en_US": "EEEE, MMMM d", "es_US": "EEEE, d 'de' MMMM"}
+
+
 def long_date(day: date) -> str:
     """'Wednesday, March 3' / 'miércoles, 3 de marzo': how a day reads in the widget and emails."""
-    return str(format_skeleton("MMMMEEEEd", day, locale=_locale.get()))
+    locale = _locale.get()
+    return str(format_date(day, LONG_DATE[locale], locale=locale))
 
 
 def month_name(day: date) -> str:
@@ -143,9 +148,10 @@ def month_name(day: date) -> str:
 
 
 def weekday_initials() -> list[tuple[str, str]]:
-    """The calendar's column heads, Sunday first: (short, full) in the locale."""
+    """The calendar's column heads, Sunday first: (short, full) in the locale: ('Su', 'Sunday')."""
     days = [date(2023, 1, n) for n in range(1, 8)]  # 1 January 2023 was a Sunday
-    return [(format_skeleton("EEEEE", d, locale=_locale.get()), format_skeleton("EEEE", d, locale=_locale.get())) for d in days]
+    locale = _locale.get()
+    return [(str(format_date(d, "EEEEEE", locale=locale)), str(format_date(d, "EEEE", locale=locale))) for d in days]
 
 
 def clock_time(at: time | datetime) -> str:

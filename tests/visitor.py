@@ -104,9 +104,10 @@ class Visitor:
         self.key = key
         self.origin = origin
         self.token: str | None = None
+        self.headers: dict[str, str] = {}  # what the browser adds (Accept-Language…)
 
     def _headers(self) -> dict[str, str]:
-        headers = {KEY_HEADER: self.key}
+        headers = {KEY_HEADER: self.key, **self.headers}
         if self.token:
             headers[SESSION_HEADER] = self.token
         if self.origin:

@@ -13,6 +13,7 @@ from quart import request
 
 from app.db import Database
 from app.flows.models import Organization
+from app.i18n import gettext
 from app.sessions.model import BookingSession
 from app.sessions.repository import session_for_token
 from app.steps.engine import Visit
@@ -45,9 +46,9 @@ async def organization_for(key: str, origin: str | None) -> Organization:
 
 def session_of_organization(session: BookingSession | None, organization: Organization) -> BookingSession:
     if session is None:
-        raise HttpProblem(410, "session_expired", "This booking session has expired.")
+        raise HttpProblem(410, "session_expired", gettext("This booking session has expired."))
     if session.organization_id != organization.slug:
-        raise HttpProblem(403, "session_of_other_organization", "This booking session belongs to another company.")
+        raise HttpProblem(403, "session_of_other_organization", gettext("This booking session belongs to another company."))
     return session
 
 
@@ -66,9 +67,9 @@ async def current_visit(db: Database, now: datetime) -> Visit:
     organization = await requesting_organization()
     token = _header(SESSION_HEADER)
     if not token:
-        raise HttpProblem(401, "missing_session", "This booking session has not started.")
+        raise HttpProblem(401, "missing_session", gettext("This booking session has not started."))
     session = session_of_organization(await session_for_token(db, token, now), organization)
     flow = await services.current().config.flow(organization.slug, session.flow_id)
     if flow is None or not set(session.steps) <= set(flow.step_ids):
-        raise HttpProblem(410, "flow_changed", "This booking form has changed since you started.")
+        raise HttpProblem(410, "flow_changed", gettext("This booking form has changed since you started."))
     return Visit(organization, flow, session)

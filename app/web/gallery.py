@@ -24,7 +24,7 @@ from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, Ch
 from app.domain.lead import Lead
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, NoticeTopic, Organization, Person, Theme
-from app.i18n import gettext
+from app.i18n import N_, gettext
 from app.mail.message import Mail
 from app.sessions.model import BookingDraft, BookingSession
 from app.steps.base import StepContext
@@ -73,7 +73,8 @@ class GalleryState:
     step: str
     name: str
     values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    # Each message as the steps write it: English, or (English with %(placeholders)s, values).
+    errors: dict[str, str | tuple[str, dict[str, str]]] = field(default_factory=dict)
     notice: str | None = None
     query: dict[str, str] = field(default_factory=dict)
     full_calendar: bool = False
@@ -124,7 +125,7 @@ def states(today: date) -> list[GalleryState]:
             "first_name": "Enter your first name.", "last_name": "Enter your last name.", "street": "Enter the street address.",
             "city": "Enter the city.", "phone": "Enter a 10-digit US phone number, like (512) 555-0100.",
             "email": "Enter an email address like name@example.com.", "state": "Enter the 2-letter state code, like TX.",
-            "zip_code": "We don't serve ZIP code 10001. Check the service address."}),
+            "zip_code": ("We don't serve ZIP code %(zip)s. Check the service address.", {"zip": "10001"})}),
         GalleryState("Summary", "filled"),
         GalleryState("Confirmation", "confirmed", booking_status="confirmed"),
         GalleryState("Confirmation", "vendor pending", booking_status="pending"),
@@ -136,7 +137,7 @@ def states(today: date) -> list[GalleryState]:
 
 # The problems a visitor can meet: (status, code, message, offers "Start again", offers "Try again").
 PROBLEMS = {
-    "session expired": (410, "session_expired", "This booking session has expired.", True, False),
+    "session expired": (410, "session_expired", N_("This booking session has expired."), True, False),
     "schedule unreachable": (503, "vendor_unavailable", VENDOR_PROBLEM, False, True),
     "database unreachable": (503, "database_unavailable", DATABASE_PROBLEM, False, True),
 }
@@ -184,7 +185,7 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
     ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
     booking = sample_booking(session, state.booking_status, now) if state.booking_status else None
     # The states' messages are written in English, as the steps write them: shown in the gallery's language.
-    errors = {name: gettext(message) for name, message in state.errors.items()}
+    errors = {name: gettext(m) if isinstance(m, str) else gettext(m[0]) % m[1] for name, m in state.errors.items()}
     notice = gettext(state.notice) if state.notice else None
     if state.notice == NEAREST:  # as confirm.slot_taken words it, with the sample calendar's next windows
         sample = SampleCalendar(today)

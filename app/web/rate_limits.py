@@ -14,6 +14,7 @@ from pymongo import ReturnDocument
 from quart import has_request_context, request, websocket
 
 from app.db import Database
+from app.i18n import gettext
 from app.web import services
 from app.web.problems import HttpProblem
 
@@ -30,7 +31,8 @@ class RateLimited(HttpProblem):
 
     def __init__(self, limit: Limit, retry_after: int) -> None:
         super().__init__(
-            429, "rate_limited", f"Too many requests. Please wait {retry_after} seconds and try again.", retry_after=retry_after
+            429, "rate_limited", gettext("Too many requests. Please wait %(seconds)s seconds and try again.") % {"seconds": retry_after},
+            retry_after=retry_after,
         )
         self.limit = limit
         self.retry_after = retry_after

@@ -87,6 +87,13 @@ async def http_problem(error: HttpProblem) -> Response:
     return response
 
 
+@bp.before_request
+def speak_the_browsers_language() -> None:
+    """Until a session says which language it speaks (a session that has expired says
+    nothing), answer in the browser's, if the widget speaks it."""
+    i18n.answer_in(i18n.negotiate(None, list(request.accept_languages.values())))
+
+
 def _engine() -> StepEngine:
     service = services.current()
     now = service.clock()

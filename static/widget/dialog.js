@@ -83,7 +83,10 @@ export class Dialog {
   focusHeading() {
     if (!this.engaged) return;
     const heading = this.body.querySelector("[data-step-heading]");
-    if (heading) heading.focus({ preventScroll: true });
+    if (!heading) return;
+    heading.focus({ preventScroll: true });
+    // In the page, a step taller than the last may start above the screen: bring its top in.
+    if (this.inline && heading.getBoundingClientRect().top < 0) heading.scrollIntoView({ block: "start" });
   }
 
   /**
@@ -113,7 +116,8 @@ export class Dialog {
       call.setAttribute("aria-label", `${this.texts.call || ""} ${company.phone}`.trim());
       call.hidden = false;
     }
-    if (this.texts.close) bar.querySelector(".wb-close").setAttribute("aria-label", this.texts.close);
+    const close = bar.querySelector(".wb-close"); // the modal's (in the page there is none)
+    if (close && this.texts.close) close.setAttribute("aria-label", this.texts.close);
   }
 
   showOffline(message) {

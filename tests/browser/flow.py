@@ -6,7 +6,24 @@ from collections.abc import Awaitable, Callable
 
 from playwright.async_api import Page, expect
 
+from app import i18n
+from app.demo import DEMO_FILE
+from app.flows.loading import load_organization_file
+
 OnStep = Callable[[str], Awaitable[None]]
+
+
+def spoken(language: str) -> Callable[[str], str]:
+    """What the widget says for an English text in `language` ("es"): our catalogue, and the
+    demo flow's own translations."""
+    locale = i18n.language_of(language) or i18n.DEFAULT_LOCALE
+    texts = load_organization_file(DEMO_FILE).flows[0].texts_in(language)
+
+    def say(english: str) -> str:
+        with i18n.using(locale, texts):
+            return str(i18n.company_text(english))
+
+    return say
 
 HEADING_FOCUSED = """(text) => {
   const active = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement;
@@ -27,8 +44,8 @@ async def heading_has_focus(page: Page, text: str) -> None:
     await page.wait_for_function(HEADING_FOCUSED, arg=text, timeout=5000)
 
 
-async def _continue(page: Page) -> None:
-    await page.get_by_role("button", name="Continue").click()
+async def _continue(page: Page, say: Callable[[str], str] = str) -> None:
+    await page.get_by_role("button", name=say("Continue")).click()
 
 
 async def _nothing(_: str) -> None:
@@ -42,67 +59,70 @@ async def book_with_mouse(
     typed: dict[str, str] | None = None,
     confirmation: str = "You're booked!",
     double_click_confirm: bool = False,
+    language: str = "en",
 ) -> None:
     """From the open dialog's first step to the confirmation, clicking and typing.
 
-    `typed` replaces what is typed into a field, by its label; `confirmation` is the last
-    heading ("We've got your request" while a vendor has not answered)."""
+    `typed` replaces what is typed into a field, by its (English) label; `confirmation` is
+    the last heading ("We've got your request" while a vendor has not answered); `language`
+    the one the widget speaks (the labels and headings looked for are in it)."""
     typed = typed or {}
+    say = spoken(language)
     dialog = page.get_by_role("dialog")
-    await heading_has_focus(page, "Where do you need service?")
+    await heading_has_focus(page, say("Where do you need service?"))
     await on_step("1-zip-code")
     if show_errors:
-        await page.get_by_label("ZIP code").fill("10001")
-        await _continue(page)
-        await expect(dialog.get_by_text("We don't serve 10001 yet.")).to_be_visible()
+        await page.get_by_label(say("ZIP code")).fill("10001")
+        await _continue(page, say)
+        await expect(dialog.get_by_text(say("We don't serve %(zip)s yet.") % {"zip": "10001"})).to_be_visible()
         await on_step("1-zip-code-out-of-area")
-    await page.get_by_label("ZIP code").fill("78701")
-    await _continue(page)
+    await page.get_by_label(say("ZIP code")).fill("78701")
+    await _continue(page, say)
 
-    await heading_has_focus(page, "What can we help with?")
+    await heading_has_focus(page, say("What can we help with?"))
     await on_step("2-service-selection")
     for answer in ("Plumbing", "A leak or burst pipe", "Inside the house"):
-        await page.get_by_label(answer).check()
-        await _continue(page)
+        await page.get_by_label(say(answer), exact=True).check()
+        await _continue(page, say)
         if answer != "Inside the house":
-            await expect(page.get_by_label(answer)).to_be_hidden()
+            await expect(page.get_by_label(say(answer), exact=True)).to_be_hidden()
 
-    await heading_has_focus(page, "Tell us a little more")
+    await heading_has_focus(page, say("Tell us a little more"))
     await on_step("3-additional-details")
     if show_errors:
-        await _continue(page)
-        await expect(dialog.get_by_text("Please fill this in.")).to_be_visible()
+        await _continue(page, say)
+        await expect(dialog.get_by_text(say("Please fill this in."))).to_be_visible()
         await on_step("3-additional-details-errors")
-    await page.get_by_label("Describe the problem").fill(typed.get("Describe the problem", "Water under the sink"))
-    await page.get_by_label("Property type").select_option("House")
-    await _continue(page)
+    await page.get_by_label(say("Describe the problem")).fill(typed.get("Describe the problem", "Water under the sink"))
+    await page.get_by_label(say("Property type")).select_option("House")
+    await _continue(page, say)
 
-    await heading_has_focus(page, "Pick an arrival window")
+    await heading_has_focus(page, say("Pick an arrival window"))
     await on_step("4-timeslot")
     await dialog.locator(".wb-day--open").first.click()
     await expect(dialog.locator("input[name=window]").first).to_be_visible()
     await on_step("4-timeslot-day")
     await dialog.locator("input[name=window]:not([disabled])").first.check()
-    await _continue(page)
+    await _continue(page, say)
 
-    await heading_has_focus(page, "Your contact details")
+    await heading_has_focus(page, say("Your contact details"))
     await on_step("5-customer")
     if show_errors:
-        await _continue(page)
-        await expect(dialog.get_by_text("Enter your first name.")).to_be_visible()
+        await _continue(page, say)
+        await expect(dialog.get_by_text(say("Enter your first name."))).to_be_visible()
         await on_step("5-customer-errors")
     for label, value in (
         ("First name", "Ada"), ("Last name", "Lovelace"), ("Phone", "512 555 0142"), ("Email", "ada@example.com"),
         ("Street address", "100 Congress Ave"), ("City", "Austin"), ("State", "TX"),
     ):
-        await page.get_by_label(label).fill(typed.get(label, value))
-    await _continue(page)
+        await page.get_by_label(say(label), exact=True).fill(typed.get(label, value))
+    await _continue(page, say)
 
-    await heading_has_focus(page, "Review your booking")
+    await heading_has_focus(page, say("Review your booking"))
     await on_step("6-summary")
-    confirm = page.get_by_role("button", name="Confirm booking")
+    confirm = page.get_by_role("button", name=say("Confirm booking"))
     await (confirm.dblclick() if double_click_confirm else confirm.click())
-    await heading_has_focus(page, confirmation)
+    await heading_has_focus(page, say(confirmation))
     await on_step("7-confirmation")
 
 

@@ -1,0 +1,242 @@
+"""Languages: every word of the widget in English and Spanish, the visitor's locale chosen
+as the issue says (the page's data-wrkbelt-locale, else the browser's language, else the
+company's default), the company's own words translated by its flow, and the company's time
+named when the visitor's clock differs."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.pofile import read_po
+
+from app import ROOT
+from app.flows.loading import load_organization_file
+from app.flows.models import OrganizationConfig
+from app.flows.repository import save_organization
+from app.i18n import LOCALES, negotiate
+from app.web.services import services_of
+from tests.conftest import demo_config
+from tests.visitor import Visitor
+
+TRANSLATIONS = ROOT / "app" / "translations"
+KEY = {"X-Scheduler-Key": "pk_test_demo"}
+
+
+def extracted() -> set[object]:
+    """What `make messages` extracts now (babel.cfg), as msgids (plural: (singular, plural))."""
+    with (ROOT / "babel.cfg").open() as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "N_": None}
+    found: set[object] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords):
+        found.add(message if isinstance(message, str) else tuple(message))
+    return found
+
+
+def catalogue(locale: str) -> Catalog:
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        return read_po(po, locale=locale)
+
+
+@pytest.mark.parametrize("locale", [locale for locale in LOCALES if locale != "en_US"])
+def test_every_word_of_the_widget_is_translated(locale: str) -> None:
+    """Run `make messages`, then translate each new msgstr: this fails while any word of the
+    widget (templates and Python) has no translation, a guessed (fuzzy) one, or one whose
+    placeholders differ from the English."""
+    messages = extracted()
+    assert len(messages) > 80  # the extraction found the templates, not just the Python
+    catalog = catalogue(locale)
+    translated = {m.id if isinstance(m.id, str) else tuple(m.id): m for m in catalog if m.id}
+    missing = sorted(str(m) for m in messages if m not in translated)
+    assert not missing, f"not in {locale}'s catalogue (run `make messages`): {missing}"
+    empty = sorted(str(key) for key in messages if not all(s for s in (
+        translated[key].string if isinstance(translated[key].string, tuple) else (translated[key].string,))))
+    assert not empty, f"untranslated in {locale}: {empty}"
+    fuzzy = sorted(str(key) for key in messages if translated[key].fuzzy)
+    assert not fuzzy, f"fuzzy (a guess, not shown) in {locale}: {fuzzy}"
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()]
+    assert not problems, problems
+
+
+def test_the_template_the_catalogues_come_from_is_current() -> None:
+    """app/translations/messages.pot is what `make messages` writes today."""
+    with (TRANSLATIONS / "messages.pot").open("rb") as pot:
+        committed = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(pot) if m.id}
+    assert committed == extracted()
+
+
+class _Text(HTMLParser):
+    """The words a visitor reads or hears in a fragment: text, and labels in attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in {"aria-label", "placeholder", "title", "alt", "abbr"} and value:
+                self.words.append(value.strip())
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.words.append(" ".join(data.split()))
+
+
+def _fragments(page: str) -> dict[str, list[str]]:
+    found = {}
+    for name, body in re.findall(r'<template id="fragment-([^"]+)">(.*?)</template>', page, flags=re.S):
+        parser = _Text()
+        parser.feed(html.unescape(body))
+        found[name] = parser.words
+    return found
+
+
+# What stays the same in both languages: the sample visitor's entries and the company's name.
+SAME_IN_BOTH = re.compile(
+    r"^(Demo Plumbing & Air|Austin, TX 78701|Ada|Lovelace|Ada Lovelace|ada@example\.com|100 Congress Ave|Suite 4|Austin|TX|78701|78a|10001|"
+    r"Texas|555|ada@|\(512\) 555-0142|12|x@|WB-7K4M2Q|Water under the kitchen sink|[\d\s,.–:—()-]*|[\W\d]*)$"
+)
+
+
+async def test_no_english_is_left_in_the_spanish_widget(client) -> None:  # type: ignore[no-untyped-def]
+    """Every state of every step (the gallery renders them with the real handlers) in English
+    and in Spanish: whatever reads the same in both, beyond names and the visitor's entries,
+    is a word nobody translated (ours in a template not marked for extraction, or the demo
+    company's in its flow)."""
+    english = _fragments(await (await client.get("/_dev/gallery?lang=en")).get_data(as_text=True))
+    spanish = _fragments(await (await client.get("/_dev/gallery?lang=es")).get_data(as_text=True))
+    assert english.keys() == spanish.keys() and len(english) >= 30
+    left = {}
+    for name, words in spanish.items():
+        same = [w for w in words if w in english[name] and not SAME_IN_BOTH.match(w)]
+        if same:
+            left[name] = same
+    assert not left, left
+
+
+async def test_the_browsers_language_chooses_spanish_and_the_session_keeps_it(visitor: Visitor, today) -> None:  # type: ignore[no-untyped-def]
+    """A browser that prefers Mexican Spanish gets the widget in Spanish (es_US: ours), from
+    the first step through its messages, the calendar and the confirmation's dates."""
+    visitor.headers = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+    page = await visitor.start()
+    assert page.heading == "¿Dónde necesita el servicio?" and 'lang="es-US"' in page.text
+    assert page.contains("Paso 1 de 6") and page.contains("Continuar")
+    visitor.headers = {}  # the session remembers its language, whatever the next request says
+    page = await visitor.submit("ZipCode", zip_code="7870")
+    assert page.errors == {"zip_code": "Escriba un código postal (ZIP) de 5 dígitos."}
+    page = await visitor.walk_to("Timeslot", today, first_page=await visitor.submit("ZipCode", zip_code="78701"))
+    assert page.heading == "Elija un horario de llegada" and page.contains("Lo antes posible")
+    assert re.search(r'<p class="wb-calendar__month"[^>]*>[a-z]+ de \d{4}</p>', page.text), "the month, as Spanish writes it"
+    day, window = await visitor.first_open_window(today)
+    page = await visitor.view("Timeslot", date=day)
+    assert page.contains("Horarios de llegada del ") and page.contains("8 – 11 a. m.")
+    page = await visitor.walk_to("Summary", today, window=(day, window), first_page=await visitor.submit("Timeslot", date=day, window=window))
+    assert page.contains("Confirmar reserva") and page.contains("Reparación de fuga")
+    page = await visitor.submit("Summary")
+    assert page.heading in {"¡Su reserva está lista!", "Recibimos su solicitud"} and page.contains("Su número de reserva es ")
+
+
+@pytest.mark.parametrize(
+    ("asked", "accept", "default", "expected"),
+    [
+        ("en", "es-MX,es;q=0.9", "es", "Where do you need service?"),  # the page's word wins
+        ("es-US", "en-US", "en", "¿Dónde necesita el servicio?"),
+        (None, "fr-FR,de;q=0.8", "es", "¿Dónde necesita el servicio?"),  # neither spoken: the company's default
+        (None, "fr-FR,es;q=0.5", "en", "¿Dónde necesita el servicio?"),  # the first the widget speaks
+        (None, "", "en", "Where do you need service?"),
+        ("x" * 2000, "en", "es", "Where do you need service?"),  # hostile: ignored, never a 500
+        ("$ne", "\x00;q=abc", "en", "Where do you need service?"),
+    ],
+)
+async def test_the_locale_is_the_pages_else_the_browsers_else_the_companys(  # type: ignore[no-untyped-def]
+    app, client, asked: str | None, accept: str, default: str, expected: str
+) -> None:
+    config = demo_config().model_dump()
+    config["default_language"] = default
+    await save_organization(services_of(app).db, OrganizationConfig.model_validate(config))
+    form = {"page_url": "http://localhost:8000/"} | ({"locale": asked} if asked is not None else {})
+    response = await client.post("/sessions", form=form, headers=KEY | {"Accept-Language": accept})
+    body = await response.get_data(as_text=True)
+    assert response.status_code == 200, body[:500]
+    assert expected in html.unescape(body)
+
+
+async def test_the_widget_learns_the_company_and_its_words_from_the_resolve_answer(client) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post("/booking-flow-routers/resolve", json={"url": "http://localhost:8000/", "locale": "es"}, headers=KEY)
+    body = await response.get_json()
+    assert response.status_code == 200, body
+    assert body["locale"] == "es_US"
+    assert body["company"] == {"name": "Demo Plumbing & Air", "logo_url": None, "phone": "(512) 555-0100", "phone_href": "tel:5125550100"}
+    assert body["texts"]["title"] == "Reserve una visita" and body["texts"]["call"] == "Llámenos"
+    assert body["steps"][0]["title"] == "¿Dónde necesita el servicio?"
+    response = await client.post("/booking-flow-routers/resolve", json={"url": "http://localhost:8000/", "locale": "x" * 100}, headers=KEY)
+    assert response.status_code == 422  # longer than any language tag
+    response = await client.post("/booking-flow-routers/resolve", json={"url": "http://localhost:8000/", "locale": {"$ne": 1}}, headers=KEY)
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("zone", "language", "said"),
+    [
+        ("America/Los_Angeles", "en", "8 – 11 am Austin time"),
+        ("America/Los_Angeles", "es", "8 – 11 a. m. hora de Austin"),
+        ("America/Chicago", "en", None),  # the company's own zone: nothing to say
+        ("../../etc/passwd", "en", None),  # not a zone: ignored
+        ("America/Chicago\x00", "en", None),
+        ("Europe/" + "x" * 5000, "en", None),
+    ],
+)
+async def test_windows_say_the_companys_time_when_the_visitors_clock_differs(  # type: ignore[no-untyped-def]
+    visitor: Visitor, today, zone: str, language: str, said: str | None
+) -> None:
+    page = await visitor.start(time_zone=zone, locale=language)
+    assert page.status == 200
+    await visitor.walk_to("Timeslot", today, first_page=page)
+    day, _window = await visitor.first_open_window(today)
+    page = await visitor.view("Timeslot", date=day)
+    labels = [" ".join(html.unescape(m).split()) for m in re.findall(r'<span class="wb-choice__label">(.*?)</span>', page.text, flags=re.S)]
+    if said is None:
+        assert labels[0] in {"8 – 11 am", "8 – 11 a. m."}
+    else:
+        assert labels[0] == said
+
+
+async def test_the_emergency_line_calls_the_company(visitor: Visitor, app) -> None:  # type: ignore[no-untyped-def]
+    page = await visitor.start()
+    assert page.contains("Water everywhere, no heat, or a gas smell?")
+    assert '<a class="wb-emergency__call" href="tel:5125550100">Emergency? Call (512) 555-0100</a>' in page.text
+    commercial = await visitor.start(flow="commercial")  # its flow says nothing of emergencies
+    assert "wb-emergency" not in commercial.text
+
+
+def test_flows_check_lists_the_company_words_a_language_leaves_in_english(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from app.__main__ import cli
+    from app.demo import DEMO_FILE
+
+    text = DEMO_FILE.read_text().replace('        "Leak repair": "Reparación de fuga"\n', "")
+    assert text != DEMO_FILE.read_text()
+    changed = tmp_path / "company.yaml"
+    changed.write_text(text)
+    result = CliRunner().invoke(cli, ["flows", "check", str(changed)])
+    assert result.exit_code == 0, result.output
+    assert "flow residential: no es translation for 'Leak repair'" in result.output
+    assert "no es translation" not in CliRunner().invoke(cli, ["flows", "check", str(DEMO_FILE)]).output
+    assert load_organization_file(DEMO_FILE).flows[0].untranslated("es") == []
+
+
+def test_negotiation_takes_only_what_it_speaks() -> None:
+    assert negotiate(None, ["pt-BR", "es-419"]) == "es_US"
+    assert negotiate("EN_gb", ["es"]) == "en_US"
+    assert negotiate(None, [], default="es_US") == "es_US"
+    assert negotiate(None, ["*"]) == "en_US"
+    assert date(2027, 3, 3)  # (dates themselves are Babel's: the Spanish walk above reads them)

@@ -17,7 +17,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from app import ROOT
+from app import ROOT, i18n
+from app.demo.mailbox import Mailbox
 from app.flows.loading import load_organization_file
 from app.flows.models import OrganizationConfig
 from app.flows.repository import save_organization
@@ -240,3 +241,78 @@ def test_negotiation_takes_only_what_it_speaks() -> None:
     assert negotiate(None, [], default="es_US") == "es_US"
     assert negotiate(None, ["*"]) == "en_US"
     assert date(2027, 3, 3)  # (dates themselves are Babel's: the Spanish walk above reads them)
+
+
+@pytest.fixture
+def settings_overrides(mailbox: Mailbox) -> dict[str, object]:
+    return {"smtp_url": mailbox.url, "mail_poll_seconds": 0.2}
+
+
+async def test_a_spanish_visitors_email_and_booking_page_speak_spanish(  # type: ignore[no-untyped-def]
+    visitor: Visitor, mailbox: Mailbox, client, today
+) -> None:
+    """The booking keeps the visitor's language: the confirmation email (read from the real
+    SMTP server) and the page its link opens are in Spanish, whatever the browser says then."""
+    page = await visitor.start(locale="es")
+    await visitor.walk_to("Summary", today, first_page=page)
+    assert (await visitor.submit("Summary")).step == "Confirmation"
+    [mail] = await mailbox.wait_for(1)
+    assert mail.subject.startswith("Reserva confirmada: Reparación de fuga, ")
+    assert "Qué sigue" in mail.text and "Cambiar o cancelar:" in mail.text and "¿Preguntas? Llámenos al (512) 555-0100." in mail.text
+    assert 'lang="es-US"' in mail.html and "What happens next" not in mail.html
+    [url] = re.findall(r"Cambiar o cancelar: (\S+)", mail.text)
+    path = "/" + url.split("://", 1)[1].partition("/")[2]
+    response = await client.get(path, headers={"Accept-Language": "en-US"})
+    body = html.unescape(await response.get_data(as_text=True))
+    assert response.status_code == 200, body[:300]
+    assert '<html lang="es-US">' in body and "Su reserva" in body and "Cambiar el horario" in body and "Cancelar la visita" in body
+    assert re.search(r"<dd>[a-zé]+, \d+ de [a-z]+, con llegada entre ", body), "the day as Spanish writes it"
+    response = await client.get(path.split("?")[0] + "/reschedule")
+    assert "Elija un nuevo horario" in html.unescape(await response.get_data(as_text=True))
+    response = await client.get("/bookings/not-a-link", headers={"Accept-Language": "es-MX"})
+    assert response.status_code == 404
+    assert "Este enlace no es válido." in html.unescape(await response.get_data(as_text=True))
+
+
+def _lines(text: str) -> list[str]:
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+async def test_no_english_is_left_in_the_spanish_emails(app) -> None:  # type: ignore[no-untyped-def]
+    """Each kind of the visitor's email in English and in Spanish (the gallery's sample
+    booking): a line the same in both, beyond the company's and the visitor's details, is a
+    word nobody translated."""
+    from datetime import UTC, datetime
+
+    from app.bookings.notices import mail_templates
+    from app.demo import DEMO_FILE
+    from app.web.gallery import sample_emails
+
+    config = load_organization_file(DEMO_FILE)
+    now = datetime(2027, 3, 1, 15, tzinfo=UTC)
+    emails = {}
+    for locale in ("en_US", "es_US"):
+        async with app.app_context():
+            with i18n.using(locale):  # type: ignore[arg-type]
+                emails[locale] = {kind: mail for kind, mail in sample_emails(config.organization, config.flows[0], now) if not kind.startswith("office")}
+    assert mail_templates() is not None and len(emails["es_US"]) == 6
+    left = {}
+    for kind, mail in emails["es_US"].items():
+        english = _lines(emails["en_US"][kind].text)
+        same = [line for line in _lines(mail.text) if line in english and not SAME_IN_EMAILS.match(line)]
+        if same or mail.subject == emails["en_US"][kind].subject:
+            left[kind] = same + [mail.subject]
+    assert not left, left
+
+
+SAME_IN_EMAILS = re.compile(
+    r"^(--|Demo Plumbing & Air.*|100 Congress Ave.*|https://\S+|WB-7K4M2Q|Leak repair|8 – 11 am)$"
+)
+
+
+async def test_a_session_that_expired_says_so_in_the_browsers_language(client) -> None:  # type: ignore[no-untyped-def]
+    headers = KEY | {"X-Scheduler-Session": "not-a-live-token", "Accept-Language": "es-US,es;q=0.9"}
+    response = await client.get("/session/step", headers=headers)
+    body = html.unescape(await response.get_data(as_text=True))
+    assert response.status_code == 410
+    assert "Esta sesión de reserva ha vencido." in body and "Empezar de nuevo" in body and 'lang="es-US"' in body

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlsplit
 
-from quart import Blueprint, request
+from quart import Blueprint
 from quart_schema import document_headers, validate_querystring, validate_request, validate_response
 
 from app import i18n
@@ -37,6 +37,7 @@ from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow, AvailabilityScope
 from app.web import rate_limits, services
 from app.web.access import current_visit, requesting_organization
+from app.web.languages import browsers_languages
 from app.web.problems import HttpProblem
 from app.web.vendors import request_vendor
 
@@ -70,7 +71,7 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
     flow = await flow_by_id(services.current_db(), organization.slug, organization.routing.flow_for_path(path))
     if flow is None:
         raise HttpProblem(404, "unknown_flow", "No booking flow serves this page.")
-    locale = i18n.negotiate(data.locale, list(request.accept_languages.values()), BY_LANGUAGE[organization.default_language])
+    locale = i18n.negotiate(data.locale, browsers_languages(), BY_LANGUAGE[organization.default_language])
     phone = organization.contact.phone
     with i18n.using(locale, flow.texts_in(locale[:2])):
         return ResolveResponse(

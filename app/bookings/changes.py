@@ -34,6 +34,7 @@ from app.db import Database
 from app.domain.booking import Booking, ChosenWindow, PendingChange
 from app.flows.models import Organization
 from app.flows.repository import organization_by_slug
+from app.i18n import N_, gettext
 from app.metrics import VENDOR_PUSHES
 from app.vendors.base import (
     ArrivalWindow,
@@ -66,21 +67,22 @@ def why_not_changeable(
     booking: Booking, organization: Organization, vendor: VendorStrategy, now: datetime, change: Change | None = None
 ) -> str | None:
     """Why the visitor can't make `change` (or any change) to this booking online (None: they can)."""
-    call = f" Please call us at {organization.contact.phone}." if organization.contact.phone else " Please call us."
+    phone = organization.contact.phone
+    call = " " + (gettext("Please call us at %(phone)s.") % {"phone": phone} if phone else gettext("Please call us."))
     if booking.is_cancelled:
-        return "This booking is cancelled."
+        return gettext("This booking is cancelled.")
     if booking.pending_change is not None:
-        return "Your last change is on its way to our schedule: we'll email you as soon as it's made."
+        return gettext("Your last change is on its way to our schedule: we'll email you as soon as it's made.")
     if now >= booking.window.starts_at(organization.zone):
-        return "This visit has started or is over." + call
+        return gettext("This visit has started or is over.") + call
     if booking.status != "confirmed":
-        return "Our office is still confirming this booking and will contact you." + call
+        return gettext("Our office is still confirming this booking and will contact you.") + call
     allowed = {"reschedule": vendor.can_reschedule, "cancel": vendor.can_cancel}
     if not organization.booking_changes.allowed or not (allowed[change] if change else any(allowed.values())):
-        return "This booking can be changed by phone." + call
+        return gettext("This booking can be changed by phone.") + call
     if now >= change_deadline(booking, organization):
         hours = organization.booking_changes.until_hours_before
-        return f"Changes can be made online until {hours} hours before the visit." + call
+        return gettext("Changes can be made online until %(hours)s hours before the visit.") % {"hours": hours} + call
     return None
 
 
@@ -111,11 +113,11 @@ async def reschedule(
         raise ChangeRefused(refusal)
     today = now.astimezone(organization.zone).date()
     if not today <= day <= today + FURTHEST_NEW_DAY:
-        raise ChangeRefused("Choose a day in the calendar.")
+        raise ChangeRefused(gettext("Choose a day in the calendar."))
     windows = await vendor.get_date_timeslots(day, session_id=booking.session_id, fresh=True)
     window = next((w for w in windows if w.window_id == window_id), None)
     if window is None:
-        raise ChangeRefused("Choose one of the arrival windows shown.")
+        raise ChangeRefused(gettext("Choose one of the arrival windows shown."))
     if (day, window_id) == (booking.day, booking.window.window_id):
         return Rescheduled(booking)
     if not window.available:
@@ -140,8 +142,9 @@ async def _taken(
     alternatives = await nearest_windows(vendor, BookingRequest(wanted), same_day)
     alternatives = tuple(w for w in alternatives if (w.day, w.window_id) != (booking.day, booking.window.window_id))[:ALTERNATIVES]
     listed = "; ".join(describe_window(w) for w in alternatives)
-    message = "Sorry, that arrival window was just taken."
-    return WindowTaken(f"{message} The nearest free times: {listed}." if listed else message, alternatives)
+    if not listed:
+        return WindowTaken(gettext("Sorry, that arrival window was just taken."), alternatives)
+    return WindowTaken(gettext("Sorry, that arrival window was just taken. The nearest free times: %(times)s.") % {"times": listed}, alternatives)
 
 
 async def cancel(
@@ -210,14 +213,14 @@ class QueuedChanges:
             if await outbox.retry_later(self._db, entry, now, exc, give_up_at=deadline):
                 VENDOR_PUSHES.labels(vendor.vendor_type, "pending").inc()
                 return
-            await self._failed(entry, booking, organization, change, now, "we couldn't reach our schedule in time")
+            await self._failed(entry, booking, organization, change, now, N_("we couldn't reach our schedule in time"))
             return
         except SlotUnavailable:
-            await self._failed(entry, booking, organization, change, now, "that time was taken meanwhile")
+            await self._failed(entry, booking, organization, change, now, N_("that time was taken meanwhile"))
             return
         except VendorError as exc:
             log.error("booking change refused by the vendor", extra={"booking": booking.reference, "problem": str(exc)})
-            await self._failed(entry, booking, organization, change, now, "our schedule didn't accept it")
+            await self._failed(entry, booking, organization, change, now, N_("our schedule didn't accept it"))
             return
         try:
             await save_new_version(self._db, changed, completing=change.id)

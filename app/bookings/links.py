@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.domain.booking import Booking
+from app.i18n import N_
 
 Purpose = Literal["calendar", "manage"]
 LINKS_LAST_AFTER_THE_VISIT = timedelta(days=7)
@@ -46,13 +47,13 @@ class BookingLinks:
         try:
             data = self._serializer.loads(token[:1000])
         except BadSignature:
-            raise BadLink("This link is not valid. Please use the link in your latest email.") from None
+            raise BadLink(N_("This link is not valid. Please use the link in your latest email.")) from None
         if not isinstance(data, dict) or data.get("p") != purpose:
-            raise BadLink("This link is not valid here.")
+            raise BadLink(N_("This link is not valid here."))
         try:
             claim = LinkClaim(str(data["r"]), int(data["v"]), datetime.fromtimestamp(int(data["x"]), now.tzinfo))
         except (KeyError, TypeError, ValueError):
-            raise BadLink("This link is not valid. Please use the link in your latest email.") from None
+            raise BadLink(N_("This link is not valid. Please use the link in your latest email.")) from None
         if now > claim.expires:
-            raise BadLink("This link has expired: the visit it was for is over.")
+            raise BadLink(N_("This link has expired: the visit it was for is over."))
         return claim

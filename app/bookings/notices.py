@@ -14,11 +14,12 @@ again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from app import i18n
 from app.bookings.calendar_file import Method, calendar_file
 from app.bookings.links import BookingLinks
 from app.bookings.repository import booking_by_reference
@@ -26,7 +27,7 @@ from app.db import Database
 from app.domain.booking import Booking, ChosenWindow, long_date, tel
 from app.domain.lead import Lead
 from app.flows.models import NoticeTopic, Organization, Person
-from app.flows.repository import organization_by_slug
+from app.flows.repository import flow_by_id, organization_by_slug
 from app.mail import outbox
 from app.mail.message import Attachment, Mail
 from app.mail.render import MailTemplates
@@ -60,67 +61,82 @@ class NoticeText:
 
 
 def notice_text(kind: NoticeKind, booking: Booking, organization: Organization, failed: FailedChange | None = None) -> NoticeText:
-    when = f"{long_date(booking.day)}, {booking.window.label}"
-    company = organization.name
-    call = f" at {organization.contact.phone}" if organization.contact.phone else ""
+    """The words of the visitor's email of `kind`, in the language of the current locale
+    (`compose` answers in the booking's: `i18n.using(booking.locale)`)."""
+    when = f"{i18n.long_date(booking.day)}, {i18n.company_text(booking.window.label)}"
+    service, reference, company = str(i18n.company_text(booking.service.name)), booking.reference, organization.name
+    phone = organization.contact.phone
+    values = {"when": when, "service": service, "reference": reference, "company": company, "phone": phone or ""}
+    _ = i18n.gettext
+
+    def say(message: str) -> str:
+        return message % values
+
     if kind == "change_failed":
-        asked = "cancel your visit"
         if failed is not None and failed.window is not None:
-            asked = f"move your visit to {long_date(failed.window.day)}, {failed.window.label}"
-        why = f": {failed.why}" if failed is not None else ""
+            where = f"{i18n.long_date(failed.window.day)}, {i18n.company_text(failed.window.label)}"
+            asked = _("We couldn't move your visit to %(asked)s") % {"asked": where}
+        else:
+            asked = _("We couldn't cancel your visit")
+        why = f": {_(failed.why)}" if failed is not None else ""
         return NoticeText(
-            subject=f"Your visit is unchanged: {booking.service.name}, {when}",
-            headline="Your visit is unchanged",
-            intro=f"We couldn't {asked}{why}. {company} still expects you on {when}.",
+            subject=say(_("Your visit is unchanged: %(service)s, %(when)s")),
+            headline=_("Your visit is unchanged"),
+            intro=f"{asked}{why}. " + say(_("%(company)s still expects you on %(when)s.")),
             next_steps=(
-                "You can try again from the link below" + (f", or call us{call}." if call else "."),
+                say(_("You can try again from the link below, or call us at %(phone)s.")) if phone
+                else _("You can try again from the link below."),
             ),
-            preheader=f"We couldn't make your change — booking {booking.reference} is unchanged",
+            preheader=say(_("We couldn't make your change — booking %(reference)s is unchanged")),
         )
     if kind == "confirmed":
         return NoticeText(
-            subject=f"You're booked: {booking.service.name}, {when}",
-            headline="You're booked!",
-            intro=f"{company} will see you on {when}.",
+            subject=say(_("You're booked: %(service)s, %(when)s")),
+            headline=_("You're booked!"),
+            intro=say(_("%(company)s will see you on %(when)s.")),
             next_steps=(
-                "Your technician arrives within the window above and calls when on the way.",
-                "Please make sure someone over 18 is home and the work area is clear.",
+                _("Your technician arrives within the window above and calls when on the way."),
+                _("Please make sure someone over 18 is home and the work area is clear."),
             ),
-            preheader=f"{booking.service.name} on {when} — reference {booking.reference}",
+            preheader=say(_("%(service)s on %(when)s — reference %(reference)s")),
         )
     if kind == "received":
         return NoticeText(
-            subject=f"We've got your request: {booking.service.name}, {when}",
-            headline="We've got your request",
-            intro=f"{company} is confirming the time with its schedule. You'll get another email when it is confirmed.",
+            subject=say(_("We've got your request: %(service)s, %(when)s")),
+            headline=_("We've got your request"),
+            intro=say(_("%(company)s is confirming the time with its schedule. You'll get another email when it is confirmed.")),
             next_steps=(
-                "Nothing to do for now: we'll email you as soon as the time is confirmed.",
-                f"If the time can't be kept, we'll call you{call} to find another.",
+                _("Nothing to do for now: we'll email you as soon as the time is confirmed."),
+                say(_("If the time can't be kept, we'll call you at %(phone)s to find another.")) if phone
+                else _("If the time can't be kept, we'll call you to find another."),
             ),
-            preheader=f"{booking.service.name} on {when} — reference {booking.reference}",
+            preheader=say(_("%(service)s on %(when)s — reference %(reference)s")),
         )
     if kind == "rescheduled":
         return NoticeText(
-            subject=f"New time: {booking.service.name}, {when}",
-            headline="Your visit has a new time",
-            intro=f"{company} will now see you on {when}. Your earlier time is free again.",
-            next_steps=("The attached calendar file moves the visit in your calendar.",),
-            preheader=f"{booking.service.name} moved to {when} — reference {booking.reference}",
+            subject=say(_("New time: %(service)s, %(when)s")),
+            headline=_("Your visit has a new time"),
+            intro=say(_("%(company)s will now see you on %(when)s. Your earlier time is free again.")),
+            next_steps=(_("The attached calendar file moves the visit in your calendar."),),
+            preheader=say(_("%(service)s moved to %(when)s — reference %(reference)s")),
         )
     if kind == "cancelled":
         return NoticeText(
-            subject=f"Cancelled: {booking.service.name}, {when}",
-            headline="Your visit is cancelled",
-            intro=f"We've cancelled your visit on {when}. Nothing more is needed from you.",
-            next_steps=(f"Need us after all? Book again on our website or call us{call}.",),
-            preheader=f"Booking {booking.reference} is cancelled",
+            subject=say(_("Cancelled: %(service)s, %(when)s")),
+            headline=_("Your visit is cancelled"),
+            intro=say(_("We've cancelled your visit on %(when)s. Nothing more is needed from you.")),
+            next_steps=(
+                say(_("Need us after all? Book again on our website or call us at %(phone)s.")) if phone
+                else _("Need us after all? Book again on our website or call us."),
+            ),
+            preheader=say(_("Booking %(reference)s is cancelled")),
         )
     return NoticeText(
-        subject=f"About your request {booking.reference}: we'll be in touch",
-        headline="We'll call you to confirm the time",
-        intro=f"{company} couldn't confirm {when} automatically. Someone from our office will contact you shortly.",
-        next_steps=(f"To sort it out sooner, call us{call}." if call else "We'll contact you by phone or email.",),
-        preheader=f"Your request {booking.reference} needs a call from our office",
+        subject=say(_("About your request %(reference)s: we'll be in touch")),
+        headline=_("We'll call you to confirm the time"),
+        intro=say(_("%(company)s couldn't confirm %(when)s automatically. Someone from our office will contact you shortly.")),
+        next_steps=(say(_("To sort it out sooner, call us at %(phone)s.")) if phone else _("We'll contact you by phone or email."),),
+        preheader=say(_("Your request %(reference)s needs a call from our office")),
     )
 
 
@@ -165,7 +181,8 @@ class EmailChannel:
     async def deliver(self, notice: Notice) -> None:
         if not notice.booking.customer.email:
             return
-        mail = self.compose(notice)
+        flow = await flow_by_id(self.db, notice.organization.slug, notice.booking.flow_id)
+        mail = self.compose(notice, flow.texts_in(notice.booking.locale[:2]) if flow is not None else None)
         if await outbox.enqueue(self.db, notice.key, notice.organization.slug, mail, notice.now):
             self.wake()
 
@@ -180,14 +197,15 @@ class EmailChannel:
     def compose_office(self, notice: OfficeNotice, person: Person) -> Mail:
         return compose_office(notice, person, self.templates, self.base_url)
 
-    def compose(self, notice: Notice) -> Mail:
+    def compose(self, notice: Notice, company_texts: Mapping[str, str] | None = None) -> Mail:
+        """The email; `company_texts`: the company's words in the visitor's language (its flow's)."""
         manage_url = None
         if self.links is not None and notice.kind != "cancelled":
             token = self.links.token(notice.booking, "manage", notice.organization.zone)
             manage_url = f"{self.base_url}/bookings/{token}"
         return compose(
             notice.kind, notice.organization, notice.booking, notice.now, self.mail_from, self.templates, manage_url,
-            notice.failed,
+            notice.failed, company_texts,
         )
 
 
@@ -314,10 +332,19 @@ def mail_templates() -> MailTemplates:
 
 def compose(
     kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, mail_from: str, templates: MailTemplates,
-    manage_url: str | None = None, failed: FailedChange | None = None,
+    manage_url: str | None = None, failed: FailedChange | None = None, company_texts: Mapping[str, str] | None = None,
 ) -> Mail:
     """The visitor's email of `kind` about `booking` (the gallery shows each); `manage_url`
-    is the signed link to the booking's page (change the time, cancel)."""
+    is the signed link to the booking's page (change the time, cancel). In the visitor's
+    language: ours, and the company's words from `company_texts` (its flow's translations)."""
+    with i18n.using(booking.locale if booking.locale in i18n.LOCALES else i18n.DEFAULT_LOCALE, company_texts):
+        return _compose(kind, organization, booking, now, mail_from, templates, manage_url, failed)
+
+
+def _compose(
+    kind: NoticeKind, organization: Organization, booking: Booking, now: datetime, mail_from: str, templates: MailTemplates,
+    manage_url: str | None, failed: FailedChange | None,
+) -> Mail:
     text = notice_text(kind, booking, organization, failed)
     attachments: tuple[Attachment, ...] = ()
     if kind in CALENDAR_KINDS:

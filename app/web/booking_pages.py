@@ -32,14 +32,17 @@ from app.bookings.repository import BookingChanged, booking_by_reference
 from app.domain.booking import Booking
 from app.flows.models import Organization
 from app.flows.repository import organization_by_slug
+from app.i18n import gettext
 from app.steps.contact import format_phone
 from app.steps.timeslot import MonthCalendar, month_calendar, parse_day
 from app.vendors.base import AvailabilityScope, VendorError, VendorRejected, VendorStrategy
 from app.web import rate_limits, services
+from app.web.languages import speak, speak_the_browsers_language
 from app.web.problems import HttpProblem
 from app.web.vendors import request_vendor
 
 bp = Blueprint("booking_pages", __name__)
+bp.before_request(speak_the_browsers_language)  # a link we cannot read: the browser's language
 
 STYLESHEET = Path(__file__).resolve().parent.parent.parent / "static" / "scheduler.css"
 MAX_FIELD = 100
@@ -58,31 +61,34 @@ async def link_problem(error: HttpProblem) -> Response:
 
 @bp.errorhandler(VendorRejected)
 async def vendor_refused(error: VendorRejected) -> Response:
-    return await link_problem(HttpProblem(409, "vendor_refused", "Our schedule didn't accept this change, so your booking is unchanged. Please call us to change it."))
+    return await link_problem(HttpProblem(409, "vendor_refused", gettext("Our schedule didn't accept this change, so your booking is unchanged. Please call us to change it.")))
 
 
 @bp.errorhandler(VendorError)
 async def vendor_unreachable(error: VendorError) -> Response:
-    return await link_problem(HttpProblem(503, "vendor_unavailable", "We can't reach the schedule right now. Your booking is unchanged: please try again in a minute.", retry_after=30))
+    return await link_problem(HttpProblem(503, "vendor_unavailable", gettext("We can't reach the schedule right now. Your booking is unchanged: please try again in a minute."), retry_after=30))
 
 
 @bp.errorhandler(PyMongoError)
 async def database_unreachable(error: PyMongoError) -> Response:
-    return await link_problem(HttpProblem(503, "database_unavailable", "We can't reach our booking system right now. Your booking is unchanged: please try again in a minute.", retry_after=30))
+    return await link_problem(HttpProblem(503, "database_unavailable", gettext("We can't reach our booking system right now. Your booking is unchanged: please try again in a minute."), retry_after=30))
 
 
 async def _linked_booking(token: str, purpose: Purpose) -> tuple[Booking, Organization]:
     try:
         claim = services.current().links.claim(token, purpose, services.now())
     except BadLink as exc:
-        raise HttpProblem(404, "bad_link", str(exc)) from None
+        raise HttpProblem(404, "bad_link", gettext(str(exc))) from None
     db = services.current_db()
     booking = await booking_by_reference(db, claim.reference)
     organization = None if booking is None else await organization_by_slug(db, booking.organization_id)
     if booking is None or organization is None:
-        raise HttpProblem(410, "booking_gone", "This booking no longer exists. Please call the company.")
+        raise HttpProblem(410, "booking_gone", gettext("This booking no longer exists. Please call the company."))
+    speak(booking.locale, await services.current().config.flow(organization.slug, booking.flow_id))  # the visitor's language
     if purpose == "manage" and claim.version != booking.version:
-        raise HttpProblem(410, "link_out_of_date", "This booking has changed since this email: please use the link in your latest email about it.")
+        raise HttpProblem(
+            410, "link_out_of_date", gettext("This booking has changed since this email: please use the link in your latest email about it.")
+        )
     return booking, organization
 
 
@@ -155,9 +161,9 @@ async def reschedule_booking(token: str) -> Response:
     form = await request.form
     day, window_id = parse_day(form.get("date", "")[:MAX_FIELD]), form.get("window", "")[:MAX_FIELD]
     if day is None:
-        return await _reschedule_page(token, booking, organization, {}, {"date": "Choose a day in the calendar."}, status=422)
+        return await _reschedule_page(token, booking, organization, {}, {"date": gettext("Choose a day in the calendar.")}, status=422)
     if not window_id:
-        return await _reschedule_page(token, booking, organization, {"date": day.isoformat()}, {"window": "Choose an arrival window."}, status=422)
+        return await _reschedule_page(token, booking, organization, {"date": day.isoformat()}, {"window": gettext("Choose an arrival window.")}, status=422)
     try:
         outcome = await reschedule(
             services.current_db(), organization, _vendor(organization, booking), booking, day, window_id, services.now(),
@@ -166,7 +172,7 @@ async def reschedule_booking(token: str) -> Response:
     except ChangeRefused as exc:
         return await _reschedule_page(token, booking, organization, {"date": day.isoformat()}, {"window": str(exc)}, status=422)
     except BookingChanged:
-        raise HttpProblem(409, "booking_changed", "This booking was just changed somewhere else: open the link in your latest email.") from None
+        raise HttpProblem(409, "booking_changed", gettext("This booking was just changed somewhere else: open the link in your latest email.")) from None
     if isinstance(outcome, Rescheduled):
         return redirect(_manage_url(outcome.booking, organization, changed="rescheduled"), 303)  # type: ignore[return-value]
     if isinstance(outcome, ChangeQueued):
@@ -188,7 +194,7 @@ async def cancel_booking(token: str) -> Response:
     except ChangeRefused as exc:
         raise HttpProblem(409, "change_not_allowed", str(exc)) from None
     except BookingChanged:
-        raise HttpProblem(409, "booking_changed", "This booking was just changed somewhere else: open the link in your latest email.") from None
+        raise HttpProblem(409, "booking_changed", gettext("This booking was just changed somewhere else: open the link in your latest email.")) from None
     if isinstance(changed, ChangeQueued):
         return redirect(_manage_url(changed.booking, organization), 303)  # type: ignore[return-value]
     return redirect(_manage_url(changed, organization, changed="cancelled"), 303)  # type: ignore[return-value]

@@ -160,7 +160,8 @@ def sample_session(organization: Organization, flow: Flow, now: datetime, curren
     draft = sample_draft(flow, _next_weekday(now.astimezone(organization.zone).date()))
     return BookingSession(
         id="gallery", token_hash="", organization_id=organization.slug, flow_id=flow.id, steps=flow.step_ids,
-        current_step=current_step, created_at=now, updated_at=now, expires_at=now, booking=draft, **changes,
+        current_step=current_step, created_at=now, updated_at=now, expires_at=now, booking=draft,
+        **({"locale": i18n.current_locale()} | changes),
     )
 
 
@@ -233,7 +234,7 @@ def sample_emails(organization: Organization, flow: Flow, now: datetime) -> list
             booking = replace(booking.rescheduled(later, now), status="confirmed")
         failed = FailedChange("sample", "reschedule", later, "that time was taken meanwhile") if kind == "change_failed" else None
         link = None if kind == "cancelled" else manage_url
-        found.append((kind, compose(kind, organization, booking, now, mail_from, templates, link, failed)))
+        found.append((kind, compose(kind, organization, booking, now, mail_from, templates, link, failed, flow.texts_in(booking.locale[:2]))))
     # What the company's people receive (templates/email/office.*).
     person = Person(email="owner@example.com", role="owner")
     lead = Lead(id="sample", organization_id=organization.slug, flow_id=flow.id, reason="abandoned", created_at=now,

@@ -15,7 +15,6 @@ from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, render_template, request
 
 from app import i18n
-from app.flows.models import Flow
 from app.flows.repository import flow_by_id
 from app.i18n import BY_LANGUAGE, N_, gettext
 from app.steps.base import FormData
@@ -23,6 +22,7 @@ from app.steps.engine import StepEngine, Visit
 from app.vendors.base import VendorError
 from app.web import rate_limits, services
 from app.web.access import current_visit, requesting_organization
+from app.web.languages import browsers_languages, speak, speak_the_browsers_language
 from app.web.problems import HttpProblem
 from app.web.protocol import SESSION_HEADER, SESSION_ID_HEADER
 from app.web.rendering import view_response
@@ -38,12 +38,6 @@ MAX_QUERY_VALUE = 100
 # What a session saved before one of these failures stays saved: "Try again" shows its current step.
 VENDOR_PROBLEM = N_("We can't reach the schedule right now. Please try again in a minute; what you entered is kept.")
 DATABASE_PROBLEM = N_("We can't reach our booking system right now. Please try again in a minute.")
-
-
-def answer_in(locale: str, flow: Flow) -> None:
-    """The rest of this request speaks the visitor's language, the company's words included."""
-    chosen = locale if locale in i18n.LOCALES else i18n.DEFAULT_LOCALE
-    i18n.answer_in(chosen, flow.texts_in(chosen[:2]))
 
 
 def known_zone(name: str) -> bool:
@@ -87,11 +81,7 @@ async def http_problem(error: HttpProblem) -> Response:
     return response
 
 
-@bp.before_request
-def speak_the_browsers_language() -> None:
-    """Until a session says which language it speaks (a session that has expired says
-    nothing), answer in the browser's, if the widget speaks it."""
-    i18n.answer_in(i18n.negotiate(None, list(request.accept_languages.values())))
+bp.before_request(speak_the_browsers_language)
 
 
 def _engine() -> StepEngine:
@@ -114,7 +104,7 @@ async def _load() -> tuple[StepEngine, Visit]:
     engine = _engine()
     await rate_limits.check(engine.db, "steps_per_ip", rate_limits.client_ip(), engine.now)
     visit = await current_visit(engine.db, engine.now)
-    answer_in(visit.session.locale, visit.flow)
+    speak(visit.session.locale, visit.flow)
     await rate_limits.check(engine.db, "steps_per_session", visit.session.id, engine.now)
     return engine, visit
 
@@ -130,8 +120,8 @@ async def start_session() -> Response:
     flow = await flow_by_id(engine.db, organization.slug, flow_id[:64])
     if flow is None:
         raise HttpProblem(404, "unknown_flow", gettext("This booking form does not exist."))
-    locale = i18n.negotiate(form.get("locale"), list(request.accept_languages.values()), BY_LANGUAGE[organization.default_language])
-    answer_in(locale, flow)
+    locale = i18n.negotiate(form.get("locale"), browsers_languages(), BY_LANGUAGE[organization.default_language])
+    speak(locale, flow)
     zone = form.get("time_zone", "")
     visit, view, token = await engine.start(organization, flow, form, locale=locale, visitor_zone=zone if known_zone(zone) else None)
     response = await view_response(view)

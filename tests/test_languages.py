@@ -138,7 +138,7 @@ async def test_the_browsers_language_chooses_spanish_and_the_session_keeps_it(vi
     assert re.search(r'<p class="wb-calendar__month"[^>]*>[a-z]+ de \d{4}</p>', page.text), "the month, as Spanish writes it"
     day, window = await visitor.first_open_window(today)
     page = await visitor.view("Timeslot", date=day)
-    assert page.contains("Horarios de llegada del ") and page.contains("8 – 11 a. m.")
+    assert page.contains("Horarios de llegada del ") and page.contains("de 8 a 11 de la mañana")
     page = await visitor.walk_to("Summary", today, window=(day, window), first_page=await visitor.submit("Timeslot", date=day, window=window))
     assert page.contains("Confirmar reserva") and page.contains("Reparación de fuga")
     page = await visitor.submit("Summary")
@@ -188,7 +188,7 @@ async def test_the_widget_learns_the_company_and_its_words_from_the_resolve_answ
     ("zone", "language", "said"),
     [
         ("America/Los_Angeles", "en", "8 – 11 am Austin time"),
-        ("America/Los_Angeles", "es", "8 – 11 a. m. hora de Austin"),
+        ("America/Los_Angeles", "es", "de 8 a 11 de la mañana hora de Austin"),
         ("America/Chicago", "en", None),  # the company's own zone: nothing to say
         ("../../etc/passwd", "en", None),  # not a zone: ignored
         ("America/Chicago\x00", "en", None),
@@ -205,7 +205,7 @@ async def test_windows_say_the_companys_time_when_the_visitors_clock_differs(  #
     page = await visitor.view("Timeslot", date=day)
     labels = [" ".join(html.unescape(m).split()) for m in re.findall(r'<span class="wb-choice__label">(.*?)</span>', page.text, flags=re.S)]
     if said is None:
-        assert labels[0] in {"8 – 11 am", "8 – 11 a. m."}
+        assert labels[0] in {"8 – 11 am", "de 8 a 11 de la mañana"}
     else:
         assert labels[0] == said
 
@@ -266,7 +266,7 @@ async def test_a_spanish_visitors_email_and_booking_page_speak_spanish(  # type:
     body = html.unescape(await response.get_data(as_text=True))
     assert response.status_code == 200, body[:300]
     assert '<html lang="es-US">' in body and "Su reserva" in body and "Cambiar el horario" in body and "Cancelar la visita" in body
-    assert re.search(r"<dd>[a-zé]+, \d+ de [a-z]+, con llegada entre ", body), "the day as Spanish writes it"
+    assert re.search(r"<dd>[a-zé]+, \d+ de [a-z]+, con llegada de ", body), "the day as Spanish writes it"
     response = await client.get(path.split("?")[0] + "/reschedule")
     assert "Elija un nuevo horario" in html.unescape(await response.get_data(as_text=True))
     response = await client.get("/bookings/not-a-link", headers={"Accept-Language": "es-MX"})

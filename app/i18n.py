@@ -18,6 +18,7 @@ sets it around rendering, and `gettext` reads it, so one process serves every la
 from __future__ import annotations
 
 import gettext as gettext_module
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,14 +27,15 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
-from babel.dates import format_date, format_skeleton, format_time, get_timezone_location
+from babel.dates import format_date, format_interval, format_skeleton, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from markupsafe import Markup
 
 Locale = Literal["en_US", "es_US"]
 LOCALES: tuple[Locale, ...] = ("en_US", "es_US")
@@ -136,6 +138,37 @@ def company_text(text: object) -> object:
 LONG_DATE: Mapping[Locale, str] = {"en_US": "EEEE, MMMM d", "es_US": "EEEE, d 'de' MMMM"}
 
 
+class Window(Protocol):
+    """An arrival window as the widget shows it (ChosenWindow, ArrivalWindow)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def start(self) -> time: ...
+    @property
+    def end(self) -> time: ...
+
+
+def window_text(window: Window) -> str:
+    """A window in the visitor's language: the company's translation of its label, else the
+    label itself in English, else its hours as the locale writes them ('8–11 a.m.')."""
+    label = window.label
+    translated = _company_texts.get().get(label)
+    if translated:
+        return translated
+    locale = _locale.get()
+    if locale == DEFAULT_LOCALE:
+        return label
+    skeleton = "h" if window.start.minute == 0 and window.end.minute == 0 else "hm"
+    return str(format_interval(window.start, window.end, skeleton, locale=locale))
+
+
+def tidy(text: str) -> str:
+    """One full stop where a sentence ends on an abbreviation ('… 8–11 a.m..' → '… a.m.')."""
+    tidied = re.sub(r"(?<=[^.]\.)\.(?!\.)", "", text)
+    return Markup(tidied) if isinstance(text, Markup) else tidied
+
+
 def long_date(day: date) -> str:
     """'Wednesday, March 3' / 'miércoles, 3 de marzo': how a day reads in the widget and emails."""
     locale = _locale.get()
@@ -183,5 +216,8 @@ def install(env: jinja2.Environment) -> None:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
-    env.filters.update(long_date=long_date, month_name=month_name, company_text=company_text, clock_time=clock_time)
+    env.filters.update(
+        long_date=long_date, month_name=month_name, company_text=company_text, clock_time=clock_time, window_text=window_text,
+        tidy=tidy,
+    )
     env.globals.update(current_locale=current_locale, weekday_initials=weekday_initials, zone_label=zone_label)

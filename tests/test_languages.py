@@ -316,3 +316,34 @@ async def test_a_session_that_expired_says_so_in_the_browsers_language(client) -
     body = html.unescape(await response.get_data(as_text=True))
     assert response.status_code == 410
     assert "Esta sesión de reserva ha vencido." in body and "Empezar de nuevo" in body and 'lang="es-US"' in body
+
+
+async def test_windows_the_company_did_not_translate_read_as_the_locale_writes_times(  # type: ignore[no-untyped-def]
+    app, visitor: Visitor, mailbox: Mailbox, today
+) -> None:
+    """A company that translated its questions but not its window labels (a ServiceTitan
+    company's labels are made from the hours): the Spanish visitor reads the hours as
+    Spanish writes them (Babel: "8–11 a.m."), and no sentence ends in "a.m..\""""
+    config = demo_config().model_dump()
+    for flow in config["flows"]:
+        for label in ("8 – 11 am", "11 am – 2 pm", "2 – 5 pm"):
+            flow["translations"]["es"].pop(label)
+    await save_organization(services_of(app).db, OrganizationConfig.model_validate(config))
+    page = await visitor.start(locale="es", time_zone="America/Chicago")
+    await visitor.walk_to("Timeslot", today, first_page=page)
+    day, window = await visitor.first_open_window(today)
+    labels = re.findall(r'<span class="wb-choice__label">(.*?)</span>', (await visitor.view("Timeslot", date=day)).text, flags=re.S)
+    assert [" ".join(label.split()) for label in labels] == ["8–11 a.m.", "11 a.m. – 2 p.m.", "2–5 p.m."]
+    page = await visitor.walk_to("Summary", today, window=(day, window), first_page=await visitor.submit("Timeslot", date=day, window=window))
+    assert (await visitor.submit("Summary")).step == "Confirmation"
+    [mail] = await mailbox.wait_for(1)
+    assert "a.m.." not in mail.text and "p.m.." not in mail.text
+    assert re.search(r"Demo Plumbing & Air lo visitará el [a-zé]+, \d+ de [a-z]+, 8–11\sa\.m\.\r?$", mail.text, flags=re.M), mail.text
+
+
+def test_tidy_keeps_an_ellipsis_and_markup() -> None:
+    from markupsafe import Markup
+
+    assert i18n.tidy("de 8–11 a.m..") == "de 8–11 a.m."
+    assert i18n.tidy("Wait...") == "Wait..."
+    assert isinstance(i18n.tidy(Markup("<b>8 a.m.</b>.")), Markup)

@@ -34,7 +34,7 @@ from app.db import Database
 from app.domain.booking import Booking, ChosenWindow, PendingChange
 from app.flows.models import Organization
 from app.flows.repository import organization_by_slug
-from app.i18n import N_, gettext
+from app.i18n import N_, gettext, tidy
 from app.metrics import VENDOR_PUSHES
 from app.vendors.base import (
     ArrivalWindow,
@@ -144,7 +144,7 @@ async def _taken(
     listed = "; ".join(describe_window(w) for w in alternatives)
     if not listed:
         return WindowTaken(gettext("Sorry, that arrival window was just taken."), alternatives)
-    return WindowTaken(gettext("Sorry, that arrival window was just taken. The nearest free times: %(times)s.") % {"times": listed}, alternatives)
+    return WindowTaken(tidy(gettext("Sorry, that arrival window was just taken. The nearest free times: %(times)s.") % {"times": listed}), alternatives)
 
 
 async def cancel(

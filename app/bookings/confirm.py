@@ -112,7 +112,7 @@ async def nearest_windows(
 
 def describe_window(window: ArrivalWindow) -> str:
     """'Tuesday, June 4, 11 am – 2 pm', in the visitor's language (app/i18n.py)."""
-    return f"{i18n.long_date(window.day)}, {i18n.company_text(window.label)}"
+    return f"{i18n.long_date(window.day)}, {i18n.window_text(window)}"
 
 
 async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: list[ArrivalWindow] | None = None) -> SlotTaken:
@@ -121,7 +121,7 @@ async def slot_taken(vendor: VendorStrategy, request: BookingRequest, same_day: 
         return SlotTaken()
     listed = "; ".join(describe_window(w) for w in alternatives)
     message = i18n.gettext("Sorry, that arrival window was just taken. The nearest free times: %(times)s.")
-    return SlotTaken(message % {"times": listed}, alternatives)
+    return SlotTaken(i18n.tidy(message % {"times": listed}), alternatives)
 
 
 async def _insert(db: Database, booking: Booking) -> tuple[Booking, bool]:

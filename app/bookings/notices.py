@@ -63,18 +63,18 @@ class NoticeText:
 def notice_text(kind: NoticeKind, booking: Booking, organization: Organization, failed: FailedChange | None = None) -> NoticeText:
     """The words of the visitor's email of `kind`, in the language of the current locale
     (`compose` answers in the booking's: `i18n.using(booking.locale)`)."""
-    when = f"{i18n.long_date(booking.day)}, {i18n.company_text(booking.window.label)}"
+    when = f"{i18n.long_date(booking.day)}, {i18n.window_text(booking.window)}"
     service, reference, company = str(i18n.company_text(booking.service.name)), booking.reference, organization.name
     phone = organization.contact.phone
     values = {"when": when, "service": service, "reference": reference, "company": company, "phone": phone or ""}
     _ = i18n.gettext
 
     def say(message: str) -> str:
-        return message % values
+        return i18n.tidy(message % values)
 
     if kind == "change_failed":
         if failed is not None and failed.window is not None:
-            where = f"{i18n.long_date(failed.window.day)}, {i18n.company_text(failed.window.label)}"
+            where = f"{i18n.long_date(failed.window.day)}, {i18n.window_text(failed.window)}"
             asked = _("We couldn't move your visit to %(asked)s") % {"asked": where}
         else:
             asked = _("We couldn't cancel your visit")
@@ -82,7 +82,7 @@ def notice_text(kind: NoticeKind, booking: Booking, organization: Organization, 
         return NoticeText(
             subject=say(_("Your visit is unchanged: %(service)s, %(when)s")),
             headline=_("Your visit is unchanged"),
-            intro=f"{asked}{why}. " + say(_("%(company)s still expects you on %(when)s.")),
+            intro=i18n.tidy(f"{asked}{why}. ") + say(_("%(company)s still expects you on %(when)s.")),
             next_steps=(
                 say(_("You can try again from the link below, or call us at %(phone)s.")) if phone
                 else _("You can try again from the link below."),

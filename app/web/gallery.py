@@ -191,7 +191,7 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
     if state.notice == NEAREST:  # as confirm.slot_taken words it, with the sample calendar's next windows
         sample = SampleCalendar(today)
         windows = [w for d in (1, 2) for w in await sample.get_date_timeslots(_next_weekday(today) + timedelta(days=d)) if w.available]
-        notice = gettext(NEAREST) % {"times": "; ".join(describe_window(w) for w in windows[:3])}
+        notice = i18n.tidy(gettext(NEAREST) % {"times": "; ".join(describe_window(w) for w in windows[:3])})
     view = await step_view(ctx, errors=errors, notice=notice, query=state.query, booking=booking)
     return await render_view(view)
 

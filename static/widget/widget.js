@@ -13,6 +13,9 @@ const KEY_HEADER = "X-Scheduler-Key";
 const SESSION_HEADER = "X-Scheduler-Session";
 const SESSION_ID_HEADER = "X-Scheduler-Session-Id";
 const PREFILL_FIELDS = ["zip", "name", "email", "phone"];
+// The version of the wrkbelt:* events' schema (docs/EVENTS.md): a change that could break a
+// listener (a name, a field's meaning) raises it.
+const EVENTS_VERSION = 1;
 const OFFLINE_MESSAGE = "We couldn't reach the booking service. Check your connection and try again.";
 
 /** A wrkbelt:NAME event on the host page's window (its analytics listen there). */
@@ -45,8 +48,11 @@ class Widget {
     this.currentStep = null;
     this.stepSince = 0;
     // References already announced: wrkbelt:booking-confirmed fires once per booking
-    // (a double click, a reopened confirmation), so the page's analytics count it once.
+    // (a double click, a reopened confirmation), so the page's analytics count it once;
+    // and likewise each session's lead and abandonment (docs/EVENTS.md).
     this.announced = new Set();
+    this.booked = false;
+    this.contactGiven = false;
   }
 
   listen(target, type, handler, options) {
@@ -90,6 +96,9 @@ class Widget {
     });
     this.listen(this.dialog.element, "keydown", (event) => this.dialog.trapTab(event));
     this.listen(root, "keydown", (event) => moveInCalendar(event));
+    this.listen(window, "pagehide", () => {
+      if (this.dialog.isOpen && this.dialog.engaged) this.abandon("left"); // in the page: only once the visitor acted in it
+    });
     this.listen(document, "visibilitychange", () => {
       if (document.visibilityState !== "hidden") return;
       this.recorder.record("page_hidden", {}, this.currentStep);
@@ -171,6 +180,11 @@ class Widget {
     this.dialog.element.scrollTop = 0; // a long step re-rendered with messages starts at its heading
     this.dialog.focusHeading();
     emit("step", { step: step.dataset.step });
+    this.contactGiven = this.contactGiven || step.dataset.contact === "true";
+    if (step.dataset.step === "Confirmation") this.booked = true;
+    if (step.dataset.lead && this.once("lead")) {
+      emit("lead", { step: step.dataset.step, reason: step.dataset.lead, flow: this.sessionFlow });
+    }
     if (step.dataset.step === "Confirmation" && !this.announced.has(step.dataset.reference)) {
       this.announced.add(step.dataset.reference);
       emit("booking-confirmed", {
@@ -182,6 +196,20 @@ class Widget {
     }
   }
 
+  /** True the first time `what` happens in this booking session (its token). */
+  once(what) {
+    const key = `${what}:${this.token}`;
+    if (!this.token || this.announced.has(key)) return false;
+    this.announced.add(key);
+    return true;
+  }
+
+  /** The visitor closed the widget or left the page without booking: once per session. */
+  abandon(reason) {
+    if (this.booked || !this.currentStep || !this.once("abandon")) return;
+    emit("abandon", { step: this.currentStep, contact_given: this.contactGiven, reason, flow: this.sessionFlow });
+  }
+
   showProblem(message) {
     this.recorder.record("client_error", { message }, this.currentStep);
     this.dialog.showOffline(message);
@@ -189,6 +217,9 @@ class Widget {
 
   startSession(flow, prefill) {
     this.token = null;
+    this.booked = false;
+    this.contactGiven = false;
+    this.currentStep = null;
     this.sessionFlow = flow || null;
     const values = { page_url: location.href, referrer: document.referrer, time_zone: deviceZone() };
     if (flow) values.flow = flow;
@@ -229,6 +260,7 @@ class Widget {
     this.recorder.record("modal_closed", { ms: Math.round(performance.now() - this.stepSince) }, this.currentStep);
     this.dialog.restorePage();
     emit("close", {});
+    this.abandon("closed");
     if (this.lastTrigger && this.lastTrigger.focus) this.lastTrigger.focus({ preventScroll: true });
   }
 
@@ -321,6 +353,6 @@ export async function start({ key, base, manifest, styles, calls, triggers, stop
   for (const [name, options] of calls.splice(0)) window.Wrkbelt[name](options); // tapped meanwhile
   if (configured) {
     window.Wrkbelt.ready = true;
-    emit("ready", {});
+    emit("ready", { version: EVENTS_VERSION });
   }
 }

@@ -27,6 +27,7 @@ class HostSite:
     url: str
     server: ThreadingHTTPServer
     hits: dict[str, int] = field(default_factory=dict)
+    posted: list[tuple[str, bytes]] = field(default_factory=list)  # what the page's own analytics sent (POST)
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -35,6 +36,7 @@ class HostSite:
 
 def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
     hits: dict[str, int] = {}
+    posted: list[tuple[str, bytes]] = []
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: object) -> None:
@@ -48,6 +50,11 @@ def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self) -> None:
+            length = min(int(self.headers.get("Content-Length") or 0), 65536)
+            posted.append((self.path, self.rfile.read(length)))
+            self._send(204, b"", "text/plain")
 
         def do_GET(self) -> None:
             path = self.path.split("?")[0]
@@ -67,4 +74,4 @@ def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
 
     server = ThreadingHTTPServer((host, 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return HostSite(url=f"http://{host}:{server.server_port}", server=server, hits=hits)
+    return HostSite(url=f"http://{host}:{server.server_port}", server=server, hits=hits, posted=posted)

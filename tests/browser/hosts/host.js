@@ -3,7 +3,7 @@
 window.__wrkbeltEvents = [];
 window.__leakedEvents = [];
 window.__cspViolations = [];
-for (const name of ["open", "step", "booking-confirmed", "close", "ready"]) {
+for (const name of ["ready", "open", "step", "lead", "booking-confirmed", "abandon", "close"]) {
   window.addEventListener("wrkbelt:" + name, (event) => window.__wrkbeltEvents.push({ name, detail: event.detail }));
 }
 for (const name of ["htmx:config:request", "htmx:after:swap", "htmx:before:request", "htmx:after:request", "htmx:before:process"]) {

@@ -72,6 +72,8 @@ def widget_templates() -> dict[str, str]:
                              autoescape=True, undefined=jinja2.StrictUndefined)
     rendered = {}
     for path in sorted(WIDGET_TEMPLATES.glob("*.html")):
+        if path.name.startswith("_"):
+            continue  # a partial the others include
         html = env.get_template(path.name).render()
         rendered[f"WIDGET_{path.stem.upper()}_HTML"] = "".join(line.strip() for line in html.splitlines())
     return rendered

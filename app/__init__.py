@@ -65,13 +65,10 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     # StrictUndefined: a template naming a variable it was not given fails (the gallery's
     # test renders every template in every state), instead of rendering a blank.
-    app.jinja_options = {
-        **app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined,
-        "extensions": ["jinja2.ext.i18n"],  # {{ _("…") }}: the visitor's language (app/i18n.py)
-    }
+    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True, "undefined": StrictUndefined}
     service = Services(settings, clock_starting_at(settings.test_clock_start))
     install(app, service)
-    i18n.install(app.jinja_env)
+    i18n.install(app.jinja_env)  # {{ _("…") }}: the visitor's language (app/i18n.py)
     app.jinja_env.filters["tel"] = tel
     # The console's session cookie (app/web/console.py): signed with a key of its own,
     # derived from LINK_SECRET; on the scheduler's origin and under /console only.

@@ -31,7 +31,7 @@ from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
-from babel.dates import format_date, format_interval, format_skeleton, format_time, get_timezone_location
+from babel.dates import format_date, format_interval, format_skeleton, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -86,6 +86,11 @@ def catalogue(locale: Locale) -> gettext_module.NullTranslations:
     compiled.seek(0)
     translations: gettext_module.NullTranslations = Translations(compiled)
     return translations
+
+
+def known_locale(name: str) -> Locale:
+    """A stored locale name as one we speak (a booking from before a language was dropped: the default)."""
+    return next((locale for locale in LOCALES if locale == name), DEFAULT_LOCALE)
 
 
 def current_locale() -> Locale:
@@ -187,11 +192,6 @@ def weekday_initials() -> list[tuple[str, str]]:
     return [(str(format_date(d, "EEEEEE", locale=locale)), str(format_date(d, "EEEE", locale=locale))) for d in days]
 
 
-def clock_time(at: time | datetime) -> str:
-    """'8:00 AM' / '8:00 a. m.'."""
-    return str(format_time(at, "short", locale=_locale.get()))
-
-
 def zone_label(company_zone: str, visitor_zone: str | None, day: date, city: str | None = None) -> str | None:
     """'Austin time' / 'hora de Austin' when the visitor's clock differs from the company's
     on `day` (times are the company's), else None. `city` names the company's time (its
@@ -217,7 +217,6 @@ def install(env: jinja2.Environment) -> None:
         gettext, ngettext, newstyle=True, pgettext=pgettext, npgettext=npgettext
     )
     env.filters.update(
-        long_date=long_date, month_name=month_name, company_text=company_text, clock_time=clock_time, window_text=window_text,
-        tidy=tidy,
+        long_date=long_date, month_name=month_name, company_text=company_text, window_text=window_text, tidy=tidy,
     )
     env.globals.update(current_locale=current_locale, weekday_initials=weekday_initials, zone_label=zone_label)

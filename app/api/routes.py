@@ -32,12 +32,12 @@ from app.api.models import (
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
 from app.domain.booking import tel
 from app.flows.repository import flow_by_id
-from app.i18n import BY_LANGUAGE, gettext
+from app.i18n import gettext
 from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow, AvailabilityScope
 from app.web import rate_limits, services
 from app.web.access import current_visit, requesting_organization
-from app.web.languages import browsers_languages
+from app.web.languages import speak, visitors_locale
 from app.web.problems import HttpProblem
 from app.web.vendors import request_vendor
 
@@ -71,26 +71,26 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
     flow = await flow_by_id(services.current_db(), organization.slug, organization.routing.flow_for_path(path))
     if flow is None:
         raise HttpProblem(404, "unknown_flow", "No booking flow serves this page.")
-    locale = i18n.negotiate(data.locale, browsers_languages(), BY_LANGUAGE[organization.default_language])
+    locale = visitors_locale(data.locale, organization)
+    speak(locale, flow)
     phone = organization.contact.phone
-    with i18n.using(locale, flow.texts_in(locale[:2])):
-        return ResolveResponse(
-            flow_id=flow.id,
-            flow_name=flow.name,
-            steps=[StepSummary(type=s.type, title=str(i18n.company_text(s.title))) for s in flow.steps],
-            theme=flow.theme.css_variables(),
-            locale=locale,
-            company=Company(
-                name=organization.name, logo_url=organization.contact.logo_url, phone=phone,
-                phone_href=f"tel:{tel(phone)}" if phone else None,
-            ),
-            texts=FrameTexts(
-                title=gettext("Book a visit"), close=gettext("Close"), call=gettext("Call us"),
-                offline_title=gettext("Something went wrong"),
-                offline_message=gettext("We couldn't reach the booking service. Check your connection and try again."),
-                try_again=gettext("Try again"),
-            ),
-        )
+    return ResolveResponse(
+        flow_id=flow.id,
+        flow_name=flow.name,
+        steps=[StepSummary(type=s.type, title=str(i18n.company_text(s.title))) for s in flow.steps],
+        theme=flow.theme.css_variables(),
+        locale=locale,
+        company=Company(
+            name=organization.name, logo_url=organization.contact.logo_url, phone=phone,
+            phone_href=f"tel:{tel(phone)}" if phone else None,
+        ),
+        texts=FrameTexts(
+            title=gettext("Book a visit"), close=gettext("Close"), call=gettext("Call us"),
+            offline_title=gettext("Something went wrong"),
+            offline_message=gettext("We couldn't reach the booking service. Check your connection and try again."),
+            try_again=gettext("Try again"),
+        ),
+    )
 
 
 @bp.get("/booking-flow-routers/button-triggers")

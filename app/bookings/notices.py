@@ -182,7 +182,7 @@ class EmailChannel:
         if not notice.booking.customer.email:
             return
         flow = await flow_by_id(self.db, notice.organization.slug, notice.booking.flow_id)
-        mail = self.compose(notice, flow.texts_in(notice.booking.locale[:2]) if flow is not None else None)
+        mail = self.compose(notice, flow.texts_in(notice.booking.locale) if flow is not None else None)
         if await outbox.enqueue(self.db, notice.key, notice.organization.slug, mail, notice.now):
             self.wake()
 
@@ -337,7 +337,7 @@ def compose(
     """The visitor's email of `kind` about `booking` (the gallery shows each); `manage_url`
     is the signed link to the booking's page (change the time, cancel). In the visitor's
     language: ours, and the company's words from `company_texts` (its flow's translations)."""
-    with i18n.using(booking.locale if booking.locale in i18n.LOCALES else i18n.DEFAULT_LOCALE, company_texts):
+    with i18n.using(i18n.known_locale(booking.locale), company_texts):
         return _compose(kind, organization, booking, now, mail_from, templates, manage_url, failed)
 
 

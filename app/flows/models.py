@@ -154,8 +154,8 @@ class Flow(Model):
     translations: dict[Language, dict[Text, Text]] = Field(default_factory=dict)
 
     def texts_in(self, language: str) -> dict[str, str]:
-        """The flow's translations for a language ('es'), or nothing."""
-        return dict(self.translations.get(language, {}))  # type: ignore[call-overload]
+        """The flow's translations for a language ('es', or a locale: 'es_US'), or nothing."""
+        return dict(self.translations.get(language[:2], {}))  # type: ignore[call-overload]
 
     def company_texts(self) -> list[str]:
         """Every text of the flow a visitor reads (what `translations:` translates)."""

@@ -180,7 +180,7 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
     session = sample_session(
         organization, flow, now, current_step=step, completed_steps=flow.step_ids[:index],
         saved_state={step: dict(state.values)}, direction="forward",
-        status="booked" if state.step == "Confirmation" else "active", visitor_zone=state.visitor_zone, locale=i18n.current_locale(),
+        status="booked" if state.step == "Confirmation" else "active", visitor_zone=state.visitor_zone,
     )
     # No database: the sample calendar answers, and the confirmation is given its booking.
     ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
@@ -202,7 +202,7 @@ async def gallery() -> str:
     config = load_organization_file(DEMO_FILE)
     organization, flow = config.organization, config.flows[0]
     locale = i18n.language_of(request.args.get("lang")) or i18n.DEFAULT_LOCALE
-    i18n.answer_in(locale, flow.texts_in(locale[:2]))
+    i18n.answer_in(locale, flow.texts_in(locale))
     now = services.now()
     rendered = [(state, await render_state(organization, flow, state, now)) for state in states(now.astimezone(organization.zone).date())]
     themes = {f"{config.name}: {f.name}": f.theme.css_variables() for f in config.flows}
@@ -234,7 +234,7 @@ def sample_emails(organization: Organization, flow: Flow, now: datetime) -> list
             booking = replace(booking.rescheduled(later, now), status="confirmed")
         failed = FailedChange("sample", "reschedule", later, "that time was taken meanwhile") if kind == "change_failed" else None
         link = None if kind == "cancelled" else manage_url
-        found.append((kind, compose(kind, organization, booking, now, mail_from, templates, link, failed, flow.texts_in(booking.locale[:2]))))
+        found.append((kind, compose(kind, organization, booking, now, mail_from, templates, link, failed, flow.texts_in(booking.locale))))
     # What the company's people receive (templates/email/office.*).
     person = Person(email="owner@example.com", role="owner")
     lead = Lead(id="sample", organization_id=organization.slug, flow_id=flow.id, reason="abandoned", created_at=now,

@@ -14,15 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, render_template, request
 
-from app import i18n
 from app.flows.repository import flow_by_id
-from app.i18n import BY_LANGUAGE, N_, gettext
+from app.i18n import N_, gettext
 from app.steps.base import FormData
 from app.steps.engine import StepEngine, Visit
 from app.vendors.base import VendorError
 from app.web import rate_limits, services
 from app.web.access import current_visit, requesting_organization
-from app.web.languages import browsers_languages, speak, speak_the_browsers_language
+from app.web.languages import speak, speak_the_browsers_language, visitors_locale
 from app.web.problems import HttpProblem
 from app.web.protocol import SESSION_HEADER, SESSION_ID_HEADER
 from app.web.rendering import view_response
@@ -120,7 +119,7 @@ async def start_session() -> Response:
     flow = await flow_by_id(engine.db, organization.slug, flow_id[:64])
     if flow is None:
         raise HttpProblem(404, "unknown_flow", gettext("This booking form does not exist."))
-    locale = i18n.negotiate(form.get("locale"), browsers_languages(), BY_LANGUAGE[organization.default_language])
+    locale = visitors_locale(form.get("locale"), organization)
     speak(locale, flow)
     zone = form.get("time_zone", "")
     visit, view, token = await engine.start(organization, flow, form, locale=locale, visitor_zone=zone if known_zone(zone) else None)

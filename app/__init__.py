@@ -30,6 +30,8 @@ from app.flows.repository import organization_by_slug
 from app.logs import configure_logging
 from app.mail.outbox import MailDrainer
 from app.mail.smtp import SmtpTarget
+from app.photos.storage import PhotoStore
+from app.photos.uploads import PhotoUploads
 from app.settings import Settings, load_settings
 from app.steps import places
 from app.vendors.base import VendorStrategy
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         dev_mail,
         gallery,
         health,
+        photos,
         session_events,
         steps,
     )
@@ -112,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     app.register_blueprint(assets.bp)
     app.register_blueprint(steps.bp)
     app.register_blueprint(session_events.bp)
+    app.register_blueprint(photos.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(booking_pages.bp)
     app.register_blueprint(console.bp)
@@ -163,6 +167,11 @@ def create_app(settings: Settings | None = None) -> Quart:
             database, service.clock, timedelta(minutes=settings.abandoned_lead_minutes), settings.abandoned_poll_seconds,
             on_lead=notifier.lead_made,
         )
+        photos = None
+        if settings.uploads_bucket:
+            store = PhotoStore(settings.uploads_bucket, settings.aws_endpoint_url)
+            await store.start()
+            photos = PhotoUploads(database, store)
         loop = asyncio.get_running_loop()
         service.running = Running(
             db=database,
@@ -178,6 +187,7 @@ def create_app(settings: Settings | None = None) -> Quart:
             abandoned_task=loop.create_task(abandoned.run()),
             webhooks=webhooks,
             webhooks_task=loop.create_task(webhooks.run()),
+            photos=photos,
         )
 
     @app.after_serving
@@ -198,6 +208,8 @@ def create_app(settings: Settings | None = None) -> Quart:
             running.mail.stop()
             await running.mail_task
         await running.vendors.close()
+        if running.photos is not None:
+            await running.photos.store.close()
         await running.events.stop()
         await running.db.close()
         service.running = None

@@ -259,6 +259,14 @@ def dev(host: str, port: int) -> None:
         env["SMTP_URL"] = mailbox.url
         env["DEV_MAILBOX_DIR"] = str(mailbox.folder)
         click.echo(f"local SMTP server at {mailbox.url}: mail is kept in var/mail/ and shown at http://{host}:{port}/_dev/mail")
+    local_s3 = None
+    if not settings.uploads_bucket:
+        from app.demo.local_s3 import start_local_s3
+
+        # Photos of the problem go to a local S3 (moto's server) with the uploads bucket.
+        local_s3 = start_local_s3(host, ["*"])
+        env.update(local_s3.environment)
+        click.echo(f"local S3 (moto) at {local_s3.url}: photos go to its bucket, and are gone when the demo stops")
     stop_watching = threading.Event()
     # A SIGTERM (a process manager, `kill`) stops the demo as Ctrl-C does: the embedded
     # database and the vendor fakes are stopped too, not left running.
@@ -290,6 +298,8 @@ def dev(host: str, port: int) -> None:
         stop_watching.set()
         if mailbox is not None:
             mailbox.stop()
+        if local_s3 is not None:
+            local_s3.stop()
         if embedded is not None:
             embedded.stop()
 

@@ -135,6 +135,11 @@ class Database:
         """People signed in to their company's console, by the hash of the cookie's id."""
         return self.db["console_sessions"]
 
+    @property
+    def photos(self) -> AsyncCollection[Document]:
+        """Photos of the problem a session uploaded (app/photos/): one per slot, 5 slots a session."""
+        return self.db["photos"]
+
     async def create_indexes(self) -> None:
         await self.organizations.create_index("publishable_key", unique=True)
         await self.flows.create_index(
@@ -176,6 +181,8 @@ class Database:
         # The console's inbox: an organization's bookings newest first, by status.
         await self.bookings.create_index([("organization_id", ASCENDING), ("created_at", DESCENDING)])
         await self.bookings.create_index([("organization_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)])
+        # A session's photos take numbered slots: two uploads at once cannot take a sixth.
+        await self.photos.create_index([("session_id", ASCENDING), ("slot", ASCENDING)], unique=True)
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

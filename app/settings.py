@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     events_queue_url: str | None = None
     # Only for a local AWS (moto in tests); production uses the real endpoints.
     aws_endpoint_url: str | None = None
+    # The private S3 bucket visitors' photos of the problem are uploaded to (cdn/infra.py makes
+    # it). Unset: flows do not ask for photos (`python -m app dev` starts a local S3 and sets it).
+    uploads_bucket: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     # The address visitors' browsers reach this server at; fragments carry absolute URLs
     # built from it so they work inside a host page of another origin. Unset: taken from
     # each request's Host.

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, tzinfo
 from typing import Any, ClassVar, Literal
 
+from app.domain.photo import Photo
+
 BookingStatus = Literal["pending", "confirmed", "slot_taken", "needs_attention", "cancelled"]
 DetailValue = str | bool
 
@@ -254,6 +256,8 @@ class Booking:
     pending_change: PendingChange | None = None
     # The visitor's language (app/i18n.py): their emails and booking page speak it.
     locale: str = "en_US"
+    # Photos of the problem the visitor added (app/photos/).
+    photos: tuple[Photo, ...] = ()
 
     @property
     def day(self) -> date:
@@ -309,6 +313,7 @@ class Booking:
             "changes": [c.to_document() for c in self.changes],
             "pending_change": self.pending_change.to_document() if self.pending_change else None,
             "locale": self.locale,
+            "photos": [p.to_document() for p in self.photos],
         }
 
     @classmethod
@@ -333,4 +338,5 @@ class Booking:
             changes=tuple(BookingChange.from_document(c) for c in doc.get("changes") or []),
             pending_change=PendingChange.from_document(doc["pending_change"]) if doc.get("pending_change") else None,
             locale=_text(doc, "locale") or "en_US",
+            photos=tuple(Photo.from_document(p) for p in doc.get("photos") or [] if isinstance(p, Mapping)),
         )

@@ -105,6 +105,20 @@ class DetailField(Model):
     help: Text | None = None
 
 
+class PhotoRequest(Model):
+    """AdditionalDetails asks for photos of the problem (app/photos/): for the listed
+    services (none listed: every service), up to `max_photos`."""
+
+    services: list[Identifier] = Field(default_factory=list)
+    max_photos: int = Field(default=5, ge=1, le=5)
+    required: bool = False
+    label: Text = N_("Photos of the problem")
+    help: Text | None = N_("A photo or two helps the technician bring the right parts.")
+
+    def asked_for(self, service_id: str | None) -> bool:
+        return not self.services or service_id in self.services
+
+
 class Theme(Model):
     """Colours, font and radius; applied as CSS custom properties."""
 
@@ -146,6 +160,7 @@ class Flow(Model):
     service_area: ServiceArea | None = None
     service_graph: ServiceGraph
     additional_details: list[DetailField] = Field(default_factory=list)
+    photos: PhotoRequest | None = None
     theme: Theme = Theme()
     emergency: EmergencyLine | None = None
     # The company's own words in other languages, looked up by the English text:
@@ -165,6 +180,8 @@ class Flow(Model):
         texts += [s.name for s in graph.services] + [s.description for s in graph.services if s.description]
         for field in self.additional_details:
             texts += [field.label, *field.options] + ([field.help] if field.help else [])
+        if self.photos is not None:
+            texts += [self.photos.label] + ([self.photos.help] if self.photos.help else [])
         if self.service_area is not None:
             texts.append(self.service_area.out_of_area_message)
         if self.emergency is not None and self.emergency.message:
@@ -175,6 +192,11 @@ class Flow(Model):
         """The flow's texts its translations leave in English, for a language it offers."""
         table, ours = self.texts_in(language), catalogue(BY_LANGUAGE[language])
         return [t for t in self.company_texts() if t not in table and ours.gettext(t) == t]
+
+    def photos_for(self, service_id: str | None) -> PhotoRequest | None:
+        """What AdditionalDetails asks in photos for the chosen service, if anything."""
+        asks = self.photos is not None and self.photos.asked_for(service_id) and "AdditionalDetails" in {s.type for s in self.steps}
+        return self.photos if asks else None
 
     def step(self, step_id: str) -> StepConfig | None:
         return next((s for s in self.steps if s.id == step_id), None)

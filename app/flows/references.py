@@ -70,8 +70,15 @@ def _check_flow(flow: Flow, path: str) -> list[ConfigProblem]:
         problems.append(ConfigProblem(f"{path}.steps", "ServiceSelection must come before Timeslot"))
     if "ZipCode" in types and flow.service_area is None:
         problems.append(ConfigProblem(f"{path}.service_area", "a flow with a ZipCode step needs a service_area"))
-    if "AdditionalDetails" in types and not flow.additional_details:
-        problems.append(ConfigProblem(f"{path}.additional_details", "the AdditionalDetails step needs at least one field"))
+    if "AdditionalDetails" in types and not flow.additional_details and flow.photos is None:
+        problems.append(ConfigProblem(f"{path}.additional_details", "the AdditionalDetails step needs at least one field, or photos"))
+    if flow.photos is not None:
+        if "AdditionalDetails" not in types:
+            problems.append(ConfigProblem(f"{path}.photos", "photos are asked for on the AdditionalDetails step: add it to the steps"))
+        offered = {s.id for s in flow.service_graph.services}
+        for i, service_id in enumerate(flow.photos.services):
+            if service_id not in offered:
+                problems.append(ConfigProblem(f"{path}.photos.services[{i}]", f"no service has the id {service_id!r}"))
     for dup in _duplicates([f.name for f in flow.additional_details]):
         problems.append(ConfigProblem(f"{path}.additional_details", f"field name {dup!r} is used more than once"))
     for i, field in enumerate(flow.additional_details):

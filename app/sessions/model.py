@@ -16,6 +16,7 @@ from app.domain.booking import (
     DetailValue,
     VendorRecord,
 )
+from app.domain.photo import Photo
 
 Direction = Literal["forward", "back", "none"]
 Status = Literal["active", "out_of_area", "booked"]
@@ -31,9 +32,12 @@ class BookingDraft:
     details: dict[str, DetailValue] | None = None  # None until the AdditionalDetails step is submitted
     timeslot: ChosenWindow | None = None
     customer: Customer | None = None
+    # The photos of the problem when AdditionalDetails was last submitted (app/photos/).
+    photos: list[Photo] = field(default_factory=list)
 
     def to_document(self) -> dict[str, Any]:
         return {
+            "photos": [p.to_document() for p in self.photos],
             "zip_code": self.zip_code,
             "service": self.service.to_document() if self.service else None,
             "answers": [a.to_document() for a in self.answers],
@@ -51,6 +55,7 @@ class BookingDraft:
             details=doc.get("details"),
             timeslot=ChosenWindow.from_document(doc["timeslot"]) if doc.get("timeslot") else None,
             customer=Customer.from_document(doc["customer"]) if doc.get("customer") else None,
+            photos=[Photo.from_document(p) for p in doc.get("photos") or [] if isinstance(p, dict)],
         )
 
 
@@ -102,6 +107,7 @@ class BookingSession:
             zip_code=draft.zip_code,
             attribution=dict(self.attribution),
             locale=self.locale,
+            photos=tuple(draft.photos),
         )
 
     def to_document(self) -> dict[str, Any]:

@@ -18,7 +18,9 @@ class AdditionalDetailsStep(StepHandler):
     template = "steps/additional_details.html"
 
     async def view(self, ctx: StepContext, query: dict[str, str]) -> dict[str, Any]:
-        return {"fields": ctx.flow.additional_details, "input_name": field_input_name}
+        asked = ctx.photo_request
+        photos = await ctx.photos.of_session(ctx.session.id) if asked is not None and ctx.photos is not None else []
+        return {"fields": ctx.flow.additional_details, "input_name": field_input_name, "photo_request": asked, "photos": photos}
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
         values: dict[str, Any] = {}
@@ -40,7 +42,12 @@ class AdditionalDetailsStep(StepHandler):
             elif field.kind == "select" and value and value not in field.options:
                 errors[name] = gettext("Choose one of the options for %(label)s.") % {"label": str(company_text(field.label)).lower()}
         ctx.session.saved_state[ctx.step.id] = values
+        asked = ctx.photo_request
+        photos = await ctx.photos.of_session(ctx.session.id) if asked is not None and ctx.photos is not None else []
+        if asked is not None and asked.required and not photos:
+            errors["photos"] = gettext("Add at least one photo of the problem.")
         if errors:
             return StepResult(errors=errors)
         ctx.session.booking.details = values
+        ctx.session.booking.photos = photos
         return StepResult(advance=True)

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 from app.bookings.notices import Notifier
 from app.db import Database
-from app.flows.models import Flow, Organization, StepConfig, StepType
+from app.flows.models import Flow, Organization, PhotoRequest, StepConfig, StepType
+from app.photos.uploads import PhotoUploads
 from app.sessions.model import BookingSession
 from app.vendors.base import VendorStrategy
 
@@ -28,11 +29,21 @@ class StepContext:
     now: datetime
     # Tells the visitor about their booking (None where no mail goes: the gallery).
     notifier: Notifier | None = None
+    # The session's photos of the problem; None without an uploads bucket.
+    photos: PhotoUploads | None = None
     # What happened on this step while handling the request: (type, data), recorded after it.
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def record(self, kind: str, **data: Any) -> None:
         self.events.append((kind, data))
+
+    @property
+    def photo_request(self) -> PhotoRequest | None:
+        """What this flow asks in photos for the chosen service, when photos can be taken."""
+        if self.photos is None:
+            return None
+        service = self.session.booking.service
+        return self.flow.photos_for(service.id if service else None)
 
     @property
     def state(self) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from app.events.publishers import EventPublisher
 from app.events.recorder import EventItem, record_server_events
 from app.flows.models import Flow, Organization
 from app.i18n import N_, gettext
+from app.photos.uploads import PhotoUploads
 from app.sessions.attribution import attribution_from
 from app.sessions.model import BookingDraft, BookingSession
 from app.sessions.navigation import advance, can_visit, go_to, previous_step
@@ -80,6 +81,8 @@ class StepEngine:
     session_ttl: timedelta
     request_id: str | None = None
     notifier: Notifier | None = None
+    # The session's photos of the problem (None: no uploads bucket, flows ask for none).
+    photos: PhotoUploads | None = None
     _vendor: VendorStrategy | None = field(default=None, init=False)
 
     # -- the operations --------------------------------------------------------------
@@ -179,7 +182,7 @@ class StepEngine:
         step = visit.flow.step(visit.session.current_step)
         assert step is not None  # the session's steps are the flow's (checked when loaded)
         vendor = self.vendor(visit.session, visit.organization)
-        return StepContext(self.db, visit.organization, visit.flow, step, visit.session, vendor, self.now, self.notifier)
+        return StepContext(self.db, visit.organization, visit.flow, step, visit.session, vendor, self.now, self.notifier, self.photos)
 
     async def _save_and_view(
         self,

@@ -23,6 +23,8 @@ class SummaryStep(StepHandler):
         match outcome:
             case Confirmed(booking):
                 mark_booked(ctx.session, booking.reference)
+                if ctx.photos is not None and booking.photos:  # kept with the booking, past the lifecycle rule
+                    await ctx.photos.keep(booking.photos, booking.reference)
                 if ctx.notifier is not None:
                     await ctx.notifier.booking_made(ctx.organization, booking, ctx.now)
                 ctx.record(

@@ -53,7 +53,7 @@ def init_cors(app: Quart) -> None:
         else:
             return Response("", status=403)
         response = Response("", status=204)
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = CORS_ALLOWED_HEADERS
         response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
         return response

@@ -47,6 +47,9 @@ def limits() -> dict[str, Limit]:
         "confirms_per_session": Limit("confirmations per session", settings.rate_limit_confirms_per_session),
         "client_events_per_session": Limit("widget events per session", settings.rate_limit_client_events_per_session),
         "client_events_per_ip": Limit("widget events per IP address", settings.rate_limit_client_events_per_ip),
+        # Photos: 5 a session, each asked for, checked and perhaps removed; more is a script.
+        "photos_per_session": Limit("photo requests per session", 40),
+        "photos_per_ip": Limit("photo requests per IP address", 200),
         # Sign-in links: a person asks for one now and then; more is someone guessing or flooding an inbox.
         "sign_ins_per_ip": Limit("sign-in requests per IP address", 20, 600),
         "sign_ins_per_email": Limit("sign-in requests per email address", 5, 600),

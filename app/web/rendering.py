@@ -6,6 +6,7 @@ from quart import Response, render_template
 
 from app.steps.engine import CONFIRMATION_TEMPLATE, StepView
 from app.web import services
+from app.web.photos import photo_link
 from app.web.urls import external_url
 
 
@@ -24,6 +25,8 @@ async def render_view(view: StepView) -> str:
             "edit_url": lambda edited: external_url("steps.edit_step", step_id=edited),
             "view_url": lambda **query: external_url("steps.view_step", step_id=step_id, **query),
         }
+        if view.variables.get("photo_request") is not None:
+            urls |= {"photos_url": external_url("photos.begin_upload"), "photo_url": photo_link}
     return await render_template(view.template, **view.variables, **urls)
 
 

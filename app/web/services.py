@@ -24,6 +24,8 @@ from app.db import Database
 from app.events.publishers import EventPublisher
 from app.flows.cache import ConfigCache
 from app.mail.outbox import MailDrainer
+from app.photos.links import PhotoLinks
+from app.photos.uploads import PhotoUploads
 from app.settings import Settings
 from app.vendors.remote import VendorClients
 from app.webhooks.deliveries import WebhookDrainer
@@ -48,6 +50,7 @@ class Running:
     abandoned_task: asyncio.Task[None] | None = None
     webhooks: WebhookDrainer | None = None
     webhooks_task: asyncio.Task[None] | None = None
+    photos: PhotoUploads | None = None  # None without UPLOADS_BUCKET: no flow asks for photos
 
 
 @dataclass
@@ -67,6 +70,15 @@ class Services:
     def links(self) -> BookingLinks:
         """Signs and reads the links to one booking (LINK_SECRET)."""
         return BookingLinks(self.settings.signing_secret)
+
+    @property
+    def photo_links(self) -> PhotoLinks:
+        """Signs and reads the links to a photo's copy (LINK_SECRET)."""
+        return PhotoLinks(self.settings.signing_secret)
+
+    @property
+    def photos(self) -> PhotoUploads | None:
+        return self._started().photos
 
     @property
     def sign_ins(self) -> SignIns:

@@ -95,6 +95,7 @@ def _engine() -> StepEngine:
         session_ttl=service.settings.session_ttl,
         request_id=current_request_id(),
         notifier=service.notifier,
+        photos=service.photos,
     )
 
 

@@ -6,6 +6,7 @@ dist/version-manifest.json                names the current chunks; carries buil
 dist/build-info.json                      commit, build time, versions, sizes
 dist/loader.js                            for tag managers (loader.js?key=pk_…)
 dist/{commit}/js/scheduler-core.{hash}.js
+dist/{commit}/js/photos.{hash}.js         photos of the problem (loaded when a step asks)
 dist/{commit}/js/vendor.{hash}.js         htmx 4
 dist/{commit}/css/main.{hash}.css
 ```
@@ -53,6 +54,8 @@ class Chunk:
 
 CHUNKS = (
     Chunk("core", "scheduler-core.js", "js", "scheduler-core", "bundle"),
+    # Loaded by the core only when a step asks for photos of the problem.
+    Chunk("photos", "widget/photos.js", "js", "photos", "bundle"),
     Chunk("vendor", "vendor/htmx.esm.min.js", "js", "vendor", "copy"),
     Chunk("css", "scheduler.css", "css", "main", "css"),
 )

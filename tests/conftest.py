@@ -292,7 +292,14 @@ def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
 
 
 @pytest.fixture
+def web_env() -> dict[str, str]:
+    """Override in a test module to add to the environment of its web processes."""
+    return {}
+
+
+@pytest.fixture
 async def web_processes(
+    web_env: dict[str, str],
     mongo_uri: str,
     database_name: str,
     drop_database: None,
@@ -309,7 +316,7 @@ async def web_processes(
     env = {
         "ENVIRONMENT": "test", "MONGODB_URI": mongo_uri, "MONGODB_DATABASE": database_name, "CDN_DIST_DIR": str(dist_dir),
         "SMTP_URL": mailbox.url, "DEV_MAILBOX_DIR": str(mailbox.folder), "MAIL_POLL_SECONDS": "0.5",
-    }
+    } | web_env
     started: list[WebProcess] = []
 
     def start() -> WebProcess:

@@ -33,9 +33,12 @@ function deviceZone() {
 }
 
 class Widget {
-  constructor(key, api, locale) {
+  constructor(key, api, locale, photosUrl) {
     this.key = key;
     this.api = api;
+    // The photo code's chunk: imported the first time a step asks for photos.
+    this.photosUrl = photosUrl;
+    this.photos = null;
     // The page's data-wrkbelt-locale; the server settles the locale (else the browser's
     // language, else the company's default) and the session keeps it.
     this.locale = locale || null;
@@ -177,6 +180,8 @@ class Widget {
     if (this.currentStep !== step.dataset.step) this.stepSince = now;
     this.currentStep = step.dataset.step;
     if (step.dataset.theme) this.dialog.applyTheme(JSON.parse(step.dataset.theme));
+    const photos = step.querySelector("[data-wrkbelt-photos]");
+    if (photos) this.attachPhotos(photos);
     this.dialog.element.scrollTop = 0; // a long step re-rendered with messages starts at its heading
     this.dialog.focusHeading();
     emit("step", { step: step.dataset.step });
@@ -194,6 +199,17 @@ class Widget {
         window: { date: step.dataset.date, label: step.dataset.window },
       });
     }
+  }
+
+  attachPhotos(fieldset) {
+    this.photos = this.photos || import(this.photosUrl);
+    const headers = () => Object.assign({ [KEY_HEADER]: this.key }, this.token ? { [SESSION_HEADER]: this.token } : {});
+    this.photos
+      .then((module) => module.attach(fieldset, headers))
+      .catch((error) => {
+        this.photos = null; // the next step shown tries again
+        console.error("Wrkbelt: the photo uploader could not load.", error);
+      });
   }
 
   /** True the first time `what` happens in this booking session (its token). */
@@ -317,9 +333,9 @@ function moveInCalendar(event) {
  * (data-wrkbelt-flow, else the page's), pre-filled from its data-wrkbelt-* attributes,
  * started at once; it grows and shrinks with its step.
  */
-async function startInline(element, { key, api, locale, styles, htmxUrl }) {
+async function startInline(element, { key, api, locale, styles, htmxUrl, photosUrl }) {
   const data = element.dataset;
-  const widget = new Widget(key, api, data.wrkbeltLocale || locale);
+  const widget = new Widget(key, api, data.wrkbeltLocale || locale, photosUrl);
   widget.mount(element);
   await Promise.all([widget.dialog.adoptStyles(styles), widget.loadHtmx(htmxUrl)]);
   if (!(await widget.configure(null, null, false))) return widget;
@@ -330,13 +346,14 @@ async function startInline(element, { key, api, locale, styles, htmxUrl }) {
 /** Called by the entry (static/scheduler.js) once the core module has loaded. */
 export async function start({ key, base, manifest, styles, calls, triggers, stopEarly, locale, floating }) {
   const api = manifest.api || new URL(base).origin;
-  const widget = new Widget(key, api, locale);
+  const photosUrl = new URL(manifest.photos + "?v=" + manifest.buildTime, base).href;
+  const widget = new Widget(key, api, locale, photosUrl);
   if (document.readyState === "loading") await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
   widget.mount();
   const htmxUrl = new URL(manifest.vendor, base).href;
   await Promise.all([widget.dialog.adoptStyles(styles), widget.loadHtmx(htmxUrl)]);
   const inline = [...document.querySelectorAll("[data-wrkbelt-inline]")].map((element) =>
-    startInline(element, { key, api, locale, styles, htmxUrl }).catch((error) => console.error("Wrkbelt: the inline booking form could not start.", error)),
+    startInline(element, { key, api, locale, styles, htmxUrl, photosUrl }).catch((error) => console.error("Wrkbelt: the inline booking form could not start.", error)),
   );
   if (floating) widget.launcher = new Launcher(floating, widget.dialog.root.adoptedStyleSheets, (button) => widget.open({ trigger: button }));
   window.Wrkbelt = {

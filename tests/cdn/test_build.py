@@ -20,10 +20,11 @@ def test_layout_and_manifest(tmp_path: Path) -> None:
     manifest = json.loads((result.out / "version-manifest.json").read_text())
     assert keys == sorted([
         "scheduler.js", "loader.js", "version-manifest.json", "build-info.json",
-        manifest["core"], manifest["vendor"], manifest["css"],
+        manifest["core"], manifest["vendor"], manifest["css"], manifest["photos"],
     ])
     assert manifest["core"].startswith("c0ffee/js/scheduler-core.") and manifest["core"].endswith(".js")
     assert manifest["vendor"].startswith("c0ffee/js/vendor.")
+    assert manifest["photos"].startswith("c0ffee/js/photos.")  # its own chunk: loaded when a step asks for photos
     assert manifest["css"].startswith("c0ffee/css/main.") and manifest["css"].endswith(".css")
     assert manifest["api"] == "https://api.example" and manifest["buildTime"] == result.build_time
     info = json.loads((result.out / "build-info.json").read_text())

@@ -53,7 +53,7 @@ async def test_publish_uploads_every_key_with_its_headers_in_order(aws: MotoServ
     puts = [path for method, path in aws.recorded_requests() if method == "PUT" and "?" not in path]
     keys = [p.removeprefix(f"/{LOCAL.bucket}/") for p in puts]
     manifest = json.loads((dist / "version-manifest.json").read_text())
-    assert set(keys[:3]) == {manifest["core"], manifest["vendor"], manifest["css"]}  # versioned first
+    assert set(keys[:4]) == {manifest["core"], manifest["vendor"], manifest["css"], manifest["photos"]}  # versioned first
     assert keys[-2:] == ["version-manifest.json", "scheduler.js"]  # the manifest and the entry last
     s3 = boto3.client("s3", endpoint_url=aws.url)
     expected = {
@@ -64,13 +64,14 @@ async def test_publish_uploads_every_key_with_its_headers_in_order(aws: MotoServ
         manifest["core"]: ("public, max-age=604800", "text/javascript; charset=utf-8"),
         manifest["vendor"]: ("public, max-age=604800", "text/javascript; charset=utf-8"),
         manifest["css"]: ("public, max-age=604800", "text/css; charset=utf-8"),
+        manifest["photos"]: ("public, max-age=604800", "text/javascript; charset=utf-8"),
     }
     for key, (cache_control, content_type) in expected.items():
         head = s3.head_object(Bucket=LOCAL.bucket, Key=key)
         assert (head["CacheControl"], head["ContentType"]) == (cache_control, content_type), key
         assert s3.get_object(Bucket=LOCAL.bucket, Key=key)["Body"].read() == (dist / key).read_bytes()
     assert summary.distribution_id == distribution_id and invalidations(aws, distribution_id) == [["/*"]]
-    assert lines[-1].startswith("done: 7 uploaded, 0 unchanged; invalidation")
+    assert lines[-1].startswith("done: 8 uploaded, 0 unchanged; invalidation")
 
 
 async def test_republishing_skips_unchanged_versioned_files(aws: MotoServer, dist: Path, tmp_path: Path) -> None:
@@ -78,7 +79,7 @@ async def test_republishing_skips_unchanged_versioned_files(aws: MotoServer, dis
     await publish(dist, LOCAL, endpoint_url=aws.url, report=lambda _: None)
     again = build(tmp_path / "again", commit="build1").out
     summary = await publish(again, LOCAL, endpoint_url=aws.url, report=lambda _: None)
-    assert len(summary.unchanged) == 3 and summary.uploaded == ["build-info.json", "loader.js", "version-manifest.json", "scheduler.js"]
+    assert len(summary.unchanged) == 4 and summary.uploaded == ["build-info.json", "loader.js", "version-manifest.json", "scheduler.js"]
 
 
 async def test_a_new_build_marks_the_old_one_superseded_and_deletes_nothing(aws: MotoServer, dist: Path, tmp_path: Path) -> None:
@@ -88,7 +89,7 @@ async def test_a_new_build_marks_the_old_one_superseded_and_deletes_nothing(aws:
     summary = await publish(newer, LOCAL, endpoint_url=aws.url, report=lambda _: None)
     s3 = boto3.client("s3", endpoint_url=aws.url)
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=LOCAL.bucket)["Contents"]}
-    assert {k for k in keys if k.startswith("build1/")} == set(summary.superseded) and len(summary.superseded) == 3
+    assert {k for k in keys if k.startswith("build1/")} == set(summary.superseded) and len(summary.superseded) == 4
     for key in summary.superseded:
         assert s3.get_object_tagging(Bucket=LOCAL.bucket, Key=key)["TagSet"] == [{"Key": "lifecycle", "Value": "superseded"}]
     current = json.loads((newer / "version-manifest.json").read_text())["core"]
@@ -127,7 +128,7 @@ def test_cli_publish_and_invalidate(aws: MotoServer, dist: Path) -> None:
     distribution_id = make_bucket_and_distribution(aws)
     result = run_cdn("publish", "--env", "local", "--dist", str(dist), aws=aws)
     assert result.returncode == 0, result.stderr
-    assert "uploaded  scheduler.js" in result.stdout and "done: 7 uploaded" in result.stdout
+    assert "uploaded  scheduler.js" in result.stdout and "done: 8 uploaded" in result.stdout
     result = run_cdn("invalidate", "/scheduler.js", "/version-manifest.json", "--distribution-id", distribution_id, aws=aws)
     assert result.returncode == 0, result.stderr
     assert ["/scheduler.js", "/version-manifest.json"] in invalidations(aws, distribution_id)

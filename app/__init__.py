@@ -30,6 +30,7 @@ from app.flows.repository import organization_by_slug
 from app.logs import configure_logging
 from app.mail.outbox import MailDrainer
 from app.mail.smtp import SmtpTarget
+from app.photos.links import PhotoLinks
 from app.photos.storage import PhotoStore
 from app.photos.uploads import PhotoUploads
 from app.settings import Settings, load_settings
@@ -137,6 +138,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         publisher = publisher_for(database, settings.events_queue_url, settings.aws_endpoint_url)
         await publisher.start()
         vendor_clients = VendorClients.create()
+        photos = None
+        if settings.uploads_bucket:
+            store = PhotoStore(settings.uploads_bucket, settings.aws_endpoint_url)
+            await store.start()
+            photos = PhotoUploads(database, store, PhotoLinks(settings.signing_secret), service.base_url)
 
         async def outbox_vendor(organization_id: str, now: datetime) -> VendorStrategy | None:
             organization = await organization_by_slug(database, organization_id)
@@ -146,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
         email = EmailChannel(
             database, settings.mail_from, BookingLinks(settings.signing_secret),
-            service.base_url,
+            service.base_url, photo_links=PhotoLinks(settings.signing_secret) if settings.uploads_bucket else None,
         )
         notifier = Notifier(database, [email], office=email)
         own_hosts = own_netlocs(service.base_url)
@@ -161,17 +167,12 @@ def create_app(settings: Settings | None = None) -> Quart:
             email.wake = mail.wake
         drainer = OutboxDrainer(
             database, outbox_vendor, service.clock, settings.outbox_poll_seconds, on_settled=notifier.booking_settled,
-            on_change=QueuedChanges(database, notifier).carry_out,
+            on_change=QueuedChanges(database, notifier).carry_out, photos=photos.files if photos is not None else None,
         )
         abandoned = AbandonedLeads(
             database, service.clock, timedelta(minutes=settings.abandoned_lead_minutes), settings.abandoned_poll_seconds,
             on_lead=notifier.lead_made,
         )
-        photos = None
-        if settings.uploads_bucket:
-            store = PhotoStore(settings.uploads_bucket, settings.aws_endpoint_url)
-            await store.start()
-            photos = PhotoUploads(database, store)
         loop = asyncio.get_running_loop()
         service.running = Running(
             db=database,

@@ -26,7 +26,7 @@ from app.domain.booking import Booking, VendorRecord
 from app.flows.models import Flow
 from app.i18n import N_
 from app.sessions.model import BookingSession
-from app.vendors.base import ArrivalWindow, BookingRequest, SlotUnavailable, VendorError, VendorStrategy
+from app.vendors.base import ArrivalWindow, BookingRequest, PhotoFiles, SlotUnavailable, VendorError, VendorStrategy
 
 log = logging.getLogger(__name__)
 # No 0/O or 1/I: references are read out over the phone.
@@ -141,8 +141,9 @@ async def _insert(db: Database, booking: Booking) -> tuple[Booking, bool]:
 
 
 async def confirm_booking(
-    db: Database, flow: Flow, session: BookingSession, vendor: VendorStrategy, now: datetime
+    db: Database, flow: Flow, session: BookingSession, vendor: VendorStrategy, now: datetime, photos: PhotoFiles | None = None,
 ) -> ConfirmOutcome:
+    """`photos` gives the vendor links to (and the files of) the visitor's photos of the problem."""
     existing = await booking_for_session(db, session.id)
     if existing is not None and existing.status != "slot_taken":
         return Confirmed(existing)
@@ -150,7 +151,7 @@ async def confirm_booking(
     if incomplete is not None:
         return incomplete
     if vendor.books_through_outbox:
-        return await _confirm_through_outbox(db, session, vendor, now, existing)
+        return await _confirm_through_outbox(db, session, vendor, now, existing, photos)
     request = BookingRequest(session.new_booking("confirmed", VendorRecord(vendor.vendor_type), now))
     try:
         made = await vendor.create_booking(request)
@@ -172,7 +173,7 @@ async def confirm_booking(
 
 
 async def _confirm_through_outbox(
-    db: Database, session: BookingSession, vendor: VendorStrategy, now: datetime, taken: Booking | None
+    db: Database, session: BookingSession, vendor: VendorStrategy, now: datetime, taken: Booking | None, photos: PhotoFiles | None,
 ) -> ConfirmOutcome:
     """Re-check the window, store the booking as pending, then push it through the outbox."""
     request = BookingRequest(session.new_booking("pending", VendorRecord(vendor.vendor_type), now))
@@ -197,7 +198,7 @@ async def _confirm_through_outbox(
     if entry is None:
         return Confirmed(booking)  # another process holds it: pending, and honest about it
     try:
-        result = await asyncio.wait_for(outbox.push(db, entry, vendor, now, visitor_waiting=True), INLINE_PUSH_SECONDS)
+        result = await asyncio.wait_for(outbox.push(db, entry, vendor, now, visitor_waiting=True, photos=photos), INLINE_PUSH_SECONDS)
     except TimeoutError:
         # A slow vendor does not keep the visitor waiting: the drainer carries on.
         await outbox.postpone(db, entry, now, f"the vendor took longer than {INLINE_PUSH_SECONDS:g} s")

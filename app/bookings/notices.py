@@ -31,6 +31,7 @@ from app.flows.repository import flow_by_id, organization_by_slug
 from app.mail import outbox
 from app.mail.message import Attachment, Mail
 from app.mail.render import MailTemplates
+from app.photos.links import PhotoLinks
 from app.webhooks import deliveries as webhooks
 from app.webhooks.deliveries import booking_data, lead_data
 
@@ -177,6 +178,8 @@ class EmailChannel:
     templates: MailTemplates = field(default_factory=lambda: mail_templates())
     wake: Callable[[], None] = lambda: None
     name: str = "email"
+    # Signs the links to a booking's photos in the company's emails (None: no photos shown).
+    photo_links: PhotoLinks | None = None
 
     async def deliver(self, notice: Notice) -> None:
         if not notice.booking.customer.email:
@@ -195,7 +198,13 @@ class EmailChannel:
             self.wake()
 
     def compose_office(self, notice: OfficeNotice, person: Person) -> Mail:
-        return compose_office(notice, person, self.templates, self.base_url)
+        links = self.photo_links
+
+        def photo_url(key: str) -> str:
+            assert links is not None
+            return f"{self.base_url}/photos/{links.token(key, notice.now)}"
+
+        return compose_office(notice, person, self.templates, self.base_url, photo_url if links is not None else None)
 
     def compose(self, notice: Notice, company_texts: Mapping[str, str] | None = None) -> Mail:
         """The email; `company_texts`: the company's words in the visitor's language (its flow's)."""
@@ -369,12 +378,16 @@ def _compose(
     )
 
 
-def compose_office(notice: OfficeNotice, person: Person, templates: MailTemplates, base_url: str) -> Mail:
-    """The email to one of the company's people about `notice` (the gallery shows each)."""
+def compose_office(
+    notice: OfficeNotice, person: Person, templates: MailTemplates, base_url: str, photo_url: Callable[[str], str] | None = None,
+) -> Mail:
+    """The email to one of the company's people about `notice` (the gallery shows each);
+    `photo_url(key)` links the booking's photos of the problem (None: they are not shown)."""
     subject, headline, intro = office_text(notice)
     path = f"/console/bookings/{notice.booking.reference}" if notice.booking else "/console/leads"
+    photos = notice.booking.photos if notice.booking is not None and photo_url is not None else ()
     plain, html = templates.render(
         "office", organization=notice.organization, notice=notice, headline=headline, intro=intro, preheader=intro,
-        console_url=f"{base_url}{path}", person=person,
+        console_url=f"{base_url}{path}", person=person, photos=photos, photo_url=photo_url,
     )
     return Mail(to=person.email, subject=subject, text=plain, html=html, sender_name="Scheduler")

@@ -27,6 +27,7 @@ from app.polling import Poller, backoff, lease_due
 from app.vendors.base import (
     BookingProgress,
     BookingRequest,
+    PhotoFiles,
     SlotUnavailable,
     VendorError,
     VendorRejected,
@@ -41,7 +42,8 @@ FIRST_RETRY_SECONDS = 5.0
 LONGEST_RETRY_SECONDS = 15 * 60.0
 GIVE_UP_AFTER_SECONDS = 48 * 3600.0  # then it is the office's to sort out, with the reason
 
-Kind = Literal["booking", "lead", "change"]
+# "photos": a booking's photos of the problem, attached to its job once the vendor made it.
+Kind = Literal["booking", "lead", "change", "photos"]
 PushState = Literal["confirmed", "pending", "slot_taken", "rejected"]
 # Builds the vendor strategy for an organization id (None when it no longer exists).
 VendorLookup = Callable[[str, datetime], Awaitable[VendorStrategy | None]]
@@ -106,7 +108,9 @@ async def claim(db: Database, now: datetime, outbox_id: str | None = None) -> di
     return await lease_due(db.vendor_outbox, now, LEASE_SECONDS, outbox_id, also={"$inc": {"claims": 1}})
 
 
-async def _push_to_vendor(db: Database, entry: dict[str, Any], vendor: VendorStrategy, progress: BookingProgress) -> PushResult:
+async def _push_to_vendor(
+    db: Database, entry: dict[str, Any], vendor: VendorStrategy, progress: BookingProgress, now: datetime, photos: PhotoFiles | None,
+) -> PushResult:
     if entry["kind"] == "lead":
         lead = await db.leads.find_one({"_id": entry["target_id"]})
         if lead is None:
@@ -115,12 +119,16 @@ async def _push_to_vendor(db: Database, entry: dict[str, Any], vendor: VendorStr
     booking = await booking_by_reference(db, entry["target_id"])
     if booking is None:
         return PushResult("rejected", message="the booking no longer exists")
-    made = await vendor.create_booking(BookingRequest(booking, progress))
+    links = tuple(photos.link(p) for p in booking.photos) if photos is not None else ()
+    made = await vendor.create_booking(BookingRequest(booking, progress, links))
+    if booking.photos and photos is not None and vendor.takes_photo_files:  # the files follow, in the background
+        await enqueue(db, "photos", booking.reference, booking.organization_id, now)
     return PushResult("confirmed", made.external_id)
 
 
 async def push(
-    db: Database, entry: dict[str, Any], vendor: VendorStrategy, now: datetime, visitor_waiting: bool = False
+    db: Database, entry: dict[str, Any], vendor: VendorStrategy, now: datetime, visitor_waiting: bool = False,
+    photos: PhotoFiles | None = None,
 ) -> PushResult:
     """Push a claimed entry once and record what happened; never raises for a vendor's reasons.
 
@@ -135,7 +143,7 @@ async def push(
     progress = BookingProgress(entry.get("progress"), save_progress, retried=retried)
     attempts = entry.get("attempts", 0) + 1
     try:
-        result = await _push_to_vendor(db, entry, vendor, progress)
+        result = await _push_to_vendor(db, entry, vendor, progress, now, photos)
     except SlotUnavailable as exc:
         taken = f"the window was taken at the vendor: {exc}" if str(exc) else "the window was taken at the vendor"
         result = PushResult("slot_taken" if visitor_waiting else "rejected", message=taken)
@@ -154,6 +162,39 @@ async def push(
     VENDOR_PUSHES.labels(vendor.vendor_type, result.state).inc()
     await _finish(db, entry, lease, attempts, result)
     return result
+
+
+async def attach_photos(db: Database, entry: dict[str, Any], vendor: VendorStrategy, now: datetime, photos: PhotoFiles | None) -> None:
+    """Attach a booking's photos to its job (a claimed "photos" entry); retried like a push,
+    each photo once. It never changes the booking's status: the job is made already."""
+    lease = {"_id": entry["_id"], "lease_id": entry["lease_id"]}
+
+    async def save_progress(done: dict[str, Any]) -> None:
+        await db.vendor_outbox.update_one(lease, {"$set": {"progress": done}})
+
+    progress = BookingProgress(entry.get("progress"), save_progress, retried=entry.get("claims", 1) > 1)
+    attempts = entry.get("attempts", 0) + 1
+    booking = await booking_by_reference(db, entry["target_id"])
+    problem = None
+    try:
+        if booking is None:
+            problem = "the booking no longer exists"
+        elif photos is None:
+            problem = "no uploads bucket here (UPLOADS_BUCKET): the photos cannot be read"
+        else:
+            await vendor.attach_photos(booking, photos, progress)
+    except VendorUnavailable as exc:
+        if await retry_later(db, entry, now, exc):
+            return
+        problem = f"gave up after {attempts} tries over 48 hours: {exc.message}"
+    except (VendorError, OSError, RuntimeError) as exc:  # S3 (StorageUnavailable) included
+        problem = f"{type(exc).__name__}: {exc}"[:300]
+    VENDOR_PUSHES.labels(vendor.vendor_type, "rejected" if problem else "confirmed").inc()
+    await db.vendor_outbox.update_one(lease, {"$set": {
+        "state": "failed" if problem else "done", "attempts": attempts, "lease_until": 0.0, "lease_id": None, "last_error": problem,
+    }})
+    if problem:
+        log.error("photos not attached at the vendor", extra={"outbox": entry["_id"], "problem": problem})
 
 
 async def retry_later(db: Database, entry: dict[str, Any], now: datetime, exc: VendorUnavailable, give_up_at: float | None = None) -> bool:
@@ -223,9 +264,11 @@ class OutboxDrainer(Poller):
         interval: float = 2.0,
         on_settled: Settled | None = None,
         on_change: ChangeHandler | None = None,
+        photos: Callable[[datetime], PhotoFiles] | None = None,
     ) -> None:
         super().__init__(clock, interval)
         self._db = db
+        self._photos = photos
         self._on_settled = on_settled
         self._on_change = on_change
         self._vendor_lookup = vendor_lookup
@@ -246,6 +289,10 @@ class OutboxDrainer(Poller):
             else:
                 await self._on_change(entry, vendor, now)
             return
-        result = await push(self._db, entry, vendor, now)
+        photos = self._photos(now) if self._photos is not None else None
+        if entry["kind"] == "photos":
+            await attach_photos(self._db, entry, vendor, now, photos)
+            return
+        result = await push(self._db, entry, vendor, now, photos=photos)
         if entry["kind"] == "booking" and result.state != "pending" and self._on_settled is not None:
             await self._on_settled(entry["target_id"], now)

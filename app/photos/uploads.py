@@ -26,6 +26,7 @@ from app.db import Database
 from app.domain.photo import Photo
 from app.i18n import N_
 from app.photos.images import CONTENT_TYPES, NOT_A_PHOTO, NotAPhoto, make_copies
+from app.photos.links import PhotoLinks
 from app.photos.storage import PhotoStore, StorageUnavailable, photo_keys, upload_key
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,32 @@ def _photo(doc: dict[str, Any]) -> Photo:
     return Photo.from_document(doc | {"id": doc["_id"]})
 
 
+@dataclass(frozen=True)
+class BookingPhotoFiles:
+    """A booking's photos as a vendor takes them (app/vendors/base.py's PhotoFiles): signed
+    links made at `now`, and the resized copies' bytes."""
+
+    store: PhotoStore
+    links: PhotoLinks
+    base_url: str
+    now: datetime
+
+    def link(self, photo: Photo) -> str:
+        return f"{self.base_url}/photos/{self.links.token(photo.key, self.now)}"
+
+    async def read(self, photo: Photo) -> bytes:
+        return await self.store.read_all(photo.key)
+
+
 class PhotoUploads:
-    def __init__(self, db: Database, store: PhotoStore) -> None:
+    def __init__(self, db: Database, store: PhotoStore, links: PhotoLinks, base_url: str) -> None:
         self.db = db
         self.store = store
+        self.links = links
+        self.base_url = base_url
+
+    def files(self, now: datetime) -> BookingPhotoFiles:
+        return BookingPhotoFiles(self.store, self.links, self.base_url, now)
 
     async def begin(self, organization_id: str, session_id: str, content_type: str, size: int, now: datetime, limit: int = MAX_PHOTOS) -> UploadForm:
         """A presigned form for one more photo of this session, or PhotoRefused."""

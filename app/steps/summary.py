@@ -18,7 +18,8 @@ class SummaryStep(StepHandler):
         return {"draft": ctx.session.booking, "detail_fields": ctx.flow.additional_details}
 
     async def submit(self, ctx: StepContext, form: FormData) -> StepResult:
-        outcome = await confirm_booking(ctx.db, ctx.flow, ctx.session, ctx.vendor, ctx.now)
+        photos = ctx.photos.files(ctx.now) if ctx.photos is not None else None
+        outcome = await confirm_booking(ctx.db, ctx.flow, ctx.session, ctx.vendor, ctx.now, photos)
         BOOKINGS.labels(type(outcome).__name__.lower()).inc()
         match outcome:
             case Confirmed(booking):

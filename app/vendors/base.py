@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from app.domain.booking import Booking, ChosenService, ChosenWindow
 from app.domain.config import Model
+from app.domain.photo import Photo
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -111,6 +112,15 @@ class BookingProgress:
             await self._save(dict(self.done))
 
 
+class PhotoFiles(Protocol):
+    """A booking's photos of the problem as a vendor may take them (app/photos/ gives them):
+    a link the office can open, or the bytes of the resized copy to attach."""
+
+    def link(self, photo: Photo) -> str: ...
+
+    async def read(self, photo: Photo) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class BookingRequest:
     """A booking to make at the vendor, and what earlier tries of it made there.
@@ -122,6 +132,8 @@ class BookingRequest:
 
     booking: Booking
     progress: BookingProgress = field(default_factory=BookingProgress)
+    # Links to the booking's photos of the problem, for the job's notes (booking_summary).
+    photo_links: tuple[str, ...] = ()
 
     @property
     def day(self) -> date:
@@ -238,6 +250,16 @@ class VendorStrategy(ABC):
     @abstractmethod
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         """Book the window; idempotent per session; raises SlotUnavailable when it is full."""
+
+    @property
+    def takes_photo_files(self) -> bool:
+        """Whether the vendor's API takes a job's photos as files (attach_photos); the others
+        get links to them in the job's notes (booking_summary)."""
+        return False
+
+    async def attach_photos(self, booking: Booking, photos: PhotoFiles, progress: BookingProgress) -> None:
+        """Attach the booking's photos to its job at the vendor (takes_photo_files), each
+        once: `progress` remembers those done, so a retry sends only the rest."""
 
     @property
     def can_reschedule(self) -> bool:

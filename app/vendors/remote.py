@@ -264,6 +264,9 @@ def booking_summary(request: BookingRequest) -> str:
     lines = [f"{request.booking.service.name} — booked online ({request.booking.reference})"]
     if request.booking.window.label:
         lines.append(f"Arrival window: {request.booking.window.label}")
+    if request.photo_links:  # before the details: a long description is what the 2,000 characters cut
+        lines.append(f"Photos of the problem ({len(request.photo_links)}):")
+        lines += [f"  {link}" for link in request.photo_links]
     for name, value in request.booking.details.items():
         if value not in (None, "", False):
             lines.append(f"{name}: {'yes' if value is True else value}")

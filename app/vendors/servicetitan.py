@@ -20,7 +20,9 @@ from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl, Identifier
 from app.vendors.base import (
     ArrivalWindow,
+    BookingProgress,
     BookingRequest,
+    PhotoFiles,
     VendorRejected,
     VendorUnauthorized,
 )
@@ -362,6 +364,29 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
     @property
     def can_cancel(self) -> bool:
         return self.config.booking_mode == "job" and self.config.cancel_reason_id is not None
+
+    # -- photos of the problem -------------------------------------------------------------
+    # Attached to the job as files (the Forms API's job attachments); a CRM booking has no
+    # job yet, so its photos are the links in its summary.
+
+    @property
+    def takes_photo_files(self) -> bool:
+        return self.config.booking_mode == "job"
+
+    async def attach_photos(self, booking: Booking, photos: PhotoFiles, progress: BookingProgress) -> None:
+        job = self._job_id(booking)
+        if progress.retried:  # an earlier try may have attached some without hearing back
+            attached = await self._api("GET", "forms", f"/jobs/{job}/attachments")
+            names = {a.get("fileName") for a in (attached or {}).get("data", [])}
+            for photo in booking.photos:
+                if photo.filename in names and progress.get(f"photo:{photo.id}") is None:
+                    await progress.remember(f"photo:{photo.id}", "found")
+        for photo in booking.photos:
+            if progress.get(f"photo:{photo.id}") is not None:
+                continue
+            data = await photos.read(photo)
+            answer = await self._api("POST", "forms", f"/jobs/{job}/attachments", files={"file": (photo.filename, data, "image/jpeg")})
+            await progress.remember(f"photo:{photo.id}", (answer or {}).get("id") or "attached")
 
     def _job_id(self, booking: Booking) -> int:
         if not booking.vendor.external_id:

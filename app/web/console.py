@@ -43,6 +43,7 @@ from app.steps.contact import format_phone
 from app.vendors.base import AvailabilityScope, VendorError
 from app.web import rate_limits, services
 from app.web.dashboard import chart
+from app.web.photos import photo_link
 from app.web.problems import HttpProblem
 from app.web.vendors import request_vendor
 from app.webhooks.deliveries import deliveries_of, resend, send_test_event
@@ -131,6 +132,10 @@ async def signed_in_or_sign_in() -> Response | None:
 async def console_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    endpoint = services.current().settings.aws_endpoint_url
+    if endpoint and endpoint.startswith("http://"):  # a local S3 (make run): photos redirect there, over http
+        policy = response.headers["Content-Security-Policy"]
+        response.headers["Content-Security-Policy"] = policy.replace("img-src 'self' https:", f"img-src 'self' https: {endpoint}")
     return response
 
 
@@ -245,7 +250,8 @@ async def booking(reference: str) -> Response:
     record = await booking_record(services.current_db(), me.organization.slug, reference, me.organization.zone)
     if record is None:
         raise HttpProblem(404, "not_found", "There is no such booking.")
-    return await _page("booking.html", record=record, b=record.booking, zone=me.organization.zone, done=request.args.get("done"))
+    photo_url = photo_link if services.current().photos is not None else None
+    return await _page("booking.html", record=record, b=record.booking, zone=me.organization.zone, done=request.args.get("done"), photo_url=photo_url)
 
 
 async def _acting_on(reference: str) -> tuple[ConsoleSession, Any, datetime]:

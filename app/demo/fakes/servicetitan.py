@@ -78,6 +78,7 @@ class FakeServiceTitan(FakeVendor):
         self.locations: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
         self.appointments: list[dict[str, Any]] = []
+        self.attachments: list[dict[str, Any]] = []  # the Forms API's job attachments (photos), bytes kept
         self.cancel_reasons = {71: "Customer cancelled"}
         self._ids = itertools.count(900001)
         super().__init__(rate_limit_per_second, port)
@@ -298,6 +299,24 @@ class FakeServiceTitan(FakeVendor):
                 if old is not None:
                     self.give_back(old)
             return jsonify(appointment)
+
+        # Forms API: a job's attachments, a file each (multipart/form-data, field "file").
+        @app.get("/forms/v2/tenant/<int:tenant>/jobs/<int:job_id>/attachments")
+        async def job_attachments(tenant: int, job_id: int) -> Response:
+            return page_of([{k: v for k, v in a.items() if k != "data"} for a in self.attachments if a["jobId"] == job_id])
+
+        @app.post("/forms/v2/tenant/<int:tenant>/jobs/<int:job_id>/attachments")
+        async def attach_to_job(tenant: int, job_id: int) -> Response:
+            if not any(j["id"] == job_id for j in self.jobs):
+                return api_error(404, f"Job with ID {job_id} not found")
+            upload = (await request.files).get("file")
+            if upload is None:
+                return api_error(400, "One or more validation errors occurred.", {"file": ["The file field is required."]})
+            data = upload.read()
+            attachment = {"id": next(self._ids), "jobId": job_id, "fileName": upload.filename, "contentType": upload.content_type,
+                          "size": len(data), "data": data}
+            self.attachments.append(attachment)
+            return jsonify({k: v for k, v in attachment.items() if k != "data"})
 
         @app.put("/jpm/v2/tenant/<int:tenant>/jobs/<int:job_id>/cancel")
         async def cancel_job(tenant: int, job_id: int) -> Response:

@@ -1,0 +1,138 @@
+"""A booking's photos of the problem at each vendor: ServiceTitan gets them as job
+attachments (the Forms API), pushed in the background after the job is made, each once
+however often the push is retried; Housecall Pro's job notes and Jobber's request
+instructions carry signed links to them (neither API takes files), which open the photo."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from PIL import Image
+from quart import Quart
+from quart.typing import TestClientProtocol as Client
+
+from app.bookings.outbox import OutboxDrainer
+from app.db import Database
+from app.demo.fakes.housecallpro import FakeHousecallPro
+from app.demo.fakes.jobber import FakeJobber
+from app.demo.fakes.server import FakeVendor
+from app.demo.fakes.servicetitan import FakeServiceTitan
+from app.flows.models import OrganizationConfig
+from app.photos.bucket import create_uploads_bucket
+from app.web.services import services_of
+from tests.conftest import MotoServer, demo_booking_into
+from tests.photos import BUCKET, ORIGIN, Photos, jpeg_from_a_phone
+from tests.visitor import DETAILS, Visitor
+
+FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
+
+
+@pytest.fixture(params=list(FAKES))
+def vendor_type(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def fake(vendor_type: str) -> Iterator[FakeVendor]:
+    started = FAKES[vendor_type]().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def settings_overrides(aws: MotoServer) -> dict[str, object]:
+    create_uploads_bucket(BUCKET, aws.url, [ORIGIN])
+    return {"uploads_bucket": BUCKET, "aws_endpoint_url": aws.url, "outbox_poll_seconds": 300}
+
+
+@pytest.fixture
+def organization(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
+    job_mode = {"booking_mode": "job"} if vendor_type == "servicetitan" else {}
+    return demo_booking_into(vendor_type, fake.url, timeout_seconds=2.0, horizon_days=366, **job_mode)
+
+
+async def drain(app: Quart, seconds: float = 1) -> int:
+    services = services_of(app)
+    moment = services.clock() + timedelta(seconds=seconds)
+    assert services.photos is not None
+    drainer = OutboxDrainer(services.db, services.outbox._vendor_lookup, lambda: moment, photos=services.photos.files)
+    return await drainer.drain_once()
+
+
+def what_the_office_reads(fake: FakeVendor) -> str:
+    if isinstance(fake, FakeServiceTitan):
+        return str(fake.jobs[-1]["summary"])
+    if isinstance(fake, FakeHousecallPro):
+        return str(fake.jobs[-1]["notes"])
+    assert isinstance(fake, FakeJobber)
+    return str(fake.requests[-1])
+
+
+async def test_the_photos_reach_the_vendor(
+    app: Quart, vendor_type: str, fake: FakeVendor, visitor: Visitor, client: Client, db: Database, today: date,
+) -> None:
+    await visitor.walk_to("AdditionalDetails", today)
+    photos = Photos(client, visitor)
+    added = [(await photos.add(jpeg_from_a_phone(1200, 900)))[1] for _ in range(2)]
+    page = await visitor.walk_to("Summary", today, first_page=await visitor.submit("AdditionalDetails", **DETAILS))
+    page = await visitor.submit("Summary")
+    assert page.step == "Confirmation"
+    booking = await db.bookings.find_one({})
+    assert booking is not None and booking["status"] == "confirmed" and len(booking["photos"]) == 2
+
+    # The job's notes link each photo; a link opens it (a redirect to the private bucket).
+    notes = what_the_office_reads(fake)
+    assert "Photos of the problem (2):" in notes
+    links = [line.strip() for line in notes.replace("\\n", "\n").splitlines() if "/photos/" in line]
+    assert len(links) == 2
+    opened = await client.get("/photos/" + links[0].split("/photos/")[1].split("'")[0].split('"')[0])
+    assert opened.status_code == 302
+
+    if not isinstance(fake, FakeServiceTitan):
+        assert await db.vendor_outbox.count_documents({"kind": "photos"}) == 0  # links are what their APIs take
+        return
+    # ServiceTitan: the files follow the job, in the background, each once.
+    assert fake.attachments == []
+    assert await drain(app) == 1
+    job_id = int(booking["vendor"]["external_id"])
+    assert sorted(a["fileName"] for a in fake.attachments) == sorted(f"photo-{p['id']}.jpg" for p in added)
+    assert all(a["jobId"] == job_id and a["contentType"] == "image/jpeg" for a in fake.attachments)
+    assert Image.open(io.BytesIO(fake.attachments[0]["data"])).format == "JPEG"
+    entry = await db.vendor_outbox.find_one({"kind": "photos"})
+    assert entry is not None and entry["state"] == "done" and entry["last_error"] is None
+    # A retried push (an answer that never came) attaches nothing twice.
+    await db.vendor_outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "pending", "due_at": 0, "progress": {}, "claims": 1}})
+    assert await drain(app, 60) == 1
+    assert len(fake.attachments) == 2
+
+
+@pytest.mark.parametrize("vendor_type", ["servicetitan"], indirect=True)
+async def test_photos_wait_for_a_vendor_that_is_down_and_go_once_when_an_answer_was_lost(
+    app: Quart, vendor_type: str, fake: FakeVendor, visitor: Visitor, client: Client, db: Database, today: date,
+) -> None:
+    assert isinstance(fake, FakeServiceTitan)  # the one whose API takes files
+    await visitor.walk_to("AdditionalDetails", today)
+    photos = Photos(client, visitor)
+    for _ in range(3):
+        await photos.add(jpeg_from_a_phone(800, 600))
+    await visitor.walk_to("Summary", today, first_page=await visitor.submit("AdditionalDetails", **DETAILS))
+    assert (await visitor.submit("Summary")).step == "Confirmation"
+
+    fake.fail_next("/attachments", status=503, times=20)
+    assert await drain(app) == 1
+    entry = await db.vendor_outbox.find_one({"kind": "photos"})
+    assert entry is not None and entry["state"] == "pending" and fake.attachments == []
+    fake.state.faults.clear()
+
+    # The first file arrives but its answer does not: the next try finds it and sends the rest.
+    fake.fail_next("/attachments", method="POST", hang_seconds=3, then_process=True)
+    assert await drain(app, 3600) == 1
+    assert len(fake.attachments) == 1
+    assert await drain(app, 7200) == 1
+    names = [a["fileName"] for a in fake.attachments]
+    assert len(names) == 3 and len(set(names)) == 3
+    entry = await db.vendor_outbox.find_one({"kind": "photos"})
+    assert entry is not None and entry["state"] == "done"

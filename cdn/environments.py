@@ -17,6 +17,11 @@ class Environment:
     def bucket(self) -> str:
         return f"wrkbelt-scheduler-cdn-{self.name}"
 
+    @property
+    def uploads_bucket(self) -> str:
+        """Visitors' photos of the problem (private; the web process's UPLOADS_BUCKET)."""
+        return f"wrkbelt-scheduler-uploads-{self.name}"
+
 
 ENVIRONMENTS = {
     env.name: env

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from app.photos.bucket import cors_rules, lifecycle_rules
 from cdn.cache_rules import CACHE_DURATIONS, EDGE_CORS_HEADERS, ROOT_KEYS
 from cdn.environments import Environment
 from cdn.publish import LIFECYCLE_TAG
@@ -88,18 +89,60 @@ def _behavior(policy: str, path: str | None = None) -> dict[str, Any]:
     return behavior
 
 
+def _uploads_bucket(environment: Environment) -> dict[str, Any]:
+    """Visitors' photos of the problem (app/photos/bucket.py says the same rules for the
+    local S3): private, encrypted, uploads by presigned POST from the companies' origins only,
+    and what no booking kept removed by the lifecycle rules."""
+    lifecycle = []
+    for rule in lifecycle_rules():
+        cfn: dict[str, Any] = {"Id": rule["ID"], "Status": rule["Status"]}
+        tag = rule["Filter"].get("Tag")
+        if tag:
+            cfn["TagFilters"] = [tag]
+        elif rule["Filter"].get("Prefix"):
+            cfn["Prefix"] = rule["Filter"]["Prefix"]
+        if "Expiration" in rule:
+            cfn["ExpirationInDays"] = rule["Expiration"]["Days"]
+        if "AbortIncompleteMultipartUpload" in rule:
+            cfn["AbortIncompleteMultipartUpload"] = rule["AbortIncompleteMultipartUpload"]
+        lifecycle.append(cfn)
+    cors = [{
+        "AllowedOrigins": {"Ref": "UploadOrigins"}, "AllowedMethods": rule["AllowedMethods"], "AllowedHeaders": rule["AllowedHeaders"],
+        "ExposedHeaders": rule["ExposeHeaders"], "MaxAge": rule["MaxAgeSeconds"],
+    } for rule in cors_rules([])]
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketName": environment.uploads_bucket,
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "CorsConfiguration": {"CorsRules": cors},
+            "LifecycleConfiguration": {"Rules": lifecycle},
+        },
+    }
+
+
 def template(environment: Environment) -> dict[str, Any]:
     prefix = f"scheduler-{environment.name}"
     distribution_arn = {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"Scheduler widget CDN for {environment.name} ({environment.domain}): S3, CloudFront, invalidation Lambda",
+        "Description": f"Scheduler widget CDN for {environment.name} ({environment.domain}): S3, CloudFront, invalidation Lambda; the photo uploads bucket",
         "Parameters": {
             "CertificateArn": {
                 "Type": "String",
                 "Description": f"ACM certificate in us-east-1 covering {environment.domain}",
                 "AllowedPattern": "^arn:aws:acm:us-east-1:[0-9]{12}:certificate/.+$",
-            }
+            },
+            "UploadOrigins": {
+                "Type": "CommaDelimitedList",
+                "Description": "Origins whose pages may upload photos (the companies' allowed_origins, https://www.example.com,…)",
+            },
         },
         "Resources": {
             "AssetsBucket": {
@@ -132,6 +175,26 @@ def template(environment: Environment) -> dict[str, Any]:
                                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
                             },
                         ]
+                    },
+                },
+            },
+            "UploadsBucket": _uploads_bucket(environment),
+            "UploadsBucketPolicy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {
+                    "Bucket": {"Ref": "UploadsBucket"},
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "OnlyOverTls",
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": [{"Fn::GetAtt": ["UploadsBucket", "Arn"]}, {"Fn::Sub": "${UploadsBucket.Arn}/*"}],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ],
                     },
                 },
             },
@@ -269,5 +332,6 @@ def template(environment: Environment) -> dict[str, Any]:
             "DistributionId": {"Value": {"Ref": "Distribution"}},
             "DistributionDomainName": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
             "InvalidationFunctionName": {"Value": {"Ref": "InvalidationFunction"}},
+            "UploadsBucketName": {"Value": {"Ref": "UploadsBucket"}},
         },
     }

@@ -67,6 +67,9 @@ def test_copilot_manifests() -> None:
     assert {"SMTP_URL", "LINK_SECRET"} <= set(web["secrets"]) and "@" in web["variables"]["MAIL_FROM"]
     for env in ENVIRONMENTS:
         assert manifest(f"environments/{env}")["name"] == env
+        assert web["environments"][env]["variables"]["UPLOADS_BUCKET"] == f"wrkbelt-scheduler-uploads-{env}"
+    addon = (ROOT / "copilot" / "web" / "addons" / "uploads.yml").read_text()
+    assert "s3:PutObject" in addon and "wrkbelt-scheduler-uploads-${Env}/*" in addon
 
 
 def test_check_config_masks_credentials() -> None:

@@ -49,3 +49,19 @@ def test_routes_policies_and_permissions() -> None:
     request_function = resources["CorsRequestFunction"]["Properties"]["FunctionCode"]
     assert "OPTIONS" in request_function and "statusCode: 204" in request_function
     assert '"access-control-allow-origin": {"value": "*"}' in resources["CorsResponseFunction"]["Properties"]["FunctionCode"]
+
+
+def test_the_uploads_bucket_is_private_encrypted_and_forgets_what_no_booking_kept() -> None:
+    resources = template(ENVIRONMENTS["production"])["Resources"]
+    bucket = resources["UploadsBucket"]["Properties"]
+    assert bucket["BucketName"] == "wrkbelt-scheduler-uploads-production"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    cors = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors == [{"AllowedOrigins": {"Ref": "UploadOrigins"}, "AllowedMethods": ["POST"], "AllowedHeaders": ["*"],
+                     "ExposedHeaders": ["ETag"], "MaxAge": 3000}]  # the companies' origins only, uploads only
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["unchecked-uploads"]["Prefix"] == "uploads/" and rules["unchecked-uploads"]["ExpirationInDays"] == 1
+    assert rules["copies-no-booking-kept"]["TagFilters"] == [{"Key": "kept", "Value": "no"}]
+    statement = resources["UploadsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -4,6 +4,7 @@ photos offline and without an AWS account. What it holds is gone when the demo s
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ class LocalS3:
 def start_local_s3(host: str, origins: list[str]) -> LocalS3:
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per upload in the demo's output
     os.environ.update(CREDENTIALS)
     server = ThreadedMotoServer(ip_address=host, port=free_port(), verbose=False)
     server.start()

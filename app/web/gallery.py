@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from quart import Blueprint, render_template, request
 
@@ -22,6 +23,7 @@ from app.bookings.notices import FailedChange, NoticeKind, OfficeNotice, compose
 from app.demo import DEMO_FILE
 from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.domain.lead import Lead
+from app.domain.photo import Photo
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, NoticeTopic, Organization, Person, Theme
 from app.i18n import N_, gettext
@@ -68,6 +70,25 @@ class SampleCalendar(VendorStrategy):
         raise NotImplementedError("the gallery does not book")
 
 
+SAMPLE_COLOURS = ("#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed")
+
+
+class SamplePhotos:
+    """The photos a gallery state shows as added (no bucket: each a coloured square)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    async def of_session(self, session_id: str) -> list[Photo]:
+        return [Photo(f"sample{i}", f"photos/sample/{i}.jpg", f"photos/sample/{i}-thumb.jpg", 1600, 1200, 200_000) for i in range(self.count)]
+
+
+def sample_photo_url(key: str) -> str:
+    colour = SAMPLE_COLOURS[int(key.split("/")[-1][0]) % len(SAMPLE_COLOURS)]
+    square = f'<svg xmlns="http://www.w3.org/2000/svg" width="72" height="72"><rect width="72" height="72" fill="{colour}"/></svg>'
+    return "data:image/svg+xml," + quote(square)
+
+
 @dataclass(frozen=True)
 class GalleryState:
     step: str
@@ -80,6 +101,7 @@ class GalleryState:
     full_calendar: bool = False
     booking_status: BookingStatus | None = None  # Confirmation states
     visitor_zone: str | None = None  # the visitor's device is in another time zone
+    photos: int = 0  # photos of the problem already added (AdditionalDetails)
 
 
 def _next_weekday(today: date) -> date:
@@ -109,6 +131,9 @@ def states(today: date) -> list[GalleryState]:
         GalleryState("AdditionalDetails", "filled", {"description": "Water under the kitchen sink", "property-type": "House", "pets": True}),
         GalleryState("AdditionalDetails", "errors", {"description": "", "property-type": ""},
                      {"detail-description": "Please fill this in.", "detail-property-type": "Please choose one."}),
+        GalleryState("AdditionalDetails", "with photos", {"description": "Water under the kitchen sink", "property-type": "House"}, photos=3),
+        GalleryState("AdditionalDetails", "five photos: no more to add", photos=5),
+        GalleryState("AdditionalDetails", "photo required, none added", {}, {"photos": "Add at least one photo of the problem."}),
         GalleryState("Timeslot", "month"),
         GalleryState("Timeslot", "day chosen", query={"date": day}),
         GalleryState("Timeslot", "window chosen", {"date": day, "window": "morning"}, query={"date": day}),
@@ -183,7 +208,8 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
         status="booked" if state.step == "Confirmation" else "active", visitor_zone=state.visitor_zone,
     )
     # No database: the sample calendar answers, and the confirmation is given its booking.
-    ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now)  # type: ignore[arg-type]
+    ctx = StepContext(None, organization, flow, flow.steps[index], session, SampleCalendar(today, state.full_calendar), now,  # type: ignore[arg-type]
+                      photos=SamplePhotos(state.photos))  # type: ignore[arg-type]
     booking = sample_booking(session, state.booking_status, now) if state.booking_status else None
     # The states' messages are written in English, as the steps write them: shown in the gallery's language.
     errors = {name: gettext(m) if isinstance(m, str) else gettext(m[0]) % m[1] for name, m in state.errors.items()}
@@ -193,7 +219,7 @@ async def render_state(organization: Organization, flow: Flow, state: GallerySta
         windows = [w for d in (1, 2) for w in await sample.get_date_timeslots(_next_weekday(today) + timedelta(days=d)) if w.available]
         notice = i18n.tidy(gettext(NEAREST) % {"times": "; ".join(describe_window(w) for w in windows[:3])})
     view = await step_view(ctx, errors=errors, notice=notice, query=state.query, booking=booking)
-    return await render_view(view)
+    return await render_view(view, photo_url=sample_photo_url)
 
 
 @bp.get("/_dev/gallery")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from quart import Response, render_template
 
 from app.steps.engine import CONFIRMATION_TEMPLATE, StepView
@@ -10,8 +12,9 @@ from app.web.photos import photo_link
 from app.web.urls import external_url
 
 
-async def render_view(view: StepView) -> str:
-    """The fragment's HTML: the view's variables and the URLs its forms and links use."""
+async def render_view(view: StepView, photo_url: Callable[[str], str] = photo_link) -> str:
+    """The fragment's HTML: the view's variables and the URLs its forms and links use
+    (`photo_url`: the gallery's sample photos are not in a bucket)."""
     urls: dict[str, object] = {}
     if view.template == CONFIRMATION_TEMPLATE:
         booking, organization = view.variables["booking"], view.variables["organization"]
@@ -26,7 +29,7 @@ async def render_view(view: StepView) -> str:
             "view_url": lambda **query: external_url("steps.view_step", step_id=step_id, **query),
         }
         if view.variables.get("photo_request") is not None:
-            urls |= {"photos_url": external_url("photos.begin_upload"), "photo_url": photo_link}
+            urls |= {"photos_url": external_url("photos.begin_upload"), "photo_url": photo_url}
     return await render_template(view.template, **view.variables, **urls)
 
 

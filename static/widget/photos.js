@@ -10,31 +10,17 @@
  *   3. POST check_url → the server checks the photo and keeps its copies (or says why not);
  * and DELETE remove_url takes one away. The words come from the fieldset's data-msg-*
  * attributes and the server's answers, in the visitor's language. While a photo uploads,
- * Continue waits. Its styles are adopted into the shadow root with it.
+ * Continue waits. The step's photo styles are in scheduler.css (the step looks right before
+ * this loads); what only this code shows (progress, a photo on its way) comes with it.
  */
 
 const STYLES = `
-.wb-photos { border: 0; margin: 0; padding: 0; min-width: 0; display: flex; flex-direction: column; gap: 8px; }
-.wb-photos > legend { padding: 0; margin-bottom: 4px; }
-.wb-photos__list { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 8px; }
-.wb-photos__list:empty { display: none; }
-.wb-photo { position: relative; width: 72px; height: 72px; border-radius: var(--wb-radius); overflow: hidden; background: #f3f4f6; }
-.wb-photo__image { width: 100%; height: 100%; object-fit: cover; display: block; }
 .wb-photo--busy .wb-photo__image { opacity: 0.55; }
 .wb-photo__progress { position: absolute; left: 6px; right: 6px; bottom: 6px; height: 6px; width: auto; appearance: none; border: 0; border-radius: 3px; background: rgba(255,255,255,0.8); overflow: hidden; }
 .wb-photo__progress::-webkit-progress-bar { background: rgba(255,255,255,0.8); }
 .wb-photo__progress::-webkit-progress-value { background: var(--wb-primary); }
 .wb-photo__progress::-moz-progress-bar { background: var(--wb-primary); }
-.wb-photo__remove { position: absolute; top: 2px; right: 2px; width: 28px; height: 28px; border: 0; border-radius: 50%; background: rgba(17,24,39,0.75); color: #fff; font: 700 18px/28px var(--wb-font); cursor: pointer; padding: 0; }
-.wb-photo__remove:focus-visible { outline: 3px solid var(--wb-primary); outline-offset: 1px; }
-.wb-photos__add { display: flex; flex-wrap: wrap; gap: 8px; }
-.wb-photos__add[hidden] { display: none; }
-.wb-photos__add .wb-button { position: relative; cursor: pointer; }
-.wb-photos__add .wb-button:focus-within { outline: 3px solid var(--wb-primary); outline-offset: 2px; }
-.wb-photos__input { position: absolute; width: 1px; height: 1px; opacity: 0; overflow: hidden; clip: rect(0 0 0 0); }
-.wb-photos__status { margin: 0; font-size: 14px; color: var(--wb-muted); min-height: 1.5em; }
 .wb-photos__status--problem { color: var(--wb-error); }
-@media (pointer: fine) { .wb-photos__camera { display: none; } }
 `;
 
 const TYPES = ["image/jpeg", "image/png", "image/webp"];

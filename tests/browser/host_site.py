@@ -13,12 +13,14 @@ PAGES = HERE / "hosts"
 HTMX_2 = HERE / "node_modules" / "htmx.org" / "dist" / "htmx.min.js"
 
 
-def csp_for(scheduler: str) -> str:
-    """The Content-Security-Policy the README tells hosts to allow (plus their own 'self')."""
+def csp_for(scheduler: str, uploads: str | None = None) -> str:
+    """The Content-Security-Policy the README tells hosts to allow (plus their own 'self');
+    with `uploads` (the photo bucket's origin), what docs/PHOTOS.md adds for photos."""
     socket = scheduler.replace("http", "ws", 1)  # ws:// for http://, wss:// for https://
+    images = f"'self' blob: {scheduler} {uploads}" if uploads else "'self'"
     return (
-        f"default-src 'self'; script-src 'self' {scheduler}; connect-src 'self' {scheduler} {socket}; "
-        "style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'self'"
+        f"default-src 'self'; script-src 'self' {scheduler}; connect-src 'self' {scheduler} {socket}{' ' + uploads if uploads else ''}; "
+        f"style-src 'self'; img-src {images}; object-src 'none'; base-uri 'self'"
     )
 
 
@@ -34,7 +36,7 @@ class HostSite:
         self.server.server_close()
 
 
-def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
+def start_host_site(scheduler: str, host: str = "127.0.0.1", uploads: str | None = None) -> HostSite:
     hits: dict[str, int] = {}
     posted: list[tuple[str, bytes]] = []
 
@@ -67,7 +69,7 @@ def start_host_site(scheduler: str, host: str = "127.0.0.1") -> HostSite:
                 self._send(200, (PAGES / "host.js").read_bytes(), "text/javascript")
             elif path.endswith(".html") and (PAGES / path.lstrip("/")).is_file():
                 page = (PAGES / path.lstrip("/")).read_text().replace("{{SCHEDULER}}", scheduler)
-                headers = {"Content-Security-Policy": csp_for(scheduler)} if path.startswith("/csp") else {}
+                headers = {"Content-Security-Policy": csp_for(scheduler, uploads)} if path.startswith("/csp") else {}
                 self._send(200, page.encode(), "text/html; charset=utf-8", headers)
             else:
                 self._send(404, b"not found", "text/plain")

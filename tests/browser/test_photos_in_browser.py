@@ -32,8 +32,8 @@ def web_env(aws: MotoServer) -> dict[str, str]:
 
 
 @pytest.fixture
-def host_site(live_server: LiveServer) -> Iterator[HostSite]:
-    site = start_host_site(live_server.url)
+def host_site(live_server: LiveServer, aws: MotoServer) -> Iterator[HostSite]:
+    site = start_host_site(live_server.url, uploads=aws.url)  # /csp.html: the policy docs/PHOTOS.md gives
     yield site
     site.stop()
 
@@ -116,3 +116,35 @@ async def test_a_visitor_adds_photos_from_a_phone_and_the_booking_keeps_them(
     assert {(p["width"], p["height"]) for p in booking["photos"]} == {(1200, 1600), (1600, 1200)}
     assert errors == []
     await context.close()
+
+
+async def test_photos_work_under_the_documented_content_security_policy(
+    browser: Browser, host_site: HostSite, live_server: LiveServer,
+) -> None:
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    violations: list[str] = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    await open_host_page(page, host_site.url + "/csp.html")
+    await page.get_by_role("button", name="Book now").click()
+
+    async def on_step(step: str) -> None:
+        if step != "3-additional-details":
+            return
+        await choose(page, [{"name": "leak.jpg", "mimeType": "image/jpeg", "buffer": photo(1200, 900, (30, 90, 200))}])
+        fieldset = page.get_by_role("dialog").locator("[data-wrkbelt-photos]")
+        await expect(fieldset.locator(".wb-photo[data-id]")).to_have_count(1, timeout=20000)
+        # Back and forward again: the thumbnail now comes from the server (a redirect to the bucket).
+        await page.get_by_role("button", name="Back").click()
+        await page.get_by_role("button", name="Continue").click()
+        await expect(page.get_by_role("heading", name="Tell us a little more")).to_be_visible()
+        thumbnail = fieldset.locator(".wb-photo img")
+        await expect(thumbnail).to_have_count(1)
+        await page.wait_for_function(
+            "() => { const i = document.getElementById('wrkbelt-scheduler-container').shadowRoot.querySelector('.wb-photo img'); return i && i.complete && i.naturalWidth > 0; }",
+            timeout=10000)
+
+    await book_with_mouse(page, on_step=on_step)
+    assert violations == []
+    booking = await live_server.database.bookings.find_one({})
+    assert booking is not None and len(booking["photos"]) == 1
+    await page.close()

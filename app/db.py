@@ -140,6 +140,11 @@ class Database:
         """Photos of the problem a session uploaded (app/photos/): one per slot, 5 slots a session."""
         return self.db["photos"]
 
+    @property
+    def returning_lookups(self) -> AsyncCollection[Document]:
+        """What a session's last returning-customer look-up found (app/steps/returning.py), by session id."""
+        return self.db["returning_lookups"]
+
     async def create_indexes(self) -> None:
         await self.organizations.create_index("publishable_key", unique=True)
         await self.flows.create_index(
@@ -181,6 +186,10 @@ class Database:
         # The console's inbox: an organization's bookings newest first, by status.
         await self.bookings.create_index([("organization_id", ASCENDING), ("created_at", DESCENDING)])
         await self.bookings.create_index([("organization_id", ASCENDING), ("status", ASCENDING), ("created_at", DESCENDING)])
+        # A returning customer's earlier bookings, by the phone or email they type again.
+        await self.bookings.create_index([("organization_id", ASCENDING), ("customer.phone", ASCENDING)])
+        await self.bookings.create_index([("organization_id", ASCENDING), ("customer.email", ASCENDING)])
+        await self.returning_lookups.create_index("expires_at", expireAfterSeconds=0)
         # A session's photos take numbered slots: two uploads at once cannot take a sixth.
         await self.photos.create_index([("session_id", ASCENDING), ("slot", ASCENDING)], unique=True)
 

@@ -103,7 +103,7 @@ def _fragments(page: str) -> dict[str, list[str]]:
 # What stays the same in both languages: the sample visitor's entries and the company's name.
 SAME_IN_BOTH = re.compile(
     r"^(Demo Plumbing & Air|Austin, TX 78701|Ada|Lovelace|Ada Lovelace|ada@example\.com|100 Congress Ave|Suite 4|Austin|TX|78701|78a|10001|"
-    r"Texas|555|ada@|\(512\) 555-0142|12|x@|WB-7K4M2Q|Water under the kitchen sink|[\d\s,.–:—()-]*|[\W\d]*)$"
+    r"Texas|555|ada@|\(512\) 555-0142|12|x@|WB-7K4M2Q|Water under the kitchen sink|•••• Congress Ave|•••• E 6th St|[\d\s,.–:—()-]*|[\W\d]*)$"
 )
 
 

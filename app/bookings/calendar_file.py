@@ -47,7 +47,7 @@ def calendar_file(
     event.add("dtstart", booking.window.starts_at(zone))
     event.add("dtend", booking.window.ends_at(zone))
     event.add("summary", f"{booking.service.name} — {company}")
-    event.add("location", booking.customer.address)
+    event.add("location", booking.customer.shown_address)  # the visitor's file: an address on file stays masked
     lines = [
         f"{company} arrives between {booking.window.label}.",
         f"Booking reference: {booking.reference}",

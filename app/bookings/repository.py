@@ -27,6 +27,17 @@ async def booking_for_session_or_none(db: Database, session_id: str) -> Booking 
         return None
 
 
+async def bookings_of_customer(db: Database, organization_id: str, phone: str | None, email: str | None, limit: int = 20) -> list[Booking]:
+    """The organization's latest bookings made with this phone number (E.164) or email
+    (lower case): where a returning customer had visits before."""
+    either: list[dict[str, Any]] = [{"customer.phone": phone}] if phone else []
+    either += [{"customer.email": {"$in": sorted({email, email.lower()})}}] if email else []
+    if not either:
+        return []
+    cursor = db.bookings.find({"organization_id": organization_id, "$or": either}).sort("created_at", -1).limit(limit)
+    return [Booking.from_document(doc) async for doc in cursor]
+
+
 def _at_version(version: int) -> dict[str, Any]:
     # Bookings stored before versions were kept count as version 1.
     return {"version": version} if version > 1 else {"$or": [{"version": 1}, {"version": {"$exists": False}}]}

@@ -21,6 +21,7 @@ from datetime import date, datetime, time, tzinfo
 from typing import Any, ClassVar, Literal
 
 from app.domain.photo import Photo
+from app.domain.place import KnownPlace, mask_street
 
 BookingStatus = Literal["pending", "confirmed", "slot_taken", "needs_attention", "cancelled"]
 DetailValue = str | bool
@@ -128,6 +129,9 @@ class Customer:
     state: str
     zip_code: str
     unit: str = ""
+    # The address is one on file (a returning customer chose it, masked): the visitor is
+    # shown only its masked street, whoever they are; the company sees it whole.
+    on_file: bool = False
 
     FIELDS: ClassVar[tuple[str, ...]] = ("first_name", "last_name", "phone", "email", "street", "unit", "city", "state", "zip_code")
 
@@ -144,12 +148,26 @@ class Customer:
         """One line: '12 Main St, Apt 4, Austin, TX 78701'."""
         return f"{self.street_line}, {self.city}, {self.state} {self.zip_code}"
 
-    def to_document(self) -> dict[str, str]:
-        return {name: getattr(self, name) for name in self.FIELDS}
+    @property
+    def shown_street_line(self) -> str:
+        """The street as the visitor is shown it (widget, their emails and booking page)."""
+        return mask_street(self.street) if self.on_file else self.street_line
+
+    @property
+    def shown_place(self) -> str:
+        """'Austin, TX 78701' as the visitor is shown it: nothing of an address on file."""
+        return "" if self.on_file else f"{self.city}, {self.state} {self.zip_code}"
+
+    @property
+    def shown_address(self) -> str:
+        return ", ".join(part for part in (self.shown_street_line, self.shown_place) if part)
+
+    def to_document(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS} | ({"on_file": True} if self.on_file else {})
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> Customer:
-        return cls(**{name: _text(doc, name) for name in cls.FIELDS})
+        return cls(**{name: _text(doc, name) for name in cls.FIELDS}, on_file=doc.get("on_file") is True)
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,8 @@ class Booking:
     locale: str = "en_US"
     # Photos of the problem the visitor added (app/photos/).
     photos: tuple[Photo, ...] = ()
+    # A returning customer's address on file, with its customer and address at the vendor.
+    known_place: KnownPlace | None = None
 
     @property
     def day(self) -> date:
@@ -314,6 +334,7 @@ class Booking:
             "pending_change": self.pending_change.to_document() if self.pending_change else None,
             "locale": self.locale,
             "photos": [p.to_document() for p in self.photos],
+            "known_place": self.known_place.to_document() if self.known_place else None,
         }
 
     @classmethod
@@ -339,4 +360,5 @@ class Booking:
             pending_change=PendingChange.from_document(doc["pending_change"]) if doc.get("pending_change") else None,
             locale=_text(doc, "locale") or "en_US",
             photos=tuple(Photo.from_document(p) for p in doc.get("photos") or [] if isinstance(p, Mapping)),
+            known_place=KnownPlace.from_document(doc["known_place"]) if isinstance(doc.get("known_place"), Mapping) else None,
         )

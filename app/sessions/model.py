@@ -17,6 +17,7 @@ from app.domain.booking import (
     VendorRecord,
 )
 from app.domain.photo import Photo
+from app.domain.place import KnownPlace
 
 Direction = Literal["forward", "back", "none"]
 Status = Literal["active", "out_of_area", "booked"]
@@ -34,9 +35,12 @@ class BookingDraft:
     customer: Customer | None = None
     # The photos of the problem when AdditionalDetails was last submitted (app/photos/).
     photos: list[Photo] = field(default_factory=list)
+    # The address on file a returning customer chose at the Customer step (app/steps/returning.py).
+    known_place: KnownPlace | None = None
 
     def to_document(self) -> dict[str, Any]:
         return {
+            "known_place": self.known_place.to_document() if self.known_place else None,
             "photos": [p.to_document() for p in self.photos],
             "zip_code": self.zip_code,
             "service": self.service.to_document() if self.service else None,
@@ -56,6 +60,7 @@ class BookingDraft:
             timeslot=ChosenWindow.from_document(doc["timeslot"]) if doc.get("timeslot") else None,
             customer=Customer.from_document(doc["customer"]) if doc.get("customer") else None,
             photos=[Photo.from_document(p) for p in doc.get("photos") or [] if isinstance(p, dict)],
+            known_place=KnownPlace.from_document(doc["known_place"]) if isinstance(doc.get("known_place"), dict) else None,
         )
 
 
@@ -108,6 +113,7 @@ class BookingSession:
             attribution=dict(self.attribution),
             locale=self.locale,
             photos=tuple(draft.photos),
+            known_place=draft.known_place,
         )
 
     def to_document(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from app.domain.booking import Booking, ChosenService, ChosenWindow
 from app.domain.config import Model
 from app.domain.photo import Photo
+from app.domain.place import KnownPlace
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -250,6 +251,11 @@ class VendorStrategy(ABC):
     @abstractmethod
     async def create_booking(self, request: BookingRequest) -> VendorBooking:
         """Book the window; idempotent per session; raises SlotUnavailable when it is full."""
+
+    async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
+        """The addresses of the vendor's customers with exactly this phone (E.164) or email,
+        each with the customer's and the address's ids there; none when it keeps no customers."""
+        return []
 
     @property
     def takes_photo_files(self) -> bool:

@@ -7,6 +7,7 @@ the arrival windows the visitor chooses from.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -15,6 +16,7 @@ from pydantic import Field, StringConstraints
 
 from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl, Identifier, Text
+from app.domain.place import KnownPlace
 from app.vendors.base import ArrivalWindow, BookingRequest, VendorRejected
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
@@ -142,8 +144,31 @@ class HousecallProStrategy(RemoteVendorStrategy):
         body = await self._api("GET", "/customers", params={"q": query, "page_size": PAGE_SIZE})
         return next((c for c in body.get("customers") or [] if request.booking.reference in (c.get("tags") or [])), None)
 
+    async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
+        """`GET /customers?q=` (it searches names, emails, mobile numbers and addresses): only
+        customers whose email or mobile number is exactly the visitor's count."""
+        digits = phone.removeprefix("+1") if phone else None
+        places: list[KnownPlace] = []
+        seen: set[str] = set()
+        for query in [q for q in (email, digits) if q]:
+            body = await self._api("GET", "/customers", params={"q": query, "page_size": 5})
+            for customer in body.get("customers") or []:
+                mobile = re.sub(r"\D", "", str(customer.get("mobile_number") or ""))
+                same = (email and str(customer.get("email") or "").lower() == email) or (digits and mobile.endswith(digits))
+                if not same or str(customer["id"]) in seen:
+                    continue
+                seen.add(str(customer["id"]))
+                for address in customer.get("addresses") or []:
+                    places.append(KnownPlace(
+                        "", street=str(address.get("street") or ""), unit=str(address.get("street_line_2") or ""), city=str(address.get("city") or ""),
+                        state=str(address.get("state") or ""), zip_code=str(address.get("zip") or "")[:5], source="vendor",
+                        vendor_customer_id=str(customer["id"]), vendor_location_id=str(address["id"]),
+                    ))
+        return places
+
     async def _book(self, request: BookingRequest) -> str:
         progress = request.progress
+        await self.book_against_known_place(request, "customer_id", "address_id")
         if progress.retried and progress.get("customer_id") is None:
             earlier = await self._earlier_customer(request)
             if earlier is not None:

@@ -12,6 +12,7 @@ Every answer is read for `errors` (THROTTLED among them) and each mutation's
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl
+from app.domain.place import KnownPlace
 from app.vendors.base import (
     ArrivalWindow,
     BookingRequest,
@@ -75,6 +77,20 @@ mutation RequestCreate($input: RequestCreateInput!) {
 JOB_CREATE = """
 mutation JobCreate($input: JobCreateAttributes!) {
   jobCreate(input: $input) { job { id } userErrors { message path } }
+}
+"""
+
+# A returning customer: the clients with this email or phone, and their properties' addresses.
+CLIENT_PLACES = """
+query ClientPlaces($searchTerm: String!) {
+  clients(searchTerm: $searchTerm, first: 5) {
+    nodes {
+      id
+      emails { address }
+      phones { number }
+      properties { id address { street1 street2 city province postalCode } }
+    }
+  }
 }
 """
 
@@ -338,8 +354,33 @@ class JobberStrategy(RemoteVendorStrategy):
             if client is not None and client.get("properties"):
                 await progress.remember("property_id", client["properties"][-1]["id"])
 
+    async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
+        """Clients found by `searchTerm` (it matches names too): only those with exactly the
+        visitor's email or phone number count."""
+        digits = phone.removeprefix("+1") if phone else None
+        places: list[KnownPlace] = []
+        seen: set[str] = set()
+        for term in [t for t in (email, digits) if t]:
+            data = await self._graphql(CLIENT_PLACES, {"searchTerm": term})
+            for client in (data.get("clients") or {}).get("nodes") or []:
+                emails = {str(e.get("address") or "").lower() for e in client.get("emails") or []}
+                numbers = [re.sub(r"\D", "", str(p.get("number") or "")) for p in client.get("phones") or []]
+                same = (email and email in emails) or (digits and any(n.endswith(digits) for n in numbers))
+                if not same or client["id"] in seen:
+                    continue
+                seen.add(client["id"])
+                for prop in client.get("properties") or []:
+                    address = prop.get("address") or {}
+                    places.append(KnownPlace(
+                        "", street=str(address.get("street1") or ""), unit=str(address.get("street2") or ""), city=str(address.get("city") or ""),
+                        state=str(address.get("province") or ""), zip_code=str(address.get("postalCode") or "")[:5], source="vendor",
+                        vendor_customer_id=str(client["id"]), vendor_location_id=str(prop["id"]),
+                    ))
+        return places
+
     async def _book(self, request: BookingRequest) -> str:
         progress = request.progress
+        await self.book_against_known_place(request, "client_id", "property_id")
         if progress.retried and progress.get("booking_id") is None:
             await self._earlier(request)
         c = request.booking.customer

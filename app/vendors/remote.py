@@ -124,6 +124,17 @@ class RemoteVendorStrategy(VendorStrategy):
         self.zone = organization.zone
         self.today = now.astimezone(self.zone).date()
 
+    async def book_against_known_place(self, request: BookingRequest, customer_key: str, place_key: str, as_int: bool = False) -> None:
+        """A returning customer chose an address the vendor has: the booking takes that
+        customer and address (`customer_key`, `place_key` in its progress) instead of making new ones."""
+        known, progress = request.booking.known_place, request.progress
+        if known is None or known.source != "vendor" or not known.vendor_customer_id or not known.vendor_location_id:
+            return
+        if progress.get(customer_key) is None:
+            convert = int if as_int else str
+            await progress.remember(customer_key, convert(known.vendor_customer_id))
+            await progress.remember(place_key, convert(known.vendor_location_id))
+
     # -- what each vendor implements -------------------------------------------------
 
     @abstractmethod
@@ -264,6 +275,8 @@ def booking_summary(request: BookingRequest) -> str:
     lines = [f"{request.booking.service.name} — booked online ({request.booking.reference})"]
     if request.booking.window.label:
         lines.append(f"Arrival window: {request.booking.window.label}")
+    if request.booking.known_place is not None:
+        lines.append("Returning customer: booked at an address on file")
     if request.photo_links:  # before the details: a long description is what the 2,000 characters cut
         lines.append(f"Photos of the problem ({len(request.photo_links)}):")
         lines += [f"  {link}" for link in request.photo_links]

@@ -9,6 +9,7 @@ through the dispatch zones.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from pydantic import Field, model_validator
 
 from app.domain.booking import Booking, ChosenWindow
 from app.domain.config import Credential, HttpsUrl, Identifier
+from app.domain.place import KnownPlace
 from app.vendors.base import (
     ArrivalWindow,
     BookingProgress,
@@ -312,6 +314,7 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
 
     async def _job_booking(self, request: BookingRequest) -> int:
         progress = request.progress
+        await self.book_against_known_place(request, "customer_id", "location_id", as_int=True)
         if progress.retried and progress.get("job_id") is None:
             await self._earlier_job_parts(request)
         if progress.get("job_id") is not None:
@@ -364,6 +367,29 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
     @property
     def can_cancel(self) -> bool:
         return self.config.booking_mode == "job" and self.config.cancel_reason_id is not None
+
+    # -- returning customers ------------------------------------------------------------
+    # The CRM's customer search takes a phone number (not an email); each customer's
+    # locations are its service addresses.
+
+    async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
+        if not phone:
+            return []
+        digits = phone.removeprefix("+1")
+        found = await self._api("GET", "crm", "/customers", params={"phone": digits, "active": "True", "pageSize": 5})
+        places: list[KnownPlace] = []
+        for customer in (found or {}).get("data", [])[:3]:
+            if not any(re.sub(r"\D", "", str(c.get("value", ""))).endswith(digits) for c in customer.get("contacts") or []):
+                continue  # a search may match loosely: only this very number counts
+            locations = await self._api("GET", "crm", "/locations", params={"customerId": customer["id"], "active": "True", "pageSize": 5})
+            for location in (locations or {}).get("data", []):
+                address = location.get("address") or {}
+                places.append(KnownPlace(
+                    "", street=str(address.get("street") or ""), unit=str(address.get("unit") or ""), city=str(address.get("city") or ""),
+                    state=str(address.get("state") or ""), zip_code=str(address.get("zip") or "")[:5], source="vendor",
+                    vendor_customer_id=str(customer["id"]), vendor_location_id=str(location["id"]),
+                ))
+        return places
 
     # -- photos of the problem -------------------------------------------------------------
     # Attached to the job as files (the Forms API's job attachments); a CRM booking has no

@@ -24,6 +24,7 @@ from app.demo import DEMO_FILE
 from app.domain.booking import Answer, Booking, BookingStatus, ChosenService, ChosenWindow, Customer, VendorRecord
 from app.domain.lead import Lead
 from app.domain.photo import Photo
+from app.domain.place import KnownPlace
 from app.flows.loading import load_organization_file
 from app.flows.models import Flow, NoticeTopic, Organization, Person, Theme
 from app.i18n import N_, gettext
@@ -151,6 +152,12 @@ def states(today: date) -> list[GalleryState]:
             "city": "Enter the city.", "phone": "Enter a 10-digit US phone number, like (512) 555-0100.",
             "email": "Enter an email address like name@example.com.", "state": "Enter the 2-letter state code, like TX.",
             "zip_code": ("We don't serve ZIP code %(zip)s. Check the service address.", {"zip": "10001"})}),
+        GalleryState("Customer", "returning customer: addresses on file", {
+            "first_name": "Ada", "last_name": "Lovelace", "phone": "(512) 555-0142", "email": "", "known_place": "p1", "on_file": {
+                "phone": "+15125550142", "email": None, "places": [
+                    KnownPlace("p1", "100 Congress Ave", "Austin", "TX", "78701", source="vendor").to_document(),
+                    KnownPlace("p2", "2201 E 6th St", "Austin", "TX", "78701").to_document(),
+                ]}}),
         GalleryState("Summary", "filled"),
         GalleryState("Confirmation", "confirmed", booking_status="confirmed"),
         GalleryState("Confirmation", "vendor pending", booking_status="pending"),

@@ -47,6 +47,10 @@ def limits() -> dict[str, Limit]:
         "confirms_per_session": Limit("confirmations per session", settings.rate_limit_confirms_per_session),
         "client_events_per_session": Limit("widget events per session", settings.rate_limit_client_events_per_session),
         "client_events_per_ip": Limit("widget events per IP address", settings.rate_limit_client_events_per_ip),
+        # Returning customers: a visitor types their phone and email once or twice; more is
+        # someone trying numbers (a new session does not start the count again: the address counts too).
+        "returning_per_session": Limit("address look-ups per session", 5, 600),
+        "returning_per_ip": Limit("address look-ups per IP address", 20, 600),
         # Photos: 5 a session, each asked for, checked and perhaps removed; more is a script.
         "photos_per_session": Limit("photo requests per session", 40),
         "photos_per_ip": Limit("photo requests per IP address", 200),

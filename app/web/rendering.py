@@ -28,6 +28,8 @@ async def render_view(view: StepView, photo_url: Callable[[str], str] = photo_li
             "edit_url": lambda edited: external_url("steps.edit_step", step_id=edited),
             "view_url": lambda **query: external_url("steps.view_step", step_id=step_id, **query),
         }
+        if "places" in view.variables:  # the Customer step: returning customers
+            urls["returning_url"] = external_url("steps.returning_customer")
         if view.variables.get("photo_request") is not None:
             urls |= {"photos_url": external_url("photos.begin_upload"), "photo_url": photo_url}
     return await render_template(view.template, **view.variables, **urls)

@@ -14,9 +14,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, render_template, request
 
+from app.domain.place import KnownPlace
 from app.flows.repository import flow_by_id
 from app.i18n import N_, gettext
+from app.steps import returning
 from app.steps.base import FormData
+from app.steps.contact import normalize_email, normalize_phone
 from app.steps.engine import StepEngine, Visit
 from app.vendors.base import VendorError
 from app.web import rate_limits, services
@@ -153,6 +156,34 @@ async def submit_step(step_id: str) -> Response:
         await rate_limits.check(engine.db, "confirms_per_session", visit.session.id, engine.now)
 
     return await view_response(await engine.submit(visit, step_id, form, before_confirm=count_confirmation))
+
+
+@bp.post("/session/returning")
+async def returning_customer() -> Response:
+    """The Customer step's phone or email changed: the addresses on file for them, masked
+    ("Welcome back"), or nothing. Look-ups are few per session and per address; past them,
+    and for a number no one has, the answer is the same: nothing."""
+    engine, visit = await _load()
+    session = visit.session
+    step = visit.flow.step(session.current_step)
+    form = await request.form
+    phone = normalize_phone((form.get("phone") or "")[:40])
+    email = normalize_email((form.get("email") or "")[:320])
+    places: list[KnownPlace] = []
+    if step is not None and step.type == "Customer" and session.status == "active" and (phone or email):
+        try:
+            await rate_limits.check(engine.db, "returning_per_session", session.id, engine.now)
+            await rate_limits.check(engine.db, "returning_per_ip", rate_limits.client_ip(), engine.now)
+        except rate_limits.RateLimited:
+            pass
+        else:
+            asked_zip = any(s.type == "ZipCode" for s in visit.flow.steps)
+            zip_code = session.booking.zip_code if asked_zip else None
+            vendor = engine.vendor(session, visit.organization)
+            places = await returning.places_on_file(engine.db, session.organization_id, vendor, phone, email, zip_code)
+            await returning.remember(engine.db, session.id, phone, email, places, session.expires_at)
+    html = await render_template("steps/_returning.html", places=places, chosen="", errors={})
+    return Response(html, content_type="text/html; charset=utf-8")
 
 
 @bp.post("/session/back")

@@ -88,8 +88,18 @@ class Widget {
         if (this.dialog.isOpen) this.recorder.record("modal_opened", { flow: this.sessionFlow });
       }
     });
-    this.listen(root, "htmx:after:swap", () => this.stepShown());
-    this.listen(root, "htmx:error", () => this.showProblem(OFFLINE_MESSAGE));
+    this.listen(root, "htmx:after:swap", (event) => {
+      // A part of the step answered alone ([data-wrkbelt-part]: "Welcome back" under the
+      // phone and email) is no new step: focus stays where the visitor types.
+      if (event.target instanceof Element && event.target.hasAttribute("data-wrkbelt-part")) return;
+      this.stepShown();
+    });
+    this.listen(root, "htmx:error", (event) => {
+      // A part that could not answer (the step moved on meanwhile, or the network blinked)
+      // is no problem with the step: the visitor types their address as anyone would.
+      if (event.target instanceof Element && event.target.hasAttribute("data-wrkbelt-part")) return;
+      this.showProblem(OFFLINE_MESSAGE);
+    });
     this.listen(root, "click", (event) => {
       const target = event.composedPath()[0];
       if (!(target instanceof Element)) return;

@@ -56,14 +56,15 @@ async def book_with_mouse(
     page: Page,
     on_step: OnStep = _nothing,
     show_errors: bool = False,
-    typed: dict[str, str] | None = None,
+    typed: dict[str, str | None] | None = None,
     confirmation: str = "You're booked!",
     double_click_confirm: bool = False,
     language: str = "en",
 ) -> None:
     """From the open dialog's first step to the confirmation, clicking and typing.
 
-    `typed` replaces what is typed into a field, by its (English) label; `confirmation` is
+    `typed` replaces what is typed into a field, by its (English) label (None: the field is
+    left alone, as when an address on file hides the address fields); `confirmation` is
     the last heading ("We've got your request" while a vendor has not answered); `language`
     the one the widget speaks (the labels and headings looked for are in it)."""
     typed = typed or {}
@@ -93,7 +94,7 @@ async def book_with_mouse(
         await _continue(page, say)
         await expect(dialog.get_by_text(say("Please fill this in."))).to_be_visible()
         await on_step("3-additional-details-errors")
-    await page.get_by_label(say("Describe the problem")).fill(typed.get("Describe the problem", "Water under the sink"))
+    await page.get_by_label(say("Describe the problem")).fill(typed.get("Describe the problem") or "Water under the sink")
     await page.get_by_label(say("Property type")).select_option("House")
     await _continue(page, say)
 
@@ -115,7 +116,9 @@ async def book_with_mouse(
         ("First name", "Ada"), ("Last name", "Lovelace"), ("Phone", "512 555 0142"), ("Email", "ada@example.com"),
         ("Street address", "100 Congress Ave"), ("City", "Austin"), ("State", "TX"),
     ):
-        await page.get_by_label(say(label), exact=True).fill(typed.get(label, value))
+        entry = typed.get(label, value)
+        if entry is not None:
+            await page.get_by_label(say(label), exact=True).fill(entry)
     await _continue(page, say)
 
     await heading_has_focus(page, say("Review your booking"))

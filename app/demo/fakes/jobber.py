@@ -60,12 +60,17 @@ type Client {
   id: EncodedId!
   firstName: String
   lastName: String
+  emails: [Email!]!
+  phones: [ClientPhoneNumber!]!
   properties: [Property!]!
   requests(first: Int): RequestConnection!
   jobs(first: Int): JobConnection!
 }
 type ClientConnection { nodes: [Client!]! }
-type Property { id: EncodedId! }
+type Property { id: EncodedId!, address: PropertyAddress }
+type PropertyAddress { street1: String, street2: String, city: String, province: String, postalCode: String, country: String }
+type Email { address: String! }
+type ClientPhoneNumber { number: String! }
 type Request { id: EncodedId!, title: String, assessment: Assessment }
 type RequestConnection { nodes: [Request!]! }
 type Job { id: EncodedId!, title: String, jobStatus: String!, visits(first: Int): VisitConnection! }
@@ -136,6 +141,7 @@ class FakeJobber(FakeVendor):
         self.scheduled: list[dict[str, Any]] = []  # {__typename, id, startAt, endAt}
         self.clients: list[dict[str, Any]] = []
         self.properties: dict[str, str] = {}  # property id -> client id
+        self.property_addresses: dict[str, dict[str, Any]] = {}  # property id -> its address as created
         self.requests: list[dict[str, Any]] = []
         self.jobs: list[dict[str, Any]] = []
         self.available = float(MAXIMUM_AVAILABLE)
@@ -194,7 +200,9 @@ class FakeJobber(FakeVendor):
 
     def _client_view(self, client: dict[str, Any]) -> dict[str, Any]:
         return client | {
-            "properties": [{"id": p} for p, c in self.properties.items() if c == client["id"]],
+            "properties": [{"id": p, "address": self.property_addresses.get(p)} for p, c in self.properties.items() if c == client["id"]],
+            "emails": [{"address": e["address"]} for e in client["input"].get("emails") or []],
+            "phones": [{"number": p["number"]} for p in client["input"].get("phones") or []],
             "requests": lambda info, first=20: {"nodes": [r for r in self.requests if r["clientId"] == client["id"]][:first]},
             "jobs": lambda info, first=20: {"nodes": [j for j in self.jobs if self.properties.get(j["propertyId"]) == client["id"]][:first]},
         }
@@ -216,9 +224,10 @@ class FakeJobber(FakeVendor):
         if not any(c["id"] == clientId for c in self.clients):
             return {"properties": None, "userErrors": [{"message": "Client not found", "path": ["propertyCreate", "clientId"]}]}
         made = []
-        for _ in input["properties"]:
+        for attributes in input["properties"]:
             property_id = self._id("Property")
             self.properties[property_id] = clientId
+            self.property_addresses[property_id] = attributes.get("address") or {}
             made.append({"id": property_id})
         return {"properties": made, "userErrors": []}
 

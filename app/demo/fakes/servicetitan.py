@@ -9,6 +9,7 @@ Monday to Saturday, in the company's time zone; every booking or job takes a pla
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -222,7 +223,13 @@ class FakeServiceTitan(FakeVendor):
 
         @app.get("/crm/v2/tenant/<int:tenant>/customers")
         async def list_customers(tenant: int) -> Response:
-            return page_of(with_external_data(self.customers))
+            # `phone`: customers with a phone contact ending in these digits (the docs' phone filter).
+            phone = re.sub(r"\D", "", request.args.get("phone", ""))
+            rows = with_external_data(self.customers)
+            if phone:
+                rows = [c for c in rows if any(c_["type"] in {"Phone", "MobilePhone"} and re.sub(r"\D", "", c_["value"]).endswith(phone)
+                                               for c_ in c.get("contacts") or [])]
+            return page_of(rows)
 
         @app.get("/crm/v2/tenant/<int:tenant>/locations")
         async def list_locations(tenant: int) -> Response:

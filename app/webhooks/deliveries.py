@@ -61,6 +61,9 @@ def booking_data(booking: Booking) -> dict[str, Any]:
         "window": {"date": w.day.isoformat(), "start": w.start.strftime("%H:%M"), "end": w.end.strftime("%H:%M"), "label": w.label},
         "customer": {"first_name": c.first_name, "last_name": c.last_name, "phone": c.phone, "email": c.email},
         "address": {"street": c.street, "unit": c.unit, "city": c.city, "state": c.state, "zip_code": c.zip_code},
+        # Booked at an address on file (a returning customer); the photos of the problem, in the console.
+        "returning_customer": c.on_file,
+        "photo_count": len(booking.photos),
         "answers": [{"question": a.prompt, "answer": a.label} for a in booking.answers],
         "details": dict(booking.details),
         "attribution": dict(booking.attribution),

@@ -192,6 +192,7 @@ class Database:
         await self.returning_lookups.create_index("expires_at", expireAfterSeconds=0)
         # A session's photos take numbered slots: two uploads at once cannot take a sixth.
         await self.photos.create_index([("session_id", ASCENDING), ("slot", ASCENDING)], unique=True)
+        await self.photos.create_index("expires_at", expireAfterSeconds=0)
 
     async def ensure_indexes(self) -> bool:
         """Create the indexes unless done already; False (logged) when the database is down."""

@@ -91,6 +91,8 @@ async def test_a_phone_photo_is_kept_upright_without_its_location_and_the_bookin
     assert page.step == "Confirmation"
     booking = await db.bookings.find_one({})
     assert booking is not None and [p["id"] for p in booking["photos"]] == [photo["id"]]
+    record = await db.photos.find_one({"_id": photo["id"]})
+    assert record is not None and record["booking_reference"] == booking["_id"] and "expires_at" not in record
     for key in kept:
         assert s3.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"] == [{"Key": "kept", "Value": "yes"}]
 

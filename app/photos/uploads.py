@@ -17,7 +17,7 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -25,6 +25,7 @@ from pymongo.errors import DuplicateKeyError
 from app.db import Database
 from app.domain.photo import Photo
 from app.i18n import N_
+from app.photos.bucket import UNKEPT_COPY_DAYS
 from app.photos.images import CONTENT_TYPES, NOT_A_PHOTO, NotAPhoto, make_copies
 from app.photos.links import PhotoLinks
 from app.photos.storage import PhotoStore, StorageUnavailable, photo_keys, upload_key
@@ -107,6 +108,8 @@ class PhotoUploads:
                 await self.db.photos.insert_one({
                     "_id": photo_id, "session_id": session_id, "organization_id": organization_id, "slot": slot,
                     "status": "pending", "content_type": content_type, "created_at": now,
+                    # Records of photos no booking kept go when their copies do (the bucket's rule).
+                    "expires_at": now + timedelta(days=UNKEPT_COPY_DAYS),
                 })
                 break
             except DuplicateKeyError:
@@ -179,7 +182,9 @@ class PhotoUploads:
         photos = list(photos)
         if not photos:
             return True
-        await self.db.photos.update_many({"_id": {"$in": [p.id for p in photos]}}, {"$set": {"booking_reference": reference}})
+        await self.db.photos.update_many(
+            {"_id": {"$in": [p.id for p in photos]}}, {"$set": {"booking_reference": reference}, "$unset": {"expires_at": ""}},
+        )
         results = await asyncio.gather(
             *(self.store.keep(k) for p in photos for k in (p.key, p.thumb_key)), return_exceptions=True,
         )

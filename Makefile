@@ -9,13 +9,18 @@ STAMP := $(VENV)/.installed
 # JavaScript the browser tests load into pages (axe-core, the hostile host's htmx 2).
 BROWSER_JS := tests/browser/node_modules/.installed
 
-.PHONY: run test install esbuild chromium clean messages
+.PHONY: run test install esbuild chromium wrk bench clean messages
 
 run: install esbuild
 	$(PY) -m app dev
 
-test: install esbuild chromium $(BROWSER_JS)
+test: install esbuild chromium wrk $(BROWSER_JS)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The server's capacity under wrk (a C load generator that is not the bottleneck), per route:
+# req/s, p50/p99, web and database CPU and round trips per request (docs/PERFORMANCE.md).
+bench: install esbuild wrk
+	$(PY) -m bench.capacity
 
 install: $(STAMP)
 
@@ -35,6 +40,13 @@ esbuild:
 		echo "Installing Debian's esbuild for the widget's bundle"; \
 		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq esbuild >/dev/null; }
+
+# Debian's wrk loads the server in bench/capacity.py (the tests run it at a tiny size too).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the capacity benchmark"; \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own browser here).
 chromium:

@@ -11,14 +11,32 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from app.metrics import DB_COMMANDS
+
 logger = logging.getLogger(__name__)
 # What the collections hold: BSON documents as dicts.
 Document = dict[str, Any]
+
+
+class RoundTrips(monitoring.CommandListener):
+    """Counts each command sent (a round trip to the database) in /metrics, by its name."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        DB_COMMANDS.labels(event.command_name).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+ROUND_TRIPS = RoundTrips()
 
 
 @dataclass
@@ -32,7 +50,7 @@ class Database:
     @classmethod
     def connect(cls, uri: str, name: str) -> Database:
         client: AsyncMongoClient[Document] = AsyncMongoClient(
-            uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000
+            uri, tz_aware=True, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, event_listeners=[ROUND_TRIPS]
         )
         return cls(client=client, db=client[name])
 

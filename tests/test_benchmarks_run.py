@@ -17,6 +17,7 @@ TINY = {
     "memory": ["--sessions", "20", "--concurrency", "4"],
     "events_pipeline": ["--sessions", "2", "--events", "20"],
     "vendor_availability": ["--latency-ms", "5", "--runs", "2"],
+    "capacity": ["--seconds", "1", "--sessions", "3", "--connections", "4"],
 }
 
 

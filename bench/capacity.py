@@ -1,0 +1,249 @@
+"""The server's own cost, measured with a load generator that is not the bottleneck.
+
+    .venv/bin/python -m bench.capacity [--seconds 8] [--connections 50] [--threads 2] [--sessions 200]
+
+wrk (C; Debian's, `make bench` installs it) loads one route at a time with a Lua script
+(bench/wrk/route.lua) that rotates prepared session tokens. Per route it reports requests
+per second, p50 and p99, and what the server spent on each request: the web process's CPU
+and the database's (nx-27017, on this machine) from /proc, counted until both are quiet
+again (the events a step records are stored after it answers, and are part of its cost),
+and the database round trips (the app's scheduler_db_commands_total, from /metrics).
+
+The load generator proves itself in each run: the same wrk against a bare Quart route on
+Hypercorn must exceed 2,000 req/s, else every figure measures the client and the run says
+MISSED. Targets (issue #20) are checked and printed; a missed one exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from app import ROOT
+from app.embedded_db import start_embedded_mongo
+from bench.report import Targets
+from bench.servers import seed_demo, web_process
+
+SCRIPT = ROOT / "bench" / "wrk" / "route.lua"
+LOAD_GENERATOR_FLOOR = 2000.0  # req/s the client must drive a bare route at, or it is the bottleneck
+STEP_CPU_TARGET_MS = 1.5
+STEP_ROUND_TRIPS_TARGET = 2.0
+STEP_RATIO_TARGET = 0.05
+ORIGIN = "http://localhost:8000"
+HEADERS = {"X-Scheduler-Key": "pk_test_demo", "Origin": ORIGIN}
+# The background pollers would add database work no request asked for.
+QUIET_POLLERS = {"OUTBOX_POLL_SECONDS": "300", "MAIL_POLL_SECONDS": "300", "ABANDONED_POLL_SECONDS": "3600", "WEBHOOK_POLL_SECONDS": "300"}
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str
+    tokens: Path | None = None
+    body: str = ""
+    step: bool = False  # a step request: the per-step targets apply
+
+
+@dataclass(frozen=True)
+class Result:
+    route: Route
+    requests: int
+    seconds: float
+    non_2xx: int
+    socket_errors: int
+    p50_ms: float
+    p99_ms: float
+    web_cpu_ms: float
+    db_cpu_ms: float | None
+    round_trips: float | None
+    commands: dict[str, float]  # round trips per request, by command
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (/proc/PID/stat), in seconds."""
+    total = 0.0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15)
+    return total
+
+
+def wait_until_quiet(pids: list[int], limit: float = 30.0) -> None:
+    """Until none of the processes used CPU for half a second (queued work stored)."""
+    deadline = time.monotonic() + limit
+    last = [cpu_seconds(p) for p in pids]
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = [cpu_seconds(p) for p in pids]
+        if all(b - a < 0.02 for a, b in zip(last, now)):
+            return
+        last = now
+
+
+def round_trips(url: str) -> dict[str, float]:
+    """scheduler_db_commands_total of the web process, by command."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    return {name: float(v) for name, v in re.findall(r'^scheduler_db_commands_total\{command="([^"]+)"\} ([0-9.e+]+)$', text, re.M)}
+
+
+def run_wrk(url: str, route: Route, seconds: int, connections: int, threads: int) -> dict[str, int]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: `make bench` installs Debian's (apt-get install wrk)")
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", str(SCRIPT), url, "--",
+               route.method, route.path, str(route.tokens or "-"), route.body]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("WRK "))
+    found: dict[str, int] = json.loads(line[4:])
+    return found
+
+
+def measure(url: str, route: Route, web_pid: int, db_pid: int | None, args: argparse.Namespace, counts: bool) -> Result:
+    pids = [web_pid] + ([db_pid] if db_pid else [])
+    wait_until_quiet(pids)
+    web_before, db_before = cpu_seconds(web_pid), cpu_seconds(db_pid) if db_pid else 0.0
+    trips_before = round_trips(url) if counts else {}
+    found = run_wrk(url, route, args.seconds, args.connections, args.threads)
+    wait_until_quiet(pids)
+    web_after, db_after = cpu_seconds(web_pid), cpu_seconds(db_pid) if db_pid else 0.0
+    trips_after = round_trips(url) if counts else {}
+    n = max(found["requests"], 1)
+    commands = {name: (trips_after[name] - trips_before.get(name, 0.0)) / n for name in trips_after}
+    commands = {name: per for name, per in commands.items() if per >= 0.005}
+    return Result(
+        route, found["requests"], found["duration_us"] / 1e6, found["non_2xx"], found["socket_errors"],
+        found["p50_us"] / 1000, found["p99_us"] / 1000, (web_after - web_before) * 1000 / n,
+        (db_after - db_before) * 1000 / n if db_pid else None, sum(commands.values()) if counts else None, commands,
+    )
+
+
+async def prepare_sessions(url: str, count: int, folder: Path, day: str) -> tuple[Path, Path]:
+    """`count` sessions at ZipCode and `count` walked to Timeslot; their tokens, one per line."""
+    limits = asyncio.Semaphore(16)
+
+    async def one(http: httpx.AsyncClient, walk: bool) -> str:
+        async with limits:
+            started = await http.post("/sessions", data={"page_url": ORIGIN + "/"}, headers=HEADERS)
+            token = started.headers["X-Scheduler-Session"]
+            if walk:
+                steps = [("ZipCode", {"zip_code": "78701"}), ("ServiceSelection", {"answer": "plumbing"}),
+                         ("ServiceSelection", {"answer": "leak"}), ("ServiceSelection", {"answer": "inside"}),
+                         ("AdditionalDetails", {"detail-description": "Drips", "detail-property-type": "House"})]
+                for step, form in steps:
+                    answer = await http.post(f"/session/steps/{step}", data=form, headers=HEADERS | {"X-Scheduler-Session": token})
+                    assert answer.status_code == 200, (step, answer.status_code)
+                assert 'data-step="Timeslot"' in answer.text
+            return token
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        at_zip = await asyncio.gather(*(one(http, False) for _ in range(count)))
+        at_timeslot = await asyncio.gather(*(one(http, True) for _ in range(count)))
+    zip_file, timeslot_file = folder / "zip.txt", folder / "timeslot.txt"
+    zip_file.write_text("\n".join(at_zip) + "\n")
+    timeslot_file.write_text("\n".join(at_timeslot) + "\n")
+    return zip_file, timeslot_file
+
+
+@contextmanager
+def database() -> Iterator[tuple[str, int]]:
+    with tempfile.TemporaryDirectory(prefix="bench-mongo-") as folder:
+        server = start_embedded_mongo(Path(folder))
+        try:
+            yield server.uri, server.process.pid
+        finally:
+            server.stop()
+
+
+def row(result: Result) -> str:
+    db_cpu = f"{result.db_cpu_ms:.2f}" if result.db_cpu_ms is not None else "—"
+    trips = f"{result.round_trips:.2f}" if result.round_trips is not None else "—"
+    bad = f" ({result.non_2xx} non-2xx)" if result.non_2xx else ""
+    return (f"{result.route.name:44}{result.rps:>9,.0f}{result.p50_ms:>8.1f}{result.p99_ms:>9.1f}"
+            f"{result.web_cpu_ms:>10.2f}{db_cpu:>9}{trips:>8}{bad}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sessions", type=int, default=200)
+    args = parser.parse_args(argv)
+    print(f"command: python -m bench.capacity --seconds {args.seconds} --connections {args.connections} "
+          f"--threads {args.threads} --sessions {args.sessions}")
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()  # clock-ok: a benchmark, not a test
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-capacity-") as scratch, database() as (uri, db_pid):
+        folder = Path(scratch)
+        asyncio.run(seed_demo(uri, name))
+        with web_process({}, application="bench.hello_app:app", ready_path="/") as url:
+            hello = measure(url, Route("bare Quart on Hypercorn", "GET", "/"), url.pid, None, args, counts=False)
+        results.append(hello)
+        env = {"MONGODB_URI": uri, "MONGODB_DATABASE": name} | QUIET_POLLERS
+        with web_process(env) as url:
+            zip_tokens, timeslot_tokens = asyncio.run(prepare_sessions(url, args.sessions, folder, day))
+            routes = [
+                Route("GET /healthz", "GET", "/healthz"),
+                Route("POST /session/steps/ZipCode (malformed ZIP)", "POST", "/session/steps/ZipCode", zip_tokens, "zip_code=1", step=True),
+                Route("GET /session/steps/Timeslot?date= (calendar)", "GET", "/session/steps/Timeslot?date=", timeslot_tokens, step=True),
+                Route("POST /sessions", "POST", "/sessions", None, "page_url=http%3A%2F%2Flocalhost%3A8000%2F"),
+            ]
+            for route in routes:
+                results.append(measure(url, route, url.pid, db_pid, args, counts=True))
+
+    print(f"wrk: {args.threads} threads, {args.connections} connections, {args.seconds} s per route; "
+          f"{args.sessions} prepared sessions per step route, rotated; rate limits raised; the database on this machine")
+    print(f"{'route':44}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>9}{'web CPU':>10}{'DB CPU':>9}{'trips':>8}")
+    print(f"{'':44}{'':>9}{'':>8}{'':>9}{'ms/req':>10}{'ms/req':>9}{'/req':>8}")
+    for result in results:
+        print(row(result))
+    for result in results:
+        if result.commands:
+            listed = ", ".join(f"{name} {per:.2f}" for name, per in sorted(result.commands.items(), key=lambda c: -c[1]))
+            print(f"round trips of {result.route.name}: {listed}")
+    steps = [r for r in results if r.route.step]
+    targets = Targets()
+    targets.check("load generator", hello.rps > LOAD_GENERATOR_FLOOR,
+                  f"wrk drives a bare Quart route above {LOAD_GENERATOR_FLOOR:,.0f} req/s (else it measures itself): {hello.rps:,.0f}")
+    worst_cpu = max(r.web_cpu_ms for r in steps)
+    targets.check("web CPU per step", worst_cpu <= STEP_CPU_TARGET_MS, f"web CPU per step request ≤ {STEP_CPU_TARGET_MS} ms: {worst_cpu:.2f} ms")
+    worst_trips = max(r.round_trips or 0.0 for r in steps)
+    targets.check("round trips per step", worst_trips <= STEP_ROUND_TRIPS_TARGET,
+                  f"database round trips per step request ≤ {STEP_ROUND_TRIPS_TARGET:g}: {worst_trips:.2f}")
+    ratio = min(r.rps for r in steps) / hello.rps
+    targets.check("step throughput", ratio >= STEP_RATIO_TARGET,
+                  f"step throughput ≥ {STEP_RATIO_TARGET} of the bare route's in the same run: {ratio:.3f}")
+    return targets.exit_code()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,41 @@
+-- One route of the scheduler under wrk (bench/capacity.py runs it):
+--   wrk -t2 -c50 -d8s -s bench/wrk/route.lua URL -- METHOD PATH [TOKENS_FILE] [BODY]
+-- Each request carries the demo's publishable key and, with TOKENS_FILE, the next of its
+-- prepared session tokens (rotated, so no session's rate limit or lock is hit twice in a
+-- row). done() prints one JSON line with the counts and latency percentiles.
+
+local tokens = {}
+local at = 0
+
+function init(args)
+  wrk.method = args[1]
+  wrk.path = args[2]
+  if args[3] and args[3] ~= "" and args[3] ~= "-" then
+    for line in io.lines(args[3]) do
+      if line ~= "" then tokens[#tokens + 1] = line end
+    end
+  end
+  if args[4] and args[4] ~= "" then
+    wrk.body = args[4]
+    wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+  end
+  wrk.headers["X-Scheduler-Key"] = "pk_test_demo"
+  wrk.headers["Origin"] = "http://localhost:8000"
+  if #tokens > 0 then at = math.random(#tokens) end
+end
+
+function request()
+  if #tokens > 0 then
+    at = at % #tokens + 1
+    wrk.headers["X-Scheduler-Session"] = tokens[at]
+  end
+  return wrk.format()
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "socket_errors": %d, "non_2xx": %d, "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(99)))
+end

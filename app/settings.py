@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # sends a few dozen; a script sending thousands is cut off, however it reconnects.
     rate_limit_client_events_per_session: int = Field(default=300, ge=1)
     rate_limit_client_events_per_ip: int = Field(default=1500, ge=1)
+    # How many web processes may count one visitor at once (tasks × workers): each counts up
+    # to limit ÷ (2 × this) in memory before adding to the shared count (app/web/rate_limits.py).
+    rate_limit_processes: int = Field(default=8, ge=1, le=1000)
     # Proxies in front that append to X-Forwarded-For (1 behind an AWS load balancer).
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
     # Organization and flow configuration is kept this long per process (0: always read).

@@ -1,7 +1,14 @@
-"""Rate limits shared by every web process: fixed windows counted in MongoDB.
+"""Rate limits shared by every web process: fixed windows, counted here and in MongoDB.
 
-A window's count is one document, incremented atomically, so two processes behind the
-load balancer count the same visitor once; a TTL index removes old windows.
+A window's shared count is one document, incremented atomically, so the processes behind
+the load balancer count a visitor together; a TTL index removes old windows. A process does
+not write it on every request: it counts in memory (`LocalCounts`) and adds what it counted
+to the shared count once it has `batch` requests of a key unshared — a share of the limit
+small enough (limit ÷ 2 × RATE_LIMIT_PROCESSES) that all processes together overshoot by at
+most half the limit, and 1 for small limits, which are therefore exact. A process refuses
+as soon as what it knows (the shared count when it last wrote, and its own since) is over
+the limit, and writes first, so the others learn it too. However a visitor reconnects, the
+keys (their address, their session) are the same: nothing resets the count but the window.
 """
 
 from __future__ import annotations
@@ -73,15 +80,21 @@ def client_ip() -> str:
 
 async def check(db: Database, which: str, key: str, now: datetime, cost: int = 1) -> None:
     """Count `cost` (one request, or a batch's events) against a limit; raise RateLimited when it is over."""
+    service = services.current()
     limit = limits()[which]
     window = int(now.timestamp()) // limit.seconds
     ends = (window + 1) * limit.seconds
-    counter = await db.rate_limits.find_one_and_update(
-        {"_id": f"{which}:{key}:{window}"},
-        {"$inc": {"count": cost}, "$setOnInsert": {"expires_at": datetime.fromtimestamp(ends + limit.seconds, UTC)}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    assert counter is not None  # upserted
-    if counter["count"] > limit.count:
+    tally = service.rate_counts.tally(which, key, window)
+    tally.unshared += cost
+    batch = max(1, limit.count // (2 * service.settings.rate_limit_processes))
+    if tally.unshared >= batch or tally.shared + tally.unshared > limit.count:
+        counter = await db.rate_limits.find_one_and_update(
+            {"_id": f"{which}:{key}:{window}"},
+            {"$inc": {"count": tally.unshared}, "$setOnInsert": {"expires_at": datetime.fromtimestamp(ends + limit.seconds, UTC)}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert counter is not None  # upserted
+        tally.shared, tally.unshared = int(counter["count"]), 0
+    if tally.shared + tally.unshared > limit.count:
         raise RateLimited(limit, max(math.ceil(ends - now.timestamp()), 1))

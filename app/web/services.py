@@ -28,6 +28,7 @@ from app.photos.links import PhotoLinks
 from app.photos.uploads import PhotoUploads
 from app.settings import Settings
 from app.vendors.remote import VendorClients
+from app.web.local_counts import LocalCounts
 from app.webhooks.deliveries import WebhookDrainer
 
 _EXTENSION = "scheduler"
@@ -60,6 +61,8 @@ class Services:
     running: Running | None = None
     # The allowed origins of every organization, for CORS preflights: (valid until, patterns).
     origins_cache: tuple[float, list[str]] | None = field(default=None)
+    # This process's share of the rate limits' counts (app/web/rate_limits.py).
+    rate_counts: LocalCounts = field(default_factory=LocalCounts)
 
     def _started(self) -> Running:
         if self.running is None:

@@ -48,6 +48,12 @@ ORIGIN = "http://localhost:8000"
 HEADERS = {"X-Scheduler-Key": "pk_test_demo", "Origin": ORIGIN}
 # The background pollers would add database work no request asked for.
 QUIET_POLLERS = {"OUTBOX_POLL_SECONDS": "300", "MAIL_POLL_SECONDS": "300", "ABANDONED_POLL_SECONDS": "3600", "WEBHOOK_POLL_SECONDS": "300"}
+# The rate limits at their production values (route.lua spreads the load over many visitors'
+# addresses, as a load balancer's X-Forwarded-For says them): they cost what they cost there.
+PRODUCTION_LIMITS = {
+    "TRUSTED_PROXY_HOPS": "1", "RATE_LIMIT_SESSIONS_PER_IP": "30", "RATE_LIMIT_STEPS_PER_SESSION": "120",
+    "RATE_LIMIT_STEPS_PER_IP": "600", "RATE_LIMIT_CONFIRMS_PER_SESSION": "10",
+}
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -149,23 +155,24 @@ async def prepare_sessions(url: str, count: int, folder: Path, day: str) -> tupl
     """`count` sessions at ZipCode and `count` walked to Timeslot; their tokens, one per line."""
     limits = asyncio.Semaphore(16)
 
-    async def one(http: httpx.AsyncClient, walk: bool) -> str:
+    async def one(http: httpx.AsyncClient, walk: bool, index: int) -> str:
+        address = {"X-Forwarded-For": f"10.{250 + walk}.{index // 250}.{index % 250}"}  # a visitor each
         async with limits:
-            started = await http.post("/sessions", data={"page_url": ORIGIN + "/"}, headers=HEADERS)
+            started = await http.post("/sessions", data={"page_url": ORIGIN + "/"}, headers=HEADERS | address)
             token = started.headers["X-Scheduler-Session"]
             if walk:
                 steps = [("ZipCode", {"zip_code": "78701"}), ("ServiceSelection", {"answer": "plumbing"}),
                          ("ServiceSelection", {"answer": "leak"}), ("ServiceSelection", {"answer": "inside"}),
                          ("AdditionalDetails", {"detail-description": "Drips", "detail-property-type": "House"})]
                 for step, form in steps:
-                    answer = await http.post(f"/session/steps/{step}", data=form, headers=HEADERS | {"X-Scheduler-Session": token})
+                    answer = await http.post(f"/session/steps/{step}", data=form, headers=HEADERS | address | {"X-Scheduler-Session": token})
                     assert answer.status_code == 200, (step, answer.status_code)
                 assert 'data-step="Timeslot"' in answer.text
             return token
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        at_zip = await asyncio.gather(*(one(http, False) for _ in range(count)))
-        at_timeslot = await asyncio.gather(*(one(http, True) for _ in range(count)))
+        at_zip = await asyncio.gather(*(one(http, False, i) for i in range(count)))
+        at_timeslot = await asyncio.gather(*(one(http, True, i) for i in range(count)))
     zip_file, timeslot_file = folder / "zip.txt", folder / "timeslot.txt"
     zip_file.write_text("\n".join(at_zip) + "\n")
     timeslot_file.write_text("\n".join(at_timeslot) + "\n")
@@ -208,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         with web_process({}, application="bench.hello_app:app", ready_path="/") as url:
             hello = measure(url, Route("bare Quart on Hypercorn", "GET", "/"), url.pid, None, args, counts=False)
         results.append(hello)
-        env = {"MONGODB_URI": uri, "MONGODB_DATABASE": name} | QUIET_POLLERS
+        env = {"MONGODB_URI": uri, "MONGODB_DATABASE": name} | QUIET_POLLERS | PRODUCTION_LIMITS
         with web_process(env) as url:
             zip_tokens, timeslot_tokens = asyncio.run(prepare_sessions(url, args.sessions, folder, day))
             routes = [
@@ -221,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(measure(url, route, url.pid, db_pid, args, counts=True))
 
     print(f"wrk: {args.threads} threads, {args.connections} connections, {args.seconds} s per route; "
-          f"{args.sessions} prepared sessions per step route, rotated; rate limits raised; the database on this machine")
+          f"{args.sessions} prepared sessions per step route, rotated, from as many addresses; production rate limits; the database on this machine")
     print(f"{'route':44}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>9}{'web CPU':>10}{'DB CPU':>9}{'trips':>8}")
     print(f"{'':44}{'':>9}{'':>8}{'':>9}{'ms/req':>10}{'ms/req':>9}{'/req':>8}")
     for result in results:

@@ -2,10 +2,14 @@
 --   wrk -t2 -c50 -d8s -s bench/wrk/route.lua URL -- METHOD PATH [TOKENS_FILE] [BODY]
 -- Each request carries the demo's publishable key and, with TOKENS_FILE, the next of its
 -- prepared session tokens (rotated, so no session's rate limit or lock is hit twice in a
--- row). done() prints one JSON line with the counts and latency percentiles.
+-- row), from one of many visitors' addresses (X-Forwarded-For, the server trusting one
+-- proxy): the rate limits count as they do in production, at their production limits.
+-- done() prints one JSON line with the counts and latency percentiles.
 
 local tokens = {}
 local at = 0
+local sent = 0
+local ADDRESSES = 1000
 
 function init(args)
   wrk.method = args[1]
@@ -25,10 +29,16 @@ function init(args)
 end
 
 function request()
+  local visitor
   if #tokens > 0 then
     at = at % #tokens + 1
     wrk.headers["X-Scheduler-Session"] = tokens[at]
+    visitor = at  -- a session comes from one address
+  else
+    sent = sent + 1
+    visitor = sent % ADDRESSES
   end
+  wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", visitor % 200, math.floor(visitor / 200) % 250, 7)
   return wrk.format()
 end
 

@@ -18,6 +18,7 @@ TINY = {
     "events_pipeline": ["--sessions", "2", "--events", "20"],
     "vendor_availability": ["--latency-ms", "5", "--runs", "2"],
     "capacity": ["--seconds", "1", "--sessions", "3", "--connections", "4"],
+    "open_loop": ["--visitors", "3", "--think", "0.2", "--seconds", "2"],
 }
 
 

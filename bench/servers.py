@@ -78,14 +78,26 @@ class ServerURL(str):
     pid: int = 0
 
 
+def server_command(server: str, port: int, application: str) -> list[str]:
+    """How `server` (hypercorn, as the Procfile runs; or granian, being evaluated) serves `application`."""
+    if server == "granian":
+        factory = application.endswith("()")
+        return [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--backlog", "1024", "--http1-header-read-timeout", "60000", "--no-access-log", "--log-level", "warning",
+            *(["--factory"] if factory else []), application.removesuffix("()"),
+        ]
+    return [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", *HYPERCORN_SETTINGS, application]
+
+
 @contextmanager
 def web_process(
-    env: dict[str, str], application: str = "app:create_app()", ready_path: str = "/readyz"
+    env: dict[str, str], application: str = "app:create_app()", ready_path: str = "/readyz", server: str = "hypercorn",
 ) -> Iterator[ServerURL]:
-    """Hypercorn serving `application` in one process on a free port: yields its URL."""
+    """`server` serving `application` in one process on a free port: yields its URL."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", *HYPERCORN_SETTINGS, application],
+        server_command(server, port, application),
         cwd=ROOT, env=os.environ | UNLIMITED | env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = ServerURL(f"http://127.0.0.1:{port}")

@@ -19,6 +19,7 @@ TINY = {
     "vendor_availability": ["--latency-ms", "5", "--runs", "2"],
     "capacity": ["--seconds", "1", "--sessions", "3", "--connections", "4"],
     "open_loop": ["--visitors", "3", "--think", "0.2", "--seconds", "2"],
+    "granian_check": [],
 }
 
 

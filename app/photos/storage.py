@@ -107,10 +107,6 @@ class PhotoStore:
         """The copy belongs to a booking now: the lifecycle rule for abandoned uploads leaves it."""
         await self._call("put_object_tagging", Key=key, Tagging={"TagSet": [{"Key": KEPT_TAG, "Value": "yes"}]})
 
-    async def tags_of(self, key: str) -> dict[str, str]:
-        answer = await self._call("get_object_tagging", Key=key)
-        return {t["Key"]: t["Value"] for t in answer.get("TagSet", [])}
-
     async def read_all(self, key: str) -> bytes:
         answer = await self._call("get_object", Key=key)
         async with answer["Body"] as body:

@@ -7,7 +7,6 @@ the arrival windows the visitor chooses from.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -21,11 +20,15 @@ from app.vendors.base import ArrivalWindow, BookingRequest, VendorRejected
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
     SETTINGS_CACHE_SECONDS,
+    AddressFields,
     RemoteVendor,
     RemoteVendorStrategy,
     arrival_window,
     booking_summary,
     parse_time,
+    same_contact,
+    search_terms,
+    vendor_place,
 )
 
 PAGE_SIZE = 100
@@ -61,6 +64,9 @@ def joined_windows(slots: list[dict[str, Any]], zone: Any) -> list[ArrivalWindow
             runs.append([start, end])
     # Housecall Pro says open or not, never how many: shown as "Available".
     return [arrival_window(start, end, zone, 1, counted=False) for start, end in runs]
+
+
+HCP_ADDRESS = AddressFields(unit="street_line_2")
 
 
 class HousecallProVendor(RemoteVendor):
@@ -147,23 +153,15 @@ class HousecallProStrategy(RemoteVendorStrategy):
     async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
         """`GET /customers?q=` (it searches names, emails, mobile numbers and addresses): only
         customers whose email or mobile number is exactly the visitor's count."""
-        digits = phone.removeprefix("+1") if phone else None
         places: list[KnownPlace] = []
         seen: set[str] = set()
-        for query in [q for q in (email, digits) if q]:
+        for query in search_terms(phone, email):
             body = await self._api("GET", "/customers", params={"q": query, "page_size": 5})
             for customer in body.get("customers") or []:
-                mobile = re.sub(r"\D", "", str(customer.get("mobile_number") or ""))
-                same = (email and str(customer.get("email") or "").lower() == email) or (digits and mobile.endswith(digits))
-                if not same or str(customer["id"]) in seen:
+                if str(customer["id"]) in seen or not same_contact(phone, email, [customer.get("mobile_number")], [customer.get("email")]):
                     continue
                 seen.add(str(customer["id"]))
-                for address in customer.get("addresses") or []:
-                    places.append(KnownPlace(
-                        "", street=str(address.get("street") or ""), unit=str(address.get("street_line_2") or ""), city=str(address.get("city") or ""),
-                        state=str(address.get("state") or ""), zip_code=str(address.get("zip") or "")[:5], source="vendor",
-                        vendor_customer_id=str(customer["id"]), vendor_location_id=str(address["id"]),
-                    ))
+                places += [vendor_place(customer["id"], a["id"], a, HCP_ADDRESS) for a in customer.get("addresses") or []]
         return places
 
     async def _book(self, request: BookingRequest) -> str:

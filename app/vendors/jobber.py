@@ -12,7 +12,6 @@ Every answer is read for `errors` (THROTTLED among them) and each mutation's
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -34,11 +33,15 @@ from app.vendors.base import (
 from app.vendors.calendar_rules import ArrivalWindowConfig, CalendarRules, LocalCalendar
 from app.vendors.credentials import fingerprint, reveal
 from app.vendors.remote import (
+    AddressFields,
     RemoteVendor,
     RemoteVendorStrategy,
     booking_summary,
     parse_time,
+    same_contact,
+    search_terms,
     utc_text,
+    vendor_place,
     window_id_for,
 )
 
@@ -93,6 +96,8 @@ query ClientPlaces($searchTerm: String!) {
   }
 }
 """
+
+JOBBER_ADDRESS = AddressFields(street="street1", unit="street2", state="province", zip_code="postalCode")
 
 EARLIER_BOOKINGS = """
 query EarlierBookings($searchTerm: String!) {
@@ -357,25 +362,17 @@ class JobberStrategy(RemoteVendorStrategy):
     async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
         """Clients found by `searchTerm` (it matches names too): only those with exactly the
         visitor's email or phone number count."""
-        digits = phone.removeprefix("+1") if phone else None
         places: list[KnownPlace] = []
         seen: set[str] = set()
-        for term in [t for t in (email, digits) if t]:
+        for term in search_terms(phone, email):
             data = await self._graphql(CLIENT_PLACES, {"searchTerm": term})
             for client in (data.get("clients") or {}).get("nodes") or []:
-                emails = {str(e.get("address") or "").lower() for e in client.get("emails") or []}
-                numbers = [re.sub(r"\D", "", str(p.get("number") or "")) for p in client.get("phones") or []]
-                same = (email and email in emails) or (digits and any(n.endswith(digits) for n in numbers))
-                if not same or client["id"] in seen:
+                numbers = [p.get("number") for p in client.get("phones") or []]
+                emails = [e.get("address") for e in client.get("emails") or []]
+                if client["id"] in seen or not same_contact(phone, email, numbers, emails):
                     continue
                 seen.add(client["id"])
-                for prop in client.get("properties") or []:
-                    address = prop.get("address") or {}
-                    places.append(KnownPlace(
-                        "", street=str(address.get("street1") or ""), unit=str(address.get("street2") or ""), city=str(address.get("city") or ""),
-                        state=str(address.get("province") or ""), zip_code=str(address.get("postalCode") or "")[:5], source="vendor",
-                        vendor_customer_id=str(client["id"]), vendor_location_id=str(prop["id"]),
-                    ))
+                places += [vendor_place(client["id"], p["id"], p.get("address") or {}, JOBBER_ADDRESS) for p in client.get("properties") or []]
         return places
 
     async def _book(self, request: BookingRequest) -> str:

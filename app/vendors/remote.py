@@ -7,9 +7,10 @@ vendor and are named by their times (`0800-1100`), which stay the same between c
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from typing import Any
 from pydantic import Field
 
 from app.db import Database
+from app.domain.place import KnownPlace
 from app.vendors.availability_cache import AvailabilityCache
 from app.vendors.base import (
     ArrivalWindow,
@@ -268,6 +270,46 @@ def parse_time(text: str) -> datetime:
     """An ISO 8601 time from a vendor (with Z or an offset) as an aware datetime."""
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- returning customers: what every vendor's customer search is read with ------------------
+
+
+def search_terms(phone: str | None, email: str | None) -> list[str]:
+    """What to search a vendor's customers by: the email, then the phone's ten digits."""
+    return [t for t in (email, phone.removeprefix("+1") if phone else None) if t]
+
+
+def same_contact(phone: str | None, email: str | None, numbers: Iterable[object], emails: Iterable[object]) -> bool:
+    """Whether a customer a search found has exactly the visitor's email (any case) or phone
+    number (its digits end in theirs): searches match names and parts of numbers too."""
+    digits = phone.removeprefix("+1") if phone else None
+    if email and email.lower() in {str(e).lower() for e in emails}:
+        return True
+    return bool(digits) and any(re.sub(r"\D", "", str(n)).endswith(str(digits)) for n in numbers)
+
+
+@dataclass(frozen=True)
+class AddressFields:
+    """What a vendor calls the parts of an address."""
+
+    street: str = "street"
+    unit: str = "unit"
+    city: str = "city"
+    state: str = "state"
+    zip_code: str = "zip"
+
+
+def vendor_place(customer_id: object, location_id: object, address: Mapping[str, Any], fields: AddressFields = AddressFields()) -> KnownPlace:
+    """An address a vendor keeps for one of its customers, with both their ids there."""
+
+    def part(name: str) -> str:
+        return str(address.get(name) or "")
+
+    return KnownPlace(
+        "", street=part(fields.street), unit=part(fields.unit), city=part(fields.city), state=part(fields.state),
+        zip_code=part(fields.zip_code)[:5], source="vendor", vendor_customer_id=str(customer_id), vendor_location_id=str(location_id),
+    )
 
 
 def booking_summary(request: BookingRequest) -> str:

@@ -9,7 +9,6 @@ through the dispatch zones.
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -36,7 +35,10 @@ from app.vendors.remote import (
     arrival_window,
     booking_summary,
     parse_time,
+    same_contact,
+    search_terms,
     utc_text,
+    vendor_place,
 )
 
 PAGE_SIZE = 50
@@ -375,20 +377,13 @@ class ServiceTitanStrategy(RemoteVendorStrategy):
     async def customer_places(self, phone: str | None, email: str | None) -> list[KnownPlace]:
         if not phone:
             return []
-        digits = phone.removeprefix("+1")
-        found = await self._api("GET", "crm", "/customers", params={"phone": digits, "active": "True", "pageSize": 5})
+        found = await self._api("GET", "crm", "/customers", params={"phone": search_terms(phone, None)[0], "active": "True", "pageSize": 5})
         places: list[KnownPlace] = []
         for customer in (found or {}).get("data", [])[:3]:
-            if not any(re.sub(r"\D", "", str(c.get("value", ""))).endswith(digits) for c in customer.get("contacts") or []):
+            if not same_contact(phone, None, [c.get("value") for c in customer.get("contacts") or []], []):
                 continue  # a search may match loosely: only this very number counts
             locations = await self._api("GET", "crm", "/locations", params={"customerId": customer["id"], "active": "True", "pageSize": 5})
-            for location in (locations or {}).get("data", []):
-                address = location.get("address") or {}
-                places.append(KnownPlace(
-                    "", street=str(address.get("street") or ""), unit=str(address.get("unit") or ""), city=str(address.get("city") or ""),
-                    state=str(address.get("state") or ""), zip_code=str(address.get("zip") or "")[:5], source="vendor",
-                    vendor_customer_id=str(customer["id"]), vendor_location_id=str(location["id"]),
-                ))
+            places += [vendor_place(customer["id"], loc["id"], loc.get("address") or {}) for loc in (locations or {}).get("data", [])]
         return places
 
     # -- photos of the problem -------------------------------------------------------------

@@ -1,16 +1,23 @@
-"""Vendor fakes started once per module, and the demo organization pointed at them."""
+"""Vendor fakes started once per module, and the demo organization pointed at them.
+
+Tests that walk the flow through one fake per vendor ask for `fake` (parametrized by
+`vendor_type`, every vendor unless a module says otherwise) and drain the outbox with
+`drain_later`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
+from quart import Quart
 
+from app.bookings.outbox import OutboxDrainer
 from app.db import Database
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
+from app.demo.fakes.server import FakeVendor
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.domain.booking import ChosenService
 from app.flows.models import OrganizationConfig
@@ -18,7 +25,38 @@ from app.vendors.base import AvailabilityScope
 from app.vendors.http import RetryPolicy, VendorHttp
 from app.vendors.registry import vendor_for
 from app.vendors.remote import RemoteVendorStrategy, VendorClients
-from tests.conftest import demo_config
+from app.web.services import services_of
+from tests.conftest import demo_booking_into, demo_config
+
+FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
+
+
+@pytest.fixture(params=list(FAKES))
+def vendor_type(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def fake(vendor_type: str) -> Iterator[FakeVendor]:
+    started = FAKES[vendor_type]().start()
+    yield started
+    started.stop()
+
+
+def booking_into_fake(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
+    """The demo company booking into `fake`; ServiceTitan makes jobs (not CRM bookings), so
+    its customers, locations and attachments are the ones the others have."""
+    job_mode = {"booking_mode": "job"} if vendor_type == "servicetitan" else {}
+    return demo_booking_into(vendor_type, fake.url, timeout_seconds=2.0, horizon_days=366, **job_mode)
+
+
+async def drain_later(app: Quart, seconds: float) -> int:
+    """Run the outbox as the background drainer would, `seconds` from now (with the
+    photos, when the app keeps them)."""
+    services = services_of(app)
+    moment = services.clock() + timedelta(seconds=seconds)
+    photos = services.photos.files if services.photos is not None else None
+    return await OutboxDrainer(services.db, services.outbox._vendor_lookup, lambda: moment, photos=photos).drain_once()
 
 
 def with_vendor(vendor: dict[str, Any]) -> OrganizationConfig:

@@ -5,13 +5,11 @@ not, sent back with alternatives when the window was taken, leads passed on."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from quart import Quart
 
-from app.bookings.outbox import OutboxDrainer
 from app.db import Database
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
@@ -20,23 +18,14 @@ from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from app.vendors.remote import window_label
 from app.web.protocol import KEY_HEADER
-from app.web.services import services_of
 from tests.conftest import demo_booking_into
+from tests.vendors.conftest import FAKES, drain_later
 from tests.visitor import Visitor
-
-FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
 
 
 @pytest.fixture(params=["servicetitan"])
 def vendor_type(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def fake(vendor_type: str) -> Iterator[FakeVendor]:
-    started = FAKES[vendor_type]().start()
-    yield started
-    started.stop()
+    return str(request.param)
 
 
 @pytest.fixture
@@ -63,13 +52,6 @@ def vendor_bookings(fake: FakeVendor) -> list[dict]:
         return fake.jobs
     assert isinstance(fake, FakeJobber)
     return fake.requests
-
-
-async def drain_later(app: Quart, seconds: float) -> int:
-    """Run the outbox as the background drainer would, `seconds` from now."""
-    moment = services_of(app).clock() + timedelta(seconds=seconds)
-    drainer = OutboxDrainer(services_of(app).db, services_of(app).outbox._vendor_lookup, lambda: moment)
-    return await drainer.drain_once()
 
 
 @pytest.mark.dates

@@ -4,36 +4,19 @@ one of them books the existing customer and address there — no duplicate custo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from quart import Quart
 
-from app.bookings.outbox import OutboxDrainer
 from app.db import Database
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
 from app.demo.fakes.server import FakeVendor
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
-from app.web.services import services_of
-from tests.conftest import demo_booking_into
+from tests.vendors.conftest import booking_into_fake, drain_later
 from tests.visitor import CUSTOMER, Visitor
-
-FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
-
-
-@pytest.fixture(params=list(FAKES))
-def vendor_type(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def fake(vendor_type: str) -> Iterator[FakeVendor]:
-    started = FAKES[vendor_type]().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -43,8 +26,7 @@ def settings_overrides() -> dict[str, object]:
 
 @pytest.fixture
 def organization(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
-    job_mode = {"booking_mode": "job"} if vendor_type == "servicetitan" else {}
-    return demo_booking_into(vendor_type, fake.url, timeout_seconds=2.0, horizon_days=366, **job_mode)
+    return booking_into_fake(vendor_type, fake)
 
 
 def customers_at(fake: FakeVendor) -> int:
@@ -63,18 +45,12 @@ def latest_booking_at(fake: FakeVendor) -> dict:
     return fake.requests[-1]
 
 
-async def drain(app: Quart) -> None:
-    services = services_of(app)
-    moment = services.clock() + timedelta(seconds=5)
-    await OutboxDrainer(services.db, services.outbox._vendor_lookup, lambda: moment).drain_once()
-
-
 async def test_a_returning_customer_is_booked_against_their_record_at_the_vendor(
     app: Quart, vendor_type: str, fake: FakeVendor, visitor: Visitor, db: Database, today: date,
 ) -> None:
     await visitor.walk_to("Summary", today)
     assert (await visitor.submit("Summary")).step == "Confirmation"
-    await drain(app)
+    await drain_later(app, 5)
     assert customers_at(fake) == 1
     first = latest_booking_at(fake)
 
@@ -94,7 +70,7 @@ async def test_a_returning_customer_is_booked_against_their_record_at_the_vendor
     assert page.step == "Summary", page.errors
     page = await again.submit("Summary")
     assert page.step == "Confirmation"
-    await drain(app)
+    await drain_later(app, 5)
     booking = await db.bookings.find_one({"session_id": session["_id"]})
     assert booking is not None and booking["status"] == "confirmed", booking and booking.get("vendor")
     assert customers_at(fake) == 1  # no duplicate

@@ -6,15 +6,13 @@ instructions carry signed links to them (neither API takes files), which open th
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from PIL import Image
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from app.bookings.outbox import OutboxDrainer
 from app.db import Database
 from app.demo.fakes.housecallpro import FakeHousecallPro
 from app.demo.fakes.jobber import FakeJobber
@@ -22,24 +20,10 @@ from app.demo.fakes.server import FakeVendor
 from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from app.photos.bucket import create_uploads_bucket
-from app.web.services import services_of
-from tests.conftest import MotoServer, demo_booking_into
+from tests.conftest import MotoServer
 from tests.photos import BUCKET, ORIGIN, Photos, jpeg_from_a_phone
+from tests.vendors.conftest import booking_into_fake, drain_later
 from tests.visitor import DETAILS, Visitor
-
-FAKES: dict[str, type[FakeVendor]] = {"servicetitan": FakeServiceTitan, "housecallpro": FakeHousecallPro, "jobber": FakeJobber}
-
-
-@pytest.fixture(params=list(FAKES))
-def vendor_type(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def fake(vendor_type: str) -> Iterator[FakeVendor]:
-    started = FAKES[vendor_type]().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
@@ -50,16 +34,7 @@ def settings_overrides(aws: MotoServer) -> dict[str, object]:
 
 @pytest.fixture
 def organization(vendor_type: str, fake: FakeVendor) -> OrganizationConfig:
-    job_mode = {"booking_mode": "job"} if vendor_type == "servicetitan" else {}
-    return demo_booking_into(vendor_type, fake.url, timeout_seconds=2.0, horizon_days=366, **job_mode)
-
-
-async def drain(app: Quart, seconds: float = 1) -> int:
-    services = services_of(app)
-    moment = services.clock() + timedelta(seconds=seconds)
-    assert services.photos is not None
-    drainer = OutboxDrainer(services.db, services.outbox._vendor_lookup, lambda: moment, photos=services.photos.files)
-    return await drainer.drain_once()
+    return booking_into_fake(vendor_type, fake)
 
 
 def what_the_office_reads(fake: FakeVendor) -> str:
@@ -96,7 +71,7 @@ async def test_the_photos_reach_the_vendor(
         return
     # ServiceTitan: the files follow the job, in the background, each once.
     assert fake.attachments == []
-    assert await drain(app) == 1
+    assert await drain_later(app, 1) == 1
     job_id = int(booking["vendor"]["external_id"])
     assert sorted(a["fileName"] for a in fake.attachments) == sorted(f"photo-{p['id']}.jpg" for p in added)
     assert all(a["jobId"] == job_id and a["contentType"] == "image/jpeg" for a in fake.attachments)
@@ -105,7 +80,7 @@ async def test_the_photos_reach_the_vendor(
     assert entry is not None and entry["state"] == "done" and entry["last_error"] is None
     # A retried push (an answer that never came) attaches nothing twice.
     await db.vendor_outbox.update_one({"_id": entry["_id"]}, {"$set": {"state": "pending", "due_at": 0, "progress": {}, "claims": 1}})
-    assert await drain(app, 60) == 1
+    assert await drain_later(app, 60) == 1
     assert len(fake.attachments) == 2
 
 
@@ -122,16 +97,16 @@ async def test_photos_wait_for_a_vendor_that_is_down_and_go_once_when_an_answer_
     assert (await visitor.submit("Summary")).step == "Confirmation"
 
     fake.fail_next("/attachments", status=503, times=20)
-    assert await drain(app) == 1
+    assert await drain_later(app, 1) == 1
     entry = await db.vendor_outbox.find_one({"kind": "photos"})
     assert entry is not None and entry["state"] == "pending" and fake.attachments == []
     fake.state.faults.clear()
 
     # The first file arrives but its answer does not: the next try finds it and sends the rest.
     fake.fail_next("/attachments", method="POST", hang_seconds=3, then_process=True)
-    assert await drain(app, 3600) == 1
+    assert await drain_later(app, 3600) == 1
     assert len(fake.attachments) == 1
-    assert await drain(app, 7200) == 1
+    assert await drain_later(app, 7200) == 1
     names = [a["fileName"] for a in fake.attachments]
     assert len(names) == 3 and len(set(names)) == 3
     entry = await db.vendor_outbox.find_one({"kind": "photos"})

@@ -5,6 +5,7 @@ socket, ask the server to check it, remove it."""
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 from quart.typing import TestClientProtocol as Client
 
-from tests.visitor import Visitor
+from tests.visitor import DETAILS, Visitor
 
 BUCKET = "test-uploads"
 ORIGIN = "http://localhost:8000"
@@ -75,3 +76,16 @@ class Photos:
         assert status == 201, answer
         assert await self.upload(answer, data, content_type) in {200, 201, 204}
         return await self.check(answer["id"])
+
+    async def book_with(self, count: int, today: date, width: int = 1200, height: int = 900) -> list[dict[str, Any]]:
+        """From the details step, `count` phone photos added and the booking confirmed; the photos' answers."""
+        added = []
+        for _ in range(count):
+            status, photo = await self.add(jpeg_from_a_phone(width, height))
+            assert status == 200, photo
+            added.append(photo)
+        page = await self.visitor.submit("AdditionalDetails", **DETAILS)
+        page = await self.visitor.walk_to("Summary", today, first_page=page)
+        assert (await self.visitor.submit("Summary")).step == "Confirmation"
+        return added
+

@@ -15,9 +15,9 @@ from app.demo.mailbox import Mailbox
 from app.flows.models import OrganizationConfig
 from app.photos.bucket import create_uploads_bucket
 from tests.conftest import MotoServer, demo_config
-from tests.photos import BUCKET, ORIGIN, Photos, jpeg_from_a_phone
+from tests.photos import BUCKET, ORIGIN, Photos
 from tests.test_console import OWNER, page, sign_in
-from tests.visitor import DETAILS, Visitor
+from tests.visitor import Visitor
 
 
 @pytest.fixture
@@ -37,11 +37,7 @@ async def test_the_company_sees_the_photos_in_its_email_and_console(
     visitor: Visitor, client: Client, mailbox: Mailbox, aws: MotoServer, today: date,
 ) -> None:
     await visitor.walk_to("AdditionalDetails", today)
-    photos = Photos(client, visitor)
-    for _ in range(2):
-        await photos.add(jpeg_from_a_phone(1200, 900))
-    await visitor.walk_to("Summary", today, first_page=await visitor.submit("AdditionalDetails", **DETAILS))
-    assert (await visitor.submit("Summary")).step == "Confirmation"
+    await Photos(client, visitor).book_with(2, today)
 
     for _ in range(100):
         office = [m for m in mailbox.messages() if m.to == OWNER and "Photos of the problem" in m.text]

@@ -21,9 +21,9 @@ from app.demo.fakes.servicetitan import FakeServiceTitan
 from app.flows.models import OrganizationConfig
 from app.photos.bucket import create_uploads_bucket
 from tests.conftest import MotoServer
-from tests.photos import BUCKET, ORIGIN, Photos, jpeg_from_a_phone
+from tests.photos import BUCKET, ORIGIN, Photos
 from tests.vendors.conftest import booking_into_fake, drain_later
-from tests.visitor import DETAILS, Visitor
+from tests.visitor import Visitor
 
 
 @pytest.fixture
@@ -50,11 +50,7 @@ async def test_the_photos_reach_the_vendor(
     app: Quart, vendor_type: str, fake: FakeVendor, visitor: Visitor, client: Client, db: Database, today: date,
 ) -> None:
     await visitor.walk_to("AdditionalDetails", today)
-    photos = Photos(client, visitor)
-    added = [(await photos.add(jpeg_from_a_phone(1200, 900)))[1] for _ in range(2)]
-    page = await visitor.walk_to("Summary", today, first_page=await visitor.submit("AdditionalDetails", **DETAILS))
-    page = await visitor.submit("Summary")
-    assert page.step == "Confirmation"
+    added = await Photos(client, visitor).book_with(2, today)
     booking = await db.bookings.find_one({})
     assert booking is not None and booking["status"] == "confirmed" and len(booking["photos"]) == 2
 
@@ -90,11 +86,7 @@ async def test_photos_wait_for_a_vendor_that_is_down_and_go_once_when_an_answer_
 ) -> None:
     assert isinstance(fake, FakeServiceTitan)  # the one whose API takes files
     await visitor.walk_to("AdditionalDetails", today)
-    photos = Photos(client, visitor)
-    for _ in range(3):
-        await photos.add(jpeg_from_a_phone(800, 600))
-    await visitor.walk_to("Summary", today, first_page=await visitor.submit("AdditionalDetails", **DETAILS))
-    assert (await visitor.submit("Summary")).step == "Confirmation"
+    await Photos(client, visitor).book_with(3, today, 800, 600)
 
     fake.fail_next("/attachments", status=503, times=20)
     assert await drain_later(app, 1) == 1

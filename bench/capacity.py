@@ -37,7 +37,7 @@ import httpx
 from app import ROOT
 from app.embedded_db import start_embedded_mongo
 from bench.report import Targets
-from bench.servers import seed_demo, web_process
+from bench.servers import flow_requests, seed_demo, web_process
 
 SCRIPT = ROOT / "bench" / "wrk" / "route.lua"
 LOAD_GENERATOR_FLOOR = 2000.0  # req/s the client must drive a bare route at, or it is the bottleneck
@@ -161,11 +161,8 @@ async def prepare_sessions(url: str, count: int, folder: Path, day: str) -> tupl
             started = await http.post("/sessions", data={"page_url": ORIGIN + "/"}, headers=HEADERS | address)
             token = started.headers["X-Scheduler-Session"]
             if walk:
-                steps = [("ZipCode", {"zip_code": "78701"}), ("ServiceSelection", {"answer": "plumbing"}),
-                         ("ServiceSelection", {"answer": "leak"}), ("ServiceSelection", {"answer": "inside"}),
-                         ("AdditionalDetails", {"detail-description": "Drips", "detail-property-type": "House"})]
-                for step, form in steps:
-                    answer = await http.post(f"/session/steps/{step}", data=form, headers=HEADERS | address | {"X-Scheduler-Session": token})
+                for step, _, path, form in flow_requests(day)[:5]:  # ZipCode … AdditionalDetails
+                    answer = await http.post(path, data=form, headers=HEADERS | address | {"X-Scheduler-Session": token})
                     assert answer.status_code == 200, (step, answer.status_code)
                 assert 'data-step="Timeslot"' in answer.text
             return token

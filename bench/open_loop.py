@@ -29,10 +29,10 @@ import httpx
 
 from bench.capacity import PRODUCTION_LIMITS, QUIET_POLLERS, cpu_seconds
 from bench.report import Targets, percentile
-from bench.servers import embedded_mongo, seed_demo, web_process
+from bench.servers import embedded_mongo, flow_requests, seed_demo, web_process
 
 P99_TARGET_MS = 50.0
-REQUESTS_PER_VISIT = 10
+REQUESTS_PER_VISIT = 1 + len(flow_requests(""))  # the session's start, then the flow
 WARM_UP_VISITORS = 5
 ORIGIN = "http://localhost:8000"
 
@@ -68,17 +68,8 @@ async def visitor(http: httpx.AsyncClient, number: int, day: str, think: float, 
     try:
         response = await step("start session", "POST", "/sessions", {"page_url": ORIGIN + "/"})
         headers["X-Scheduler-Session"] = response.headers["X-Scheduler-Session"]
-        await step("ZipCode", "POST", "/session/steps/ZipCode", {"zip_code": "78701"})
-        for answer in ("plumbing", "leak", "inside"):
-            await step("ServiceSelection", "POST", "/session/steps/ServiceSelection", {"answer": answer})
-        await step("AdditionalDetails", "POST", "/session/steps/AdditionalDetails", {"detail-description": "Drip", "detail-property-type": "House"})
-        await step("Timeslot (calendar)", "GET", f"/session/steps/Timeslot?date={day}")
-        await step("Timeslot", "POST", "/session/steps/Timeslot", {"date": day, "window": "morning"})
-        await step("Customer", "POST", "/session/steps/Customer", {
-            "first_name": "Ada", "last_name": "Lovelace", "phone": "5125550142", "email": f"ada{number}@example.com",
-            "street": "1 Main St", "city": "Austin", "state": "TX", "zip_code": "78701",
-        })
-        response = await step("Summary (confirm)", "POST", "/session/steps/Summary")
+        for name, method, path, form in flow_requests(day, email=f"ada{number}@example.com"):
+            response = await step(name, method, path, form)
         if 'data-step="Confirmation"' not in response.text:
             load.failures.append("not booked")
     except (AssertionError, httpx.HTTPError) as exc:

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bench.report import percentile
-from bench.servers import embedded_mongo, seed_demo, web_process
+from bench.servers import embedded_mongo, flow_requests, seed_demo, web_process
 
 ORIGIN = "http://localhost:8000"
 KEY = "pk_test_demo"
@@ -42,17 +42,8 @@ async def one_visitor(http: httpx.AsyncClient, day: str, timings: dict[str, list
 
     response = await step("start session", "POST", "/sessions", {"page_url": ORIGIN + "/"})
     headers["X-Scheduler-Session"] = response.headers["X-Scheduler-Session"]
-    await step("ZipCode", "POST", "/session/steps/ZipCode", {"zip_code": "78701"})
-    for answer in ("plumbing", "leak", "inside"):
-        await step("ServiceSelection", "POST", "/session/steps/ServiceSelection", {"answer": answer})
-    await step("AdditionalDetails", "POST", "/session/steps/AdditionalDetails", {"detail-description": "Drip", "detail-property-type": "House"})
-    await step("Timeslot (calendar)", "GET", f"/session/steps/Timeslot?date={day}")
-    await step("Timeslot", "POST", "/session/steps/Timeslot", {"date": day, "window": "morning"})
-    await step("Customer", "POST", "/session/steps/Customer", {
-        "first_name": "Ada", "last_name": "Lovelace", "phone": "5125550142", "email": "ada@example.com",
-        "street": "1 Main St", "city": "Austin", "state": "TX", "zip_code": "78701",
-    })
-    response = await step("Summary (confirm)", "POST", "/session/steps/Summary")
+    for name, method, path, form in flow_requests(day):
+        response = await step(name, method, path, form)
     assert 'data-step="Confirmation"' in response.text
 
 

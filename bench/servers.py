@@ -37,6 +37,23 @@ async def seed_demo(uri: str, database: str, **calendar_changes: object) -> None
     await db.close()
 
 
+def flow_requests(day: str, email: str = "ada@example.com") -> list[tuple[str, str, str, dict[str, str] | None]]:
+    """A visitor's requests after starting a session, to a confirmed booking in the demo flow
+    on `day`'s morning window: (name, method, path, form)."""
+    return [
+        ("ZipCode", "POST", "/session/steps/ZipCode", {"zip_code": "78701"}),
+        *[("ServiceSelection", "POST", "/session/steps/ServiceSelection", {"answer": a}) for a in ("plumbing", "leak", "inside")],
+        ("AdditionalDetails", "POST", "/session/steps/AdditionalDetails", {"detail-description": "Drip", "detail-property-type": "House"}),
+        ("Timeslot (calendar)", "GET", f"/session/steps/Timeslot?date={day}", None),
+        ("Timeslot", "POST", "/session/steps/Timeslot", {"date": day, "window": "morning"}),
+        ("Customer", "POST", "/session/steps/Customer", {
+            "first_name": "Ada", "last_name": "Lovelace", "phone": "5125550142", "email": email,
+            "street": "1 Main St", "city": "Austin", "state": "TX", "zip_code": "78701",
+        }),
+        ("Summary (confirm)", "POST", "/session/steps/Summary", None),
+    ]
+
+
 @contextmanager
 def embedded_mongo() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="bench-mongo-") as folder:

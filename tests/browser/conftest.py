@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
+
+from tests.browser.host_site import HostSite, start_host_site
+from tests.conftest import LiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Without these, Chromium keeps trying hosts this machine cannot reach.
@@ -27,6 +30,14 @@ async def browser() -> AsyncIterator[Browser]:
         launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         await launched.close()
+
+
+@pytest.fixture
+def host_site(live_server: LiveServer) -> Iterator[HostSite]:
+    """A customer's website on another origin, with the scheduler's tag (override it for another)."""
+    site = start_host_site(live_server.url)
+    yield site
+    site.stop()
 
 
 async def open_host_page(page: Page, url: str) -> None:

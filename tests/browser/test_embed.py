@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "tests" / "artifacts"
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
-
-
-@pytest.fixture
-def host_site(live_server: LiveServer) -> Iterator[HostSite]:
-    site = start_host_site(live_server.url)
-    yield site
-    site.stop()
 
 
 async def events(page: Page) -> list[dict]:

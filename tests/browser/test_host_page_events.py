@@ -4,24 +4,16 @@ booking, an abandonment and a lead send to the company's page, each exactly once
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse, heading_has_focus
-from tests.browser.host_site import HostSite, start_host_site
+from tests.browser.host_site import HostSite
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def host_site(live_server: LiveServer) -> Iterator[HostSite]:
-    site = start_host_site(live_server.url)
-    yield site
-    site.stop()
 
 
 async def sequence(page: Page) -> list[tuple[str, dict]]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse
-from tests.browser.host_site import HostSite, start_host_site
+from tests.browser.host_site import HostSite
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -20,13 +18,6 @@ PAYLOADS = {
     "Describe the problem": '<b>bold</b><iframe src="javascript:window.__pwned=3"></iframe>',
     "City": "Austin</dd><dd onclick=alert(1)>",
 }
-
-
-@pytest.fixture
-def host_site(live_server: LiveServer) -> Iterator[HostSite]:
-    site = start_host_site(live_server.url)
-    yield site
-    site.stop()
 
 
 async def test_typed_markup_is_shown_as_text(page: Page, live_server: LiveServer, host_site: HostSite) -> None:

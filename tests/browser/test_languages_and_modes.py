@@ -7,7 +7,6 @@ every state of the designers' gallery in both languages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse, heading_has_focus
-from tests.browser.host_site import HostSite, start_host_site
+from tests.browser.host_site import HostSite
 from tests.browser.test_embed import ARTIFACTS, AXE, SERIOUS
 from tests.conftest import LiveServer
 
@@ -25,13 +24,6 @@ AXE_ON = """async (element) => {
   const result = await axe.run(element, {resultTypes: ['violations']});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}));
 }"""
-
-
-@pytest.fixture
-def host_site(live_server: LiveServer) -> Iterator[HostSite]:
-    site = start_host_site(live_server.url)
-    yield site
-    site.stop()
 
 
 @pytest.fixture

@@ -5,27 +5,18 @@ the visitor sees only its masked street."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from playwright.async_api import Browser, expect
 
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse
-from tests.browser.host_site import HostSite, start_host_site
+from tests.browser.host_site import HostSite
 from tests.browser.test_embed import ARTIFACTS, AXE, SERIOUS
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
 FOCUSED_NAME = "() => { const a = document.getElementById('wrkbelt-scheduler-container').shadowRoot.activeElement; return a ? a.name : null; }"
-
-
-@pytest.fixture
-def host_site(live_server: LiveServer) -> Iterator[HostSite]:
-    site = start_host_site(live_server.url)
-    yield site
-    site.stop()
 
 
 async def test_welcome_back_offers_the_address_on_file_masked(browser: Browser, host_site: HostSite, live_server: LiveServer) -> None:

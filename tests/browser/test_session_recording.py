@@ -11,17 +11,10 @@ from playwright.async_api import Page, WebSocketRoute
 
 from tests.browser.conftest import open_host_page
 from tests.browser.flow import book_with_mouse
-from tests.browser.host_site import HostSite, start_host_site
+from tests.browser.host_site import HostSite
 from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def host_site(live_server: LiveServer):  # type: ignore[no-untyped-def]
-    site = start_host_site(live_server.url)
-    yield site
-    site.stop()
 
 
 async def test_events_arrive_once_after_the_socket_drops(page: Page, live_server: LiveServer, host_site: HostSite) -> None:

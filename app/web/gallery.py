@@ -34,9 +34,9 @@ from app.steps.base import StepContext
 from app.steps.engine import step_view
 from app.vendors.base import ArrivalWindow, BookingRequest, DayAvailability, VendorBooking, VendorStrategy
 from app.web import services
-from app.web.problems import HttpProblem
+from app.web.problems import DATABASE_PROBLEM, HttpProblem
 from app.web.rendering import render_view
-from app.web.steps import DATABASE_PROBLEM, VENDOR_PROBLEM
+from app.web.steps import VENDOR_PROBLEM
 
 bp = Blueprint("gallery", __name__)
 

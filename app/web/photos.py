@@ -20,12 +20,12 @@ from quart import Blueprint, Response, jsonify, request
 from app.domain.photo import Photo
 from app.i18n import N_, gettext
 from app.photos.storage import StorageUnavailable
-from app.photos.uploads import STORAGE_PROBLEM, PhotoRefused, PhotoUploads
+from app.photos.uploads import NOT_FOUND, STORAGE_PROBLEM, PhotoRefused, PhotoUploads
 from app.steps.engine import Visit
 from app.web import rate_limits, services
 from app.web.access import current_visit
 from app.web.languages import speak, speak_the_browsers_language
-from app.web.problems import HttpProblem
+from app.web.problems import DATABASE_PROBLEM, HttpProblem
 from app.web.urls import external_url
 
 bp = Blueprint("photos", __name__)
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 PHOTO_ID = re.compile(r"^[0-9a-f]{16}$")
 NOT_ASKED = N_("This booking form doesn't take photos.")
 NOT_NOW = N_("Photos are added on the details step.")
-DATABASE_PROBLEM = N_("We can't reach our booking system right now. Please try again in a minute.")
 
 bp.before_request(speak_the_browsers_language)
 
@@ -91,7 +90,7 @@ async def _visit() -> tuple[PhotoUploads, Visit]:
 
 def _photo_id(photo_id: str) -> str:
     if not PHOTO_ID.fullmatch(photo_id):
-        raise PhotoRefused(404, "no_such_photo", N_("We can't find that photo. Add it again."))
+        raise PhotoRefused(404, "no_such_photo", NOT_FOUND)
     return photo_id
 
 

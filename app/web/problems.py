@@ -6,6 +6,11 @@ Raised anywhere in `web/` and `api/`; the step routes turn it into an error frag
 
 from __future__ import annotations
 
+from app.i18n import N_
+
+# Said by every route that finds the database away: what the visitor entered is kept.
+DATABASE_PROBLEM = N_("We can't reach our booking system right now. Please try again in a minute.")
+
 
 class HttpProblem(Exception):
     """`status` (401, 403, 404, 409, 410, 422, 429, 503…), a stable `code` for programs and

@@ -25,7 +25,7 @@ from app.vendors.base import VendorError
 from app.web import rate_limits, services
 from app.web.access import current_visit, requesting_organization
 from app.web.languages import speak, speak_the_browsers_language, visitors_locale
-from app.web.problems import HttpProblem
+from app.web.problems import DATABASE_PROBLEM, HttpProblem
 from app.web.protocol import SESSION_HEADER, SESSION_ID_HEADER
 from app.web.rendering import view_response
 from app.web.request_ids import current_request_id
@@ -39,7 +39,6 @@ MAX_QUERY_VALUE = 100
 
 # What a session saved before one of these failures stays saved: "Try again" shows its current step.
 VENDOR_PROBLEM = N_("We can't reach the schedule right now. Please try again in a minute; what you entered is kept.")
-DATABASE_PROBLEM = N_("We can't reach our booking system right now. Please try again in a minute.")
 
 
 def known_zone(name: str) -> bool:

@@ -35,9 +35,12 @@ MAX_KEY_LENGTH = 64
 
 def check_storable(value: Any, depth: int = 0) -> None:
     """Raise ValueError unless MongoDB can store `value` as it is: no key with a NUL, a
-    leading `$` or a `.` (the database refuses or misreads them), nesting bounded."""
+    leading `$` or a `.` (the database refuses or misreads them), no integer wider than
+    BSON's 64 bits, nesting bounded."""
     if depth > MAX_DATA_DEPTH:
         raise ValueError(f"event data may nest at most {MAX_DATA_DEPTH} levels")
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("event data integers must fit in 64 bits")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:

@@ -3,7 +3,8 @@
 Every widget request needs its organization (by publishable key) and its flow; both
 change only when someone imports a YAML file. Keeping them `config_cache_seconds`
 saves two of a step's database round trips; an import reaches every process within
-that time. Nothing about a session is kept here.
+that time. When an entry runs out, one request reads it again and the others waiting for
+it share that read. Nothing about a session is kept here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Generic, TypeVar
 from app.db import Database
 from app.flows.models import Flow, Organization
 from app.flows.repository import flow_by_id, organization_by_key
+from app.single_flight import SingleFlight
 
 T = TypeVar("T")
 
@@ -42,11 +44,12 @@ class ConfigCache:
         self._db = db
         self._organizations: _Expiring[Organization] = _Expiring(seconds)
         self._flows: _Expiring[Flow] = _Expiring(seconds)
+        self._reading = SingleFlight()
 
     async def organization_by_key(self, key: str) -> Organization | None:
         found = self._organizations.get(key)
         if found is None:
-            found = await organization_by_key(self._db, key)
+            found = await self._reading.run(("organization", key), lambda: organization_by_key(self._db, key))
             if found is not None:
                 self._organizations.put(key, found)
         return found
@@ -55,7 +58,7 @@ class ConfigCache:
         key = f"{organization_id}:{flow_id}"
         found = self._flows.get(key)
         if found is None:
-            found = await flow_by_id(self._db, organization_id, flow_id)
+            found = await self._reading.run(("flow", key), lambda: flow_by_id(self._db, organization_id, flow_id))
             if found is not None:
                 self._flows.put(key, found)
         return found

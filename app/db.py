@@ -8,6 +8,7 @@ counters change through conditional single-document updates.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,17 @@ logger = logging.getLogger(__name__)
 Document = dict[str, Any]
 
 
+# What the running task does for the database's round-trip count: a request unless a
+# background job says otherwise (`DB_WORK.set("events")` at the start of its task).
+DB_WORK: ContextVar[str] = ContextVar("db_work", default="request")
+
+
 class RoundTrips(monitoring.CommandListener):
-    """Counts each command sent (a round trip to the database) in /metrics, by its name."""
+    """Counts each command sent (a round trip to the database) in /metrics, by its name and
+    by the work that sent it (a request, or a background job)."""
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        DB_COMMANDS.labels(event.command_name).inc()
+        DB_COMMANDS.labels(event.command_name, DB_WORK.get()).inc()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

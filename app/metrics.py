@@ -31,8 +31,12 @@ EVENT_LAG = Histogram(
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300),
 )
 # Every command sent to MongoDB is one round trip: per request, their count is what a step
-# costs the database (bench/capacity.py reads it; app/db.py counts them).
-DB_COMMANDS = Counter("scheduler_db_commands_total", "Commands sent to the database (round trips)", ["command"], registry=REGISTRY)
+# costs the database (bench/capacity.py reads it; app/db.py counts them). `work`: what sent
+# it — "request" (while a request waits on it), or a background job: "events" (storing
+# what requests recorded, after they answered), or a poller's name.
+DB_COMMANDS = Counter(
+    "scheduler_db_commands_total", "Commands sent to the database (round trips)", ["command", "work"], registry=REGISTRY
+)
 BOOKINGS = Counter("scheduler_bookings_total", "Confirm attempts by outcome", ["outcome"], registry=REGISTRY)
 VENDOR_CALLS = Counter(
     "scheduler_vendor_calls_total", "Calls to field-service systems by answer (2xx, 4xx, 429, 5xx, timeout, unreachable)",

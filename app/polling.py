@@ -21,6 +21,8 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+from app.db import DB_WORK
+
 log = logging.getLogger(__name__)
 
 
@@ -96,6 +98,7 @@ class Poller(ABC):
         return handled
 
     async def run(self) -> None:
+        DB_WORK.set(self.name)  # this task's round trips are not any request's
         while not self._stopping.is_set():
             try:
                 await self.drain_once()

@@ -20,6 +20,7 @@ TINY = {
     "capacity": ["--seconds", "1", "--sessions", "3", "--connections", "4"],
     "open_loop": ["--visitors", "3", "--think", "0.2", "--seconds", "2"],
     "granian_check": [],
+    "profile": ["--seconds", "1", "--sessions", "3", "--connections", "4"],
 }
 
 

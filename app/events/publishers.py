@@ -16,7 +16,7 @@ import aioboto3
 from aiobotocore.config import AioConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from app.db import Database
+from app.db import DB_WORK, Database
 from app.events.models import SessionEvent
 from app.events.store import store_events
 from app.metrics import EVENT_QUEUE_DEPTH, EVENTS_SHED
@@ -190,6 +190,7 @@ class InProcessPublisher:
         return True
 
     async def _drain_forever(self) -> None:
+        DB_WORK.set("events")  # this task's round trips are not any request's
         while True:
             batches = [await self._queue.get()]
             # Whatever else is waiting goes in the same call: one insert, one summary per session.

@@ -1,15 +1,23 @@
 -- One route of the scheduler under wrk (bench/capacity.py runs it):
---   wrk -t2 -c50 -d8s -s bench/wrk/route.lua URL -- METHOD PATH [TOKENS_FILE] [BODY]
+--   wrk -t2 -c50 -d8s -s bench/wrk/route.lua URL -- METHOD PATH [TOKENS_FILE] [BODY] [THREADS]
 -- Each request carries the demo's publishable key and, with TOKENS_FILE, the next of its
--- prepared session tokens (rotated, so no session's rate limit or lock is hit twice in a
--- row), from one of many visitors' addresses (X-Forwarded-For, the server trusting one
--- proxy): the rate limits count as they do in production, at their production limits.
+-- prepared session tokens (rotated, each wrk thread through its own share of them, so no
+-- session has two requests at once: a visitor does one thing at a time), from one of many
+-- visitors' addresses (X-Forwarded-For, the server trusting one proxy): the rate limits
+-- count as they do in production, at their production limits.
 -- done() prints one JSON line with the counts and latency percentiles.
 
 local tokens = {}
 local at = 0
 local sent = 0
+local stride = 1
 local ADDRESSES = 1000
+local started = 0
+
+function setup(thread)
+  thread:set("thread_index", started)  -- 0, 1, …: which share of the tokens it rotates through
+  started = started + 1
+end
 
 function init(args)
   wrk.method = args[1]
@@ -25,13 +33,14 @@ function init(args)
   end
   wrk.headers["X-Scheduler-Key"] = "pk_test_demo"
   wrk.headers["Origin"] = "http://localhost:8000"
-  if #tokens > 0 then at = math.random(#tokens) end
+  stride = tonumber(args[5] or "1") or 1
+  if #tokens > 0 then at = (thread_index or 0) % #tokens + 1 - stride end
 end
 
 function request()
   local visitor
   if #tokens > 0 then
-    at = at % #tokens + 1
+    at = (at - 1 + stride) % #tokens + 1
     wrk.headers["X-Scheduler-Session"] = tokens[at]
     visitor = at  -- a session comes from one address
   else

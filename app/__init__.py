@@ -215,4 +215,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         await running.db.close()
         service.running = None
 
+    from app.web.rendering import context_processors_in_the_loop
+
+    context_processors_in_the_loop(app)  # last: after every extension has added its own
     return app

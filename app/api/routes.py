@@ -31,7 +31,6 @@ from app.api.models import (
 )
 from app.bookings.confirm import Confirmed, Incomplete, SlotTaken, confirm_booking, mark_booked
 from app.domain.booking import tel
-from app.flows.repository import flow_by_id
 from app.i18n import gettext
 from app.sessions.repository import SessionConflict, save_session
 from app.vendors.base import ArrivalWindow, AvailabilityScope
@@ -68,7 +67,7 @@ async def resolve_flow(data: ResolveRequest) -> ResolveResponse:
         path = urlsplit(data.url).path or "/"
     except ValueError:
         path = "/"
-    flow = await flow_by_id(services.current_db(), organization.slug, organization.routing.flow_for_path(path))
+    flow = await services.current().config.flow(organization.slug, organization.routing.flow_for_path(path))
     if flow is None:
         raise HttpProblem(404, "unknown_flow", "No booking flow serves this page.")
     locale = visitors_locale(data.locale, organization)

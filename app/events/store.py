@@ -8,17 +8,26 @@ This is the one handler both the worker (SQS) and the in-process queue run.
   event never holds up the others. Only a database that does not answer fails the
   batch, which the caller then offers again.
 - A session's summary is brought up to date from the events just stored, not re-read
-  from all of them.
+  from all of them — and the summaries of a whole batch at once: one read of them, one
+  bulk write of compare-and-swaps (each on the summary's version). A batch's storing is
+  then four round trips however many sessions it holds (events, flows, summaries read,
+  summaries written), a small fraction of the requests that recorded them. When another
+  storer changed one of those summaries meanwhile (two processes storing one session's
+  events at once), the write says so only in its counts; each summary whose marker is
+  not this write's is then derived again from all its stored events, which is right
+  whichever of the two writes won.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, ExecutionTimeout, WTimeoutError
 
 from app.db import Database
@@ -32,6 +41,9 @@ DUPLICATE_KEY = 11000
 TRANSIENT = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
 # Attempts at a summary's compare-and-swap when two stores update one session at once.
 SUMMARY_ATTEMPTS = 20
+# A flow's steps (what a summary's furthest step is counted in) are read once a minute.
+FLOW_STEPS_SECONDS = 60.0
+_flow_steps: dict[tuple[str, str, str], tuple[float, list[str]]] = {}
 
 
 def _document(event: SessionEvent) -> dict[str, Any]:
@@ -118,8 +130,16 @@ async def set_aside(db: Database, event: SessionEvent, problem: Exception) -> No
 
 
 async def flow_steps(db: Database, organization_id: str, flow_id: str) -> list[str]:
+    key = (db.db.name, organization_id, flow_id)
+    known = _flow_steps.get(key)
+    if known is not None and time.monotonic() - known[0] < FLOW_STEPS_SECONDS:
+        return known[1]
     flow = await db.flows.find_one({"_id": f"{organization_id}:{flow_id}"}, {"steps": 1})
-    return [s["type"] for s in (flow or {}).get("steps", [])]
+    steps = [s["type"] for s in (flow or {}).get("steps", [])]
+    if len(_flow_steps) > 10_000:
+        _flow_steps.clear()
+    _flow_steps[key] = (time.monotonic(), steps)
+    return steps
 
 
 def _by_session(events: list[SessionEvent]) -> dict[str, list[dict[str, Any]]]:
@@ -142,38 +162,58 @@ async def _steps_of_each(db: Database, grouped: dict[str, list[dict[str, Any]]])
 
 
 async def _update_summaries(db: Database, new: list[SessionEvent]) -> None:
+    """Fold the new events into their sessions' summaries: one read, one bulk write."""
     grouped = _by_session(new)
+    if not grouped:
+        return
     steps = await _steps_of_each(db, grouped)
+    previous = {doc["_id"]: doc async for doc in db.session_summaries.find({"_id": {"$in": list(grouped)}})}
+    marker = uuid.uuid4().hex  # which write each summary last took
+    writes: list[InsertOne[Any] | ReplaceOne[Any]] = []
     for session_id, events in grouped.items():
-        await _merge_into_summary(db, session_id, events, steps[session_id])
-
-
-async def _merge_into_summary(db: Database, session_id: str, events: list[dict[str, Any]], steps: list[str]) -> None:
-    """Fold new events into the stored summary (compare-and-swap on its version)."""
-    for _ in range(SUMMARY_ATTEMPTS):
-        previous = await db.session_summaries.find_one({"_id": session_id})
-        merged = merge_summary(session_id, previous, events, steps)
-        if previous is None:
-            try:
-                await db.session_summaries.insert_one(merged)
-                return
-            except DuplicateKeyError:
-                continue
-        result = await db.session_summaries.replace_one({"_id": session_id, "version": previous.get("version", 0)}, merged)
-        if result.matched_count == 1:
-            return
-    raise RuntimeError(f"the summary of session {session_id} stayed contended")
+        before = previous.get(session_id)
+        merged = merge_summary(session_id, before, events, steps[session_id]) | {"write": marker}
+        if before is None:
+            writes.append(InsertOne(merged))
+        else:
+            writes.append(ReplaceOne({"_id": session_id, "version": before.get("version", 0)}, merged))
+    try:
+        result = await db.session_summaries.bulk_write(writes, ordered=False)
+        applied = result.inserted_count + result.matched_count
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise
+        applied = exc.details.get("nInserted", 0) + exc.details.get("nMatched", 0)
+    if applied == len(writes):
+        return
+    # Another storer wrote some of these summaries first: which, the counts do not say.
+    taken = {doc["_id"] async for doc in db.session_summaries.find({"_id": {"$in": list(grouped)}, "write": marker}, {"_id": 1})}
+    for session_id in grouped:
+        if session_id not in taken:
+            await refresh_summary(db, session_id, steps[session_id])
 
 
 async def refresh_summary(db: Database, session_id: str, steps: list[str]) -> None:
-    """Derive the session's summary again from all its stored events (after a split batch)."""
-    events = await db.events.find({"session_id": session_id}).to_list()
-    if not events:
-        return
-    summary = merge_summary(session_id, None, events, steps)
-    previous = await db.session_summaries.find_one({"_id": session_id}, {"version": 1})
-    summary["version"] = (previous or {}).get("version", 0) + 1
-    await db.session_summaries.replace_one({"_id": session_id}, summary, upsert=True)
+    """Derive the session's summary again from all its stored events (after a split batch, or
+    a summary another storer wrote at the same time): a compare-and-swap, tried again when
+    another write came between."""
+    for _ in range(SUMMARY_ATTEMPTS):
+        previous = await db.session_summaries.find_one({"_id": session_id}, {"version": 1})
+        events = await db.events.find({"session_id": session_id}).to_list()
+        if not events:
+            return
+        summary = merge_summary(session_id, None, events, steps)
+        summary["version"] = (previous or {}).get("version", 0) + 1
+        try:
+            if previous is None:
+                await db.session_summaries.insert_one(summary)
+                return
+            result = await db.session_summaries.replace_one({"_id": session_id, "version": previous.get("version", 0)}, summary)
+        except DuplicateKeyError:
+            continue
+        if result.matched_count == 1:
+            return
+    raise RuntimeError(f"the summary of session {session_id} stayed contended")
 
 
 async def _rebuild_summaries(db: Database, batch: list[SessionEvent]) -> None:

@@ -88,6 +88,14 @@ class BookingSession:
     # (an IANA name, or None when the widget did not say or it is not a zone we know).
     locale: str = "en_US"
     visitor_zone: str | None = None
+    # The server events numbered so far: a request numbers its own from here and saves the
+    # count with the session, in the same write (None: a session from before this field,
+    # whose events are numbered by the old counter collection until it expires).
+    server_events: int | None = 0
+    # The step requests of the current rate-limit window (`requests_window`, a number of
+    # windows since the epoch): the per-session limit, counted in the session's own write.
+    requests_window: int = 0
+    requests_in_window: int = 0
 
     def state_of(self, step_id: str) -> dict[str, Any]:
         return self.saved_state.setdefault(step_id, {})
@@ -127,4 +135,5 @@ class BookingSession:
         data = dict(doc)
         data["id"] = data.pop("_id")
         data["booking"] = BookingDraft.from_document(data.get("booking") or {})
+        data.setdefault("server_events", None)  # saved before sessions numbered their events
         return cls(**data)

@@ -2,7 +2,9 @@
 
 A session is saved whole with optimistic concurrency: the save succeeds only if nobody
 saved it since it was loaded, so two requests of one session can never interleave
-their changes.
+their changes. Every step request that gets as far as an answer saves it once — what it
+changed, the numbers of the events it recorded, its count against the per-session rate
+limit — so a step costs two round trips: this load and this save.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_session(
-    db: Database,
+def new_session(
     *,
     organization_id: str,
     flow_id: str,
@@ -40,7 +41,7 @@ async def create_session(
     locale: str = "en_US",
     visitor_zone: str | None = None,
 ) -> tuple[BookingSession, str]:
-    """Start a session at the flow's first step; returns it and the token the widget keeps."""
+    """A session at the flow's first step, not yet stored; it and the token the widget keeps."""
     token = secrets.token_urlsafe(32)
     session = BookingSession(
         id=uuid.uuid4().hex,
@@ -59,8 +60,11 @@ async def create_session(
         locale=locale,
         visitor_zone=visitor_zone,
     )
-    await db.sessions.insert_one(session.to_document())
     return session, token
+
+
+async def insert_session(db: Database, session: BookingSession) -> None:
+    await db.sessions.insert_one(session.to_document())
 
 
 async def session_for_token(db: Database, token: str, now: datetime) -> BookingSession | None:

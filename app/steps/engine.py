@@ -5,10 +5,12 @@ limits; everything after that happens here, the same way on every path:
 
 - the vendor is built once per request (and told what the visitor chose, once they
   choose it);
-- the session is saved with optimistic concurrency; a request that lost the race shows
-  where the session is now, and a booking it stored wins over whatever was saved meanwhile;
-- what happened on the step and what its view saw is recorded as events on every path
-  (a stale form, a refused change and a lost race too);
+- the view is built first, then the session is saved once with everything the request
+  did: its changes, the numbers of the events it recorded (what happened on the step and
+  what its view saw, on every path: a stale form, a refused change and a lost race too)
+  and its count against the per-session rate limit. Load and save: two round trips;
+- the save is a compare-and-swap: a request that lost the race shows where the session
+  is now, and a booking it stored wins over whatever was saved meanwhile;
 - the answer is a `StepView`: a template and its variables, which `web/` renders.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +29,7 @@ from app.bookings.repository import booking_for_session
 from app.db import Database
 from app.domain.booking import Booking
 from app.events.publishers import EventPublisher
-from app.events.recorder import EventItem, record_server_events
+from app.events.recorder import EventItem, number_events, publish_events, record_with_old_counter
 from app.flows.models import Flow, Organization
 from app.i18n import N_, gettext
 from app.photos.uploads import PhotoUploads
@@ -34,7 +37,7 @@ from app.sessions.attribution import attribution_from
 from app.sessions.model import BookingDraft, BookingSession
 from app.sessions.navigation import advance, can_visit, go_to, previous_step
 from app.sessions.navigation import go_back as go_to_previous
-from app.sessions.repository import SessionConflict, create_session, save_session, session_by_id
+from app.sessions.repository import SessionConflict, insert_session, new_session, save_session, session_by_id
 from app.steps.base import FormData, StepContext
 from app.steps.contact import format_phone
 from app.steps.registry import handler_for
@@ -45,6 +48,9 @@ BOOKED_NOTICE = N_("This booking is already made, so it can't be changed here. T
 CONFIRMATION_TEMPLATE = "steps/confirmation.html"
 # How often a booking stored by this request is written onto a session others keep saving.
 _KEEP_BOOKING_ATTEMPTS = 10
+# How often a request that changes nothing but its count and events saves again after
+# another request of the session saved first.
+_SAVE_ATTEMPTS = 5
 
 # Builds the organization's vendor for the request (answering for `scope`).
 VendorFactory = Callable[[Organization, AvailabilityScope], VendorStrategy]
@@ -94,8 +100,7 @@ class StepEngine:
         locale and time zone; its view and token."""
         page_url = form.get("page_url", "")
         saved_state, draft = prefilled_state(flow, form)
-        session, token = await create_session(
-            self.db,
+        session, token = new_session(
             organization_id=organization.slug,
             flow_id=flow.id,
             steps=flow.step_ids,
@@ -112,12 +117,17 @@ class StepEngine:
             (None, "session_started", {"attribution": session.attribution, "flow": flow.id}),
             (session.current_step, "step_shown", {"direction": "none"}),
         ]
-        return visit, await self._view(visit, started), token
+        ctx = self.context(visit)
+        view = await step_view(ctx)
+        events = number_events(session, started + _seen(ctx), self.now, self.request_id)
+        await insert_session(self.db, session)
+        await publish_events(self.events, events)
+        return visit, view, token
 
     async def show(self, visit: Visit, step_id: str | None = None, query: dict[str, str] | None = None) -> StepView:
         """The current step; `query` (the Timeslot calendar's month and day) when it is `step_id`."""
         shown_query = query if query and step_id == visit.session.current_step else None
-        return await self._view(visit, [], query=shown_query)
+        return await self._view(visit, query=shown_query)
 
     async def submit(
         self, visit: Visit, step_id: str, form: FormData, before_confirm: Callable[[], Awaitable[None]] | None = None
@@ -126,9 +136,9 @@ class StepEngine:
         attempted (the confirmation rate limit)."""
         session = visit.session
         if session.status == "booked" and step_id != session.steps[-1]:
-            return await self._view(visit, [], notice=gettext(BOOKED_NOTICE), status=409)
+            return await self._view(visit, notice=gettext(BOOKED_NOTICE), status=409)
         if session.status == "booked" or step_id != session.current_step:
-            return await self._view(visit, [])  # a form from a step the session has left (double click, second tab)
+            return await self._view(visit)  # a form from a step the session has left (double click, second tab)
         ctx = self.context(visit)
         if ctx.step.type == "Summary" and before_confirm is not None:
             await before_confirm()
@@ -157,9 +167,9 @@ class StepEngine:
         """From the Summary: go back to one earlier step to change it."""
         visit = await self._booked_meanwhile(visit)
         if visit.session.status == "booked":
-            return await self._view(visit, [], notice=gettext(BOOKED_NOTICE), status=409)
+            return await self._view(visit, notice=gettext(BOOKED_NOTICE), status=409)
         if not can_visit(visit.session, step_id):
-            return await self._view(visit, [])
+            return await self._view(visit)
         shown_before = shown_step(visit.session)
         ctx = self.context(visit)
         go_to(visit.session, step_id)
@@ -193,23 +203,76 @@ class StepEngine:
         errors: dict[str, str] | None = None,
         notice: str | None = None,
     ) -> StepView:
+        """The request changed the session: its view, and the session saved with the change."""
         happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
+        if shown_step(visit.session) != shown_before:
+            happened.append((shown_step(visit.session), "step_shown", {"direction": visit.session.direction}))
+        booked = visit.session.booking_reference if visit.session.status == "booked" else None
         try:
-            await save_session(self.db, visit.session, self.now, self.session_ttl)
+            return await self._view_and_save(visit, happened, errors=errors, notice=notice)
         except SessionConflict:
             # Another request of this session was saved first (a double click, a second tab):
             # show the visitor where the session is now. What this request did is not
             # recorded (its change was not kept: the winner's events tell it); what its
             # view shows is.
-            booked = visit.session.booking_reference if visit.session.status == "booked" else None
             visit = await self._reload(visit)
             if booked is not None and visit.session.status != "booked":
                 # This request stored a booking: it wins over whatever was saved meanwhile.
                 visit = await self._keep_booking(visit, booked)
-            return await self._view(visit, [])
-        if shown_step(visit.session) != shown_before:
-            happened.append((shown_step(visit.session), "step_shown", {"direction": visit.session.direction}))
-        return await self._view(visit, happened, errors=errors, notice=notice)
+            return await self._view(visit)
+
+    async def _view(
+        self, visit: Visit, *, notice: str | None = None, query: dict[str, str] | None = None, status: int = 200
+    ) -> StepView:
+        """The request changed nothing but its count and what its view saw: the view, and
+        the session saved with those (again, from where it is now, if another request of
+        the session saved first)."""
+        for _ in range(_SAVE_ATTEMPTS - 1):
+            try:
+                return await self._view_and_save(visit, [], notice=notice, query=query, status=status)
+            except SessionConflict:
+                visit = await self._reload(visit)
+        return await self._view_and_save(visit, [], notice=notice, query=query, status=status)
+
+    async def _view_and_save(
+        self,
+        visit: Visit,
+        happened: list[EventItem],
+        *,
+        errors: dict[str, str] | None = None,
+        notice: str | None = None,
+        query: dict[str, str] | None = None,
+        status: int = 200,
+    ) -> StepView:
+        """The view of where the session is; then the session saved with what happened and
+        what the view saw, numbered, in one write; then those events published. Raises
+        SessionConflict when another request saved the session first (nothing recorded)."""
+        ctx = self.context(visit)
+        try:
+            view = await step_view(ctx, errors=errors, notice=notice, query=query, status=status)
+        except Exception:
+            # The view failed (the schedule is away, say): what the visitor did is kept all
+            # the same, and "Try again" shows where they are.
+            if happened:
+                with suppress(SessionConflict):
+                    await self._save(visit.session, happened)
+            raise
+        await self._save(visit.session, happened + _seen(ctx))
+        return view
+
+    async def _save(self, session: BookingSession, items: list[EventItem]) -> None:
+        if session.server_events is None:  # a session from before sessions numbered their events
+            await save_session(self.db, session, self.now, self.session_ttl)
+            await record_with_old_counter(self.db, self.events, session, items, self.now, self.request_id)
+            return
+        counted = session.server_events
+        events = number_events(session, items, self.now, self.request_id)
+        try:
+            await save_session(self.db, session, self.now, self.session_ttl)
+        except SessionConflict:
+            session.server_events = counted
+            raise
+        await publish_events(self.events, events)
 
     async def _reload(self, visit: Visit) -> Visit:
         session = await session_by_id(self.db, visit.session.id)
@@ -244,22 +307,9 @@ class StepEngine:
             return visit
         return await self._keep_booking(visit, booking.reference)
 
-    async def _view(
-        self,
-        visit: Visit,
-        happened: list[EventItem],
-        *,
-        errors: dict[str, str] | None = None,
-        notice: str | None = None,
-        query: dict[str, str] | None = None,
-        status: int = 200,
-    ) -> StepView:
-        """The view of where the session is; then what happened and what the view saw, recorded."""
-        ctx = self.context(visit)
-        view = await step_view(ctx, errors=errors, notice=notice, query=query, status=status)
-        seen: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
-        await record_server_events(self.db, self.events, visit.session, happened + seen, self.now, self.request_id)
-        return view
+def _seen(ctx: StepContext) -> list[EventItem]:
+    """What the step's view recorded (what it showed: the calendar's free days, say)."""
+    return [(ctx.step.id, kind, data) for kind, data in ctx.events]
 
 
 def shown_step(session: BookingSession) -> str:

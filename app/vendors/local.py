@@ -4,13 +4,20 @@ One document per organization, day and arrival window holds the sessions that bo
 and the holds that keep a place for a visitor who is still typing. Every change is a
 compare-and-swap on the document's version, so when many visitors take the last places
 of a window at once, exactly as many succeed as there were places.
+
+What the calendar shows is read a month at a time (one query on the organization and
+date index), and the month is kept in the process for `MONTH_SECONDS`, shared by every
+visitor of the organization paging through it: the day's windows come from the same
+read. A change this process makes forgets it at once; one another process made shows
+here within seconds, and before that a visitor who picks a window already gone is told
+so by the hold, which always reads the window itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,8 +46,8 @@ if TYPE_CHECKING:
 _MAX_ATTEMPTS = 200
 
 SlotChange = Callable[[dict[str, Any]], bool]
-# A month's availability needs counts, not who booked: leave the lists out of that read.
-COUNTS_ONLY = {"booked": 0}
+# How long a process keeps a month of the calendar it read (see above).
+MONTH_SECONDS = 5.0
 
 
 def slot_id(organization_id: str, day: date, window_id: str) -> str:
@@ -77,10 +84,12 @@ class LocalCalendarVendor(VendorStrategy):
     def create(
         cls, db: Database, owner: VendorOwner, now: datetime, clients: VendorClients | None, scope: AvailabilityScope
     ) -> LocalCalendarVendor:
-        return cls(db, owner, now)
+        return cls(db, owner, now, clients)
 
-    def __init__(self, db: Database, organization: VendorOwner, now: datetime) -> None:
+    def __init__(self, db: Database, organization: VendorOwner, now: datetime, clients: VendorClients | None = None) -> None:
         self._db = db
+        self._clients = clients
+        self._months: dict[tuple[int, int], dict[str, dict[str, Any]]] = {}  # read by this request
         self._organization_id = organization.slug
         if not isinstance(organization.vendor, LocalVendor):
             raise TypeError(f"{organization.slug} books through {organization.vendor.type}, not the built-in calendar")
@@ -111,16 +120,37 @@ class LocalCalendarVendor(VendorStrategy):
             taken -= 1
         return taken
 
-    async def _slots_between(self, first: date, last: date, counts_only: bool = False) -> dict[str, dict[str, Any]]:
+    async def _slots_between(self, first: date, last: date) -> dict[str, dict[str, Any]]:
         cursor = self._db.calendar_slots.find(
-            {"organization_id": self._organization_id, "date": {"$gte": first.isoformat(), "$lte": last.isoformat()}},
-            COUNTS_ONLY if counts_only else None,
+            {"organization_id": self._organization_id, "date": {"$gte": first.isoformat(), "$lte": last.isoformat()}}
         )
         return {doc["_id"]: doc async for doc in cursor}
 
+    def _cache_key(self, *parts: Hashable) -> tuple[Hashable, ...]:
+        return ("local", self._organization_id, *parts)
+
+    async def _month_slots(self, year: int, month: int) -> dict[str, dict[str, Any]]:
+        """The month's slot documents: from this request, the process (a few seconds old at
+        most), or the database."""
+        if (year, month) not in self._months:
+            days = month_days(year, month)
+
+            async def load() -> dict[str, dict[str, Any]]:
+                return await self._slots_between(days[0], days[-1])
+
+            if self._clients is None:
+                self._months[(year, month)] = await load()
+            else:
+                self._months[(year, month)] = await self._clients.availability.get(self._cache_key("month", year, month), MONTH_SECONDS, load)
+        return self._months[(year, month)]
+
+    def _forget_months(self) -> None:
+        self._months.clear()
+        if self._clients is not None:
+            self._clients.availability.forget(self._cache_key())
+
     async def get_month_availability(self, year: int, month: int) -> list[DayAvailability]:
-        days = month_days(year, month)
-        slots = await self._slots_between(days[0], days[-1], counts_only=True)
+        slots = await self._month_slots(year, month)
         return self._rules.month_availability(
             year, month, lambda day, w: self._taken(slots.get(self._slot_id(day, w.id)), None)
         )
@@ -128,7 +158,7 @@ class LocalCalendarVendor(VendorStrategy):
     async def get_date_timeslots(
         self, day: date, *, session_id: str | None = None, fresh: bool = False
     ) -> list[ArrivalWindow]:
-        slots = await self._slots_between(day, day)
+        slots = await self._slots_between(day, day) if fresh else await self._month_slots(day.year, day.month)
         return self._rules.arrival_windows(
             day, lambda d, w: self._taken(slots.get(self._slot_id(d, w.id)), session_id)
         )
@@ -151,12 +181,14 @@ class LocalCalendarVendor(VendorStrategy):
             if fresh:
                 try:
                     await self._db.calendar_slots.insert_one(doc)
+                    self._forget_months()
                     return True
                 except DuplicateKeyError:
                     pass
             else:
                 result = await self._db.calendar_slots.replace_one({"_id": slot_id, "version": version}, doc)
                 if result.matched_count == 1:
+                    self._forget_months()
                     return True
             # Someone else changed the window first: look again after a short, random pause.
             await asyncio.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
@@ -174,7 +206,8 @@ class LocalCalendarVendor(VendorStrategy):
             return False
         if self._calendar.hold_minutes == 0:
             # No holds: nothing to write, only whether a place is left right now.
-            return await super().hold_timeslot(day, window_id, session_id)
+            windows = await self.get_date_timeslots(day, session_id=session_id, fresh=True)
+            return any(w.window_id == window_id and w.available for w in windows)
         expires_at = self._now + timedelta(minutes=self._calendar.hold_minutes)
 
         def take_hold(slot: dict[str, Any]) -> bool:

@@ -9,6 +9,9 @@ most half the limit, and 1 for small limits, which are therefore exact. A proces
 as soon as what it knows (the shared count when it last wrote, and its own since) is over
 the limit, and writes first, so the others learn it too. However a visitor reconnects, the
 keys (their address, their session) are the same: nothing resets the count but the window.
+
+The step routes count a session's requests in the session itself (`count_in_session`):
+they save it on every request, so that count costs nothing and is exact.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from quart import has_request_context, request, websocket
 
 from app.db import Database
 from app.i18n import gettext
+from app.sessions.model import BookingSession
 from app.web import services
 from app.web.problems import HttpProblem
 
@@ -76,6 +80,19 @@ def client_ip() -> str:
     if hops and len(forwarded) >= hops:
         return forwarded[-hops][:64]
     return (asking.remote_addr or "unknown")[:64]
+
+
+def count_in_session(session: BookingSession, now: datetime) -> None:
+    """Count a step request against the per-session limit in the session document itself:
+    the engine saves the session once per request anyway, and the count goes with it (a
+    compare-and-swap, so it is exact across processes and costs no round trip of its own)."""
+    limit = limits()["steps_per_session"]
+    window = int(now.timestamp()) // limit.seconds
+    if session.requests_window != window:
+        session.requests_window, session.requests_in_window = window, 0
+    if session.requests_in_window >= limit.count:
+        raise RateLimited(limit, max(math.ceil((window + 1) * limit.seconds - now.timestamp()), 1))
+    session.requests_in_window += 1
 
 
 async def check(db: Database, which: str, key: str, now: datetime, cost: int = 1) -> None:

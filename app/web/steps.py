@@ -15,8 +15,8 @@ from pymongo.errors import PyMongoError
 from quart import Blueprint, Response, render_template, request
 
 from app.domain.place import KnownPlace
-from app.flows.repository import flow_by_id
 from app.i18n import N_, gettext
+from app.sessions.repository import SessionConflict
 from app.steps import returning
 from app.steps.base import FormData
 from app.steps.contact import normalize_email, normalize_phone
@@ -39,6 +39,8 @@ MAX_QUERY_VALUE = 100
 
 # What a session saved before one of these failures stays saved: "Try again" shows its current step.
 VENDOR_PROBLEM = N_("We can't reach the schedule right now. Please try again in a minute; what you entered is kept.")
+# Another request of the session kept saving first (another tab, a script), or it expired meanwhile.
+SESSION_BUSY = N_("This booking was changed somewhere else at the same moment. Please try again.")
 
 
 def known_zone(name: str) -> bool:
@@ -52,11 +54,11 @@ def known_zone(name: str) -> bool:
     return True
 
 
-async def _try_again(code: str, message: str) -> Response:
-    """A 503 fragment: nothing of the session changed, and a button shows the step again."""
-    problem = HttpProblem(503, code, message, retry_after=30)
+async def _try_again(code: str, message: str, status: int = 503, retry_after: int = 30) -> Response:
+    """A 503 (or `status`) fragment: nothing of the session changed, and a button shows the step again."""
+    problem = HttpProblem(status, code, message, retry_after=retry_after)
     html = await render_template("steps/problem.html", problem=problem, restart=False, retry_url=external_url("steps.current_step"))
-    response = Response(html, status=503, content_type="text/html; charset=utf-8")
+    response = Response(html, status=problem.status, content_type="text/html; charset=utf-8")
     response.headers["Retry-After"] = str(problem.retry_after)
     return response
 
@@ -65,6 +67,11 @@ async def _try_again(code: str, message: str) -> Response:
 async def vendor_unreachable(error: VendorError) -> Response:
     """The field-service system failed: the session is unchanged, the visitor can try again."""
     return await _try_again("vendor_unavailable", gettext(VENDOR_PROBLEM))
+
+
+@bp.errorhandler(SessionConflict)
+async def session_busy(error: SessionConflict) -> Response:
+    return await _try_again("session_busy", gettext(SESSION_BUSY), status=409, retry_after=1)
 
 
 @bp.errorhandler(PyMongoError)
@@ -101,13 +108,17 @@ def _engine() -> StepEngine:
     )
 
 
-async def _load() -> tuple[StepEngine, Visit]:
-    """The request's engine and session, counted against the rate limits."""
+async def _load(engine_saves: bool = True) -> tuple[StepEngine, Visit]:
+    """The request's engine and session, counted against the rate limits: per session in the
+    session itself when the engine saves it (every step route), else in the shared counts."""
     engine = _engine()
     await rate_limits.check(engine.db, "steps_per_ip", rate_limits.client_ip(), engine.now)
     visit = await current_visit(engine.db, engine.now)
     speak(visit.session.locale, visit.flow)
-    await rate_limits.check(engine.db, "steps_per_session", visit.session.id, engine.now)
+    if engine_saves:
+        rate_limits.count_in_session(visit.session, engine.now)
+    else:
+        await rate_limits.check(engine.db, "steps_per_session", visit.session.id, engine.now)
     return engine, visit
 
 
@@ -119,7 +130,7 @@ async def start_session() -> Response:
     await rate_limits.check(engine.db, "sessions_per_ip", rate_limits.client_ip(), engine.now)
     form = {k: v[:2000] for k, v in (await request.form).items()}
     flow_id = form.get("flow") or organization.routing.flow_for_path(urlsplit(form.get("page_url", "")).path or "/")
-    flow = await flow_by_id(engine.db, organization.slug, flow_id[:64])
+    flow = await services.current().config.flow(organization.slug, flow_id[:64])
     if flow is None:
         raise HttpProblem(404, "unknown_flow", gettext("This booking form does not exist."))
     locale = visitors_locale(form.get("locale"), organization)
@@ -162,7 +173,7 @@ async def returning_customer() -> Response:
     """The Customer step's phone or email changed: the addresses on file for them, masked
     ("Welcome back"), or nothing. Look-ups are few per session and per address; past them,
     and for a number no one has, the answer is the same: nothing."""
-    engine, visit = await _load()
+    engine, visit = await _load(engine_saves=False)
     session = visit.session
     step = visit.flow.step(session.current_step)
     form = await request.form

@@ -59,6 +59,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         logging.getLogger("scheduler").error(problem)
     # No static folder: the widget's assets are the built dist/, served by web.assets.
     app = Quart(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
+    from app.web.rendering import SynchronousEnvironment
+
+    app.jinja_environment = SynchronousEnvironment
     app.config.update(
         # /docs loads its viewer from this server, not a CDN (app/web/api_docs.py).
         QUART_SCHEMA_SWAGGER_JS_URL=api_docs.JS_URL,

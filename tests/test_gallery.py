@@ -23,6 +23,8 @@ async def test_gallery_renders_every_state(client, today: date) -> None:  # type
     for kind in ("confirmed", "received", "needs_attention", "rescheduled", "cancelled", "change_failed", "office-booking", "office-needs_attention", "office-lead"):  # the visitor's emails, from templates/email/
         assert f'id="email-{kind}"' in page, kind
     assert "You&#39;re booked: Leak repair" in page or "You're booked: Leak repair" in page
+    # Templates render synchronously (app/web/rendering.py): one calling a coroutine function would print it.
+    assert "coroutine" not in page
 
 
 async def test_every_template_carries_its_variables_comment() -> None:

@@ -13,6 +13,8 @@ from quart import Blueprint, Quart, Response, g, request
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("scheduler_requests_total", "HTTP requests answered", ["route", "method", "status"], registry=REGISTRY)
+# Begun, answered or not (the client hung up meanwhile): what the server's work is divided by.
+REQUESTS_STARTED = Counter("scheduler_requests_started_total", "HTTP requests begun", ["route", "method"], registry=REGISTRY)
 LATENCY = Histogram(
     "scheduler_request_seconds", "Time to answer an HTTP request", ["route"], registry=REGISTRY,
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
@@ -69,6 +71,7 @@ def init_metrics(app: Quart) -> None:
     @app.before_request
     async def start_timer() -> None:
         g.metrics_started = time.perf_counter()
+        REQUESTS_STARTED.labels(request.url_rule.rule if request.url_rule else "unmatched", request.method).inc()
 
     @app.after_request
     async def count(response: Response) -> Response:

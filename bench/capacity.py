@@ -120,10 +120,15 @@ def wait_until_quiet(pids: list[int], limit: float = 30.0) -> None:
 
 
 def round_trips(url: str) -> dict[tuple[str, str], float]:
-    """scheduler_db_commands_total of the web process, by command and work (request, events…)."""
+    """scheduler_db_commands_total of the web process, by command and work (request, events…),
+    and the requests it began (("requests", route)), answered or not."""
     text = httpx.get(url + "/metrics", timeout=10).text
-    found = re.findall(r'^scheduler_db_commands_total\{command="([^"]+)",work="([^"]+)"\} ([0-9.e+]+)$', text, re.M)
-    return {(name, work): float(v) for name, work, v in found}
+    found: dict[tuple[str, str], float] = {}
+    for name, labels, value in re.findall(r"^(scheduler_db_commands_total|scheduler_requests_started_total)\{([^}]*)\} (\S+)$", text, re.M):
+        label = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        key = (label["command"], label["work"]) if name == "scheduler_db_commands_total" else ("requests", label["route"])
+        found[key] = found.get(key, 0.0) + float(value)
+    return found
 
 
 def run_wrk(url: str, route: Route, seconds: int, connections: int, threads: int) -> dict[str, int]:
@@ -147,8 +152,11 @@ def measure(url: str, route: Route, web_pid: int, db_pid: int | None, args: argp
     wait_until_quiet(pids)
     web_after, db_after = cpu_seconds(web_pid), cpu_seconds(db_pid) if db_pid else 0.0
     trips_after = round_trips(url) if counts else {}
-    n = max(found["requests"], 1)
-    spent = {key: (trips_after[key] - trips_before.get(key, 0.0)) / n for key in trips_after}
+    # Per request the server began: wrk counts those answered before it stopped, but the
+    # server also works through the (up to `connections`) still in flight then.
+    begun = sum(v - trips_before.get(k, 0.0) for k, v in trips_after.items() if k[0] == "requests" and k[1] != "/metrics")
+    n = max(int(begun) if counts else found["requests"], 1)
+    spent = {key: (trips_after[key] - trips_before.get(key, 0.0)) / n for key in trips_after if key[0] != "requests"}
     commands = {name: per for (name, work), per in spent.items() if work == "request" and per >= 0.005}
     after = sum(per for (_, work), per in spent.items() if work == "events")
     return Result(

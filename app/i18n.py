@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, time
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from types import MappingProxyType
@@ -176,7 +176,12 @@ def tidy(text: str) -> str:
 
 def long_date(day: date) -> str:
     """'Wednesday, March 3' / 'miércoles, 3 de marzo': how a day reads in the widget and emails."""
-    locale = _locale.get()
+    return _long_date(day, _locale.get())
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: Locale) -> str:
+    # Each calendar names every day of its month: Babel's formatting is worth keeping.
     return str(format_date(day, LONG_DATE[locale], locale=locale))
 
 
@@ -187,9 +192,13 @@ def month_name(day: date) -> str:
 
 def weekday_initials() -> list[tuple[str, str]]:
     """The calendar's column heads, Sunday first: (short, full) in the locale: ('Su', 'Sunday')."""
+    return list(_weekday_initials(_locale.get()))
+
+
+@lru_cache(maxsize=16)
+def _weekday_initials(locale: Locale) -> tuple[tuple[str, str], ...]:
     days = [date(2023, 1, n) for n in range(1, 8)]  # 1 January 2023 was a Sunday
-    locale = _locale.get()
-    return [(str(format_date(d, "EEEEEE", locale=locale)), str(format_date(d, "EEEE", locale=locale))) for d in days]
+    return tuple((str(format_date(d, "EEEEEE", locale=locale)), str(format_date(d, "EEEE", locale=locale))) for d in days)
 
 
 def zone_label(company_zone: str, visitor_zone: str | None, day: date, city: str | None = None) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -125,7 +125,9 @@ class BookingSession:
         )
 
     def to_document(self) -> dict[str, Any]:
-        doc = asdict(self)
+        # Not `asdict`: it deep-copies every list and dict on each save, and the document is
+        # only encoded (BSON) and dropped. The booking draft is the one dataclass inside.
+        doc = {name: getattr(self, name) for name in _SESSION_FIELDS}
         doc["_id"] = doc.pop("id")
         doc["booking"] = self.booking.to_document()
         return doc
@@ -137,3 +139,6 @@ class BookingSession:
         data["booking"] = BookingDraft.from_document(data.get("booking") or {})
         data.setdefault("server_events", None)  # saved before sessions numbered their events
         return cls(**data)
+
+
+_SESSION_FIELDS = tuple(f.name for f in fields(BookingSession))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import jinja2
 from quart import Quart, Response, render_template
@@ -30,13 +31,21 @@ async def render_view(view: StepView, photo_url: Callable[[str], str] = photo_li
             "submit_url": external_url("steps.submit_step", step_id=step_id),
             "back_url": external_url("steps.go_back") if view.has_back else None,
             "edit_url": lambda edited: external_url("steps.edit_step", step_id=edited),
-            "view_url": lambda **query: external_url("steps.view_step", step_id=step_id, **query),
+            # The calendar links every day of its month: the URL is built once, its query per day.
+            "view_url": _with_query(external_url("steps.view_step", step_id=step_id)),
         }
         if "places" in view.variables:  # the Customer step: returning customers
             urls["returning_url"] = external_url("steps.returning_customer")
         if view.variables.get("photo_request") is not None:
             urls |= {"photos_url": external_url("photos.begin_upload"), "photo_url": photo_url}
     return await render_template(view.template, **view.variables, **urls)
+
+
+def _with_query(url: str) -> Callable[..., str]:
+    def view_url(**query: Any) -> str:
+        return f"{url}?{urlencode(query)}" if query else url
+
+    return view_url
 
 
 class _RenderedAtOnce(jinja2.Template):

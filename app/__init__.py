@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import hmac
 import logging
@@ -193,9 +194,15 @@ def create_app(settings: Settings | None = None) -> Quart:
             webhooks_task=loop.create_task(webhooks.run()),
             photos=photos,
         )
+        # Everything loaded so far (modules, Babel's locale data, templates, settings) lives as
+        # long as the process: out of the collector's sight, a full collection takes well under
+        # a millisecond instead of the 30–60 ms pause that landed on some visitor's request.
+        gc.collect()
+        gc.freeze()
 
     @app.after_serving
     async def close_database() -> None:
+        gc.unfreeze()  # what was set aside at startup may be collected again (a test process starts many apps)
         running = service.running
         if running is None:
             return

@@ -155,7 +155,7 @@ def measure(url: str, route: Route, web_pid: int, db_pid: int | None, args: argp
     # Per request the server began: wrk counts those answered before it stopped, but the
     # server also works through the (up to `connections`) still in flight then.
     begun = sum(v - trips_before.get(k, 0.0) for k, v in trips_after.items() if k[0] == "requests" and k[1] != "/metrics")
-    n = max(int(begun) if counts else found["requests"], 1)
+    n = max(int(begun) if counts and begun else found["requests"], 1)  # /healthz is answered before any hook counts it
     spent = {key: (trips_after[key] - trips_before.get(key, 0.0)) / n for key in trips_after if key[0] != "requests"}
     commands = {name: per for (name, work), per in spent.items() if work == "request" and per >= 0.005}
     after = sum(per for (_, work), per in spent.items() if work == "events")

@@ -56,6 +56,23 @@ async def test_too_many_steps_in_one_session(client) -> None:  # type: ignore[no
     assert statuses[:12] == [200] * 12 and statuses[12] == 429
 
 
+async def test_a_sessions_steps_are_counted_exactly_however_its_requests_are_spread(client, app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """The count lives in the session and goes with its one save: alternating between two
+    web processes, a calendar view or a form, the 13th request is refused, not the 20th."""
+    other = create_app(settings)
+    async with other.test_app():
+        here = from_ip(client, "203.0.113.11")
+        await here.start()
+        there = from_ip(other.test_client(), "203.0.113.11")
+        there.token = here.token
+        statuses = []
+        for n in range(13):
+            visitor = here if n % 2 else there
+            page = await (visitor.submit("ZipCode", zip_code="1") if n % 3 else visitor.current())
+            statuses.append(page.status)
+    assert statuses[:12] == [200] * 12 and statuses[12] == 429
+
+
 async def test_confirmations_are_limited_per_session(client, today: date) -> None:  # type: ignore[no-untyped-def]
     visitor = from_ip(client, "203.0.113.10")
     await visitor.walk_to("Summary", today)

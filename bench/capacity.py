@@ -39,7 +39,7 @@ import httpx
 from app import ROOT
 from app.embedded_db import start_embedded_mongo
 from bench.report import Targets
-from bench.servers import flow_requests, seed_demo, web_process
+from bench.servers import flow_requests, process_tree, seed_demo, web_process
 
 SCRIPT = ROOT / "bench" / "wrk" / "route.lua"
 LOAD_GENERATOR_FLOOR = 2000.0  # req/s the client must drive a bare route at, or it is the bottleneck
@@ -94,11 +94,7 @@ class Result:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU of a process and its children (/proc/PID/stat), in seconds."""
     total = 0.0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    for one in process_tree(pid):
         try:
             fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:

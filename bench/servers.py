@@ -128,14 +128,19 @@ def web_process(
         process.wait(timeout=120)
 
 
-def resident_kib(pid: int) -> int:
-    """Resident memory of a process and its children, in KiB (from /proc)."""
-    total = 0
+def process_tree(pid: int) -> list[int]:
+    """A process and its children (a server's workers), from /proc."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for one in pids:
+    return pids
+
+
+def resident_kib(pid: int) -> int:
+    """Resident memory of a process and its children, in KiB (from /proc)."""
+    total = 0
+    for one in process_tree(pid):
         for line in Path(f"/proc/{one}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])

@@ -194,3 +194,35 @@ async def test_the_confirmation_offers_the_calendar_file_by_a_signed_link(visito
     time_travel.shift(timedelta(days=70))  # a week after the visit, the link has lapsed
     lapsed = await client.get("/" + path)
     assert lapsed.status_code == 404 and "expired" in (await lapsed.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("day", [date(2031, 1, 14), date(2031, 7, 15), date(2031, 12, 31)], ids=["winter", "summer", "new-year's-eve"])
+def test_the_calendar_file_carries_the_zones_rules_for_the_bookings_day_only(day: date) -> None:
+    """A calendar reads the event's local time through the file's VTIMEZONE: its offset on the
+    booking's day must be the zone's; the rules cover that year and the next, not 1970–2038."""
+    from dataclasses import replace
+
+    from app.bookings.calendar_file import calendar_file
+    from tests.bookings import booking_request
+
+    booking = booking_request(day=day, window_id="0800-1100", reference="WB-TZ2345").booking
+    booking = replace(booking, window=replace(booking.window, label="8 – 11 am"))
+    chicago = ZoneInfo("America/Chicago")
+    data = calendar_file(
+        booking, company="Demo", company_phone=None, zone_name="America/Chicago", mail_from="a@scheduler.localhost",
+        now=datetime(2030, 1, 1, tzinfo=chicago),
+    )
+    calendar = Calendar.from_ical(data)
+    [zone] = calendar.walk("VTIMEZONE")
+    [event] = calendar.walk("VEVENT")
+    start = event.decoded("DTSTART")
+    assert str(zone["TZID"]) == "America/Chicago"
+    from_file = zone.to_tz(lookup_tzid=False)  # the file's own rules, not the system's zone database
+    local = start.replace(tzinfo=None)
+    assert from_file.utcoffset(local) == chicago.utcoffset(local)
+    assert b"DTSTART:1970" not in data and len(data) < 2000
+    # Built once per zone and year: a second file of the same year does not build them again.
+    assert calendar_file(
+        booking, company="Demo", company_phone=None, zone_name="America/Chicago", mail_from="a@scheduler.localhost",
+        now=datetime(2030, 1, 1, tzinfo=chicago),
+    ) == data

@@ -154,9 +154,11 @@ def create_app(settings: Settings | None = None) -> Quart:
                 return None
             return vendor_for(database, organization, now, clients=vendor_clients)
 
+        config = ConfigCache(database, settings.config_cache_seconds)
         email = EmailChannel(
             database, settings.mail_from, BookingLinks(settings.signing_secret),
             service.base_url, photo_links=PhotoLinks(settings.signing_secret) if settings.uploads_bucket else None,
+            flows=config.flow,
         )
         notifier = Notifier(database, [email], office=email)
         own_hosts = own_netlocs(service.base_url)
@@ -180,7 +182,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         loop = asyncio.get_running_loop()
         service.running = Running(
             db=database,
-            config=ConfigCache(database, settings.config_cache_seconds),
+            config=config,
             events=publisher,
             vendors=vendor_clients,
             outbox=drainer,

@@ -8,6 +8,7 @@ counters change through conditional single-document updates.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from app.metrics import DB_COMMANDS
 
@@ -44,6 +45,23 @@ class RoundTrips(monitoring.CommandListener):
 
 
 ROUND_TRIPS = RoundTrips()
+DUPLICATE_KEY = 11000
+
+
+async def insert_new(collection: AsyncCollection[Document], documents: Sequence[Document]) -> list[bool]:
+    """Insert in one round trip each document whose `_id` is not stored yet (unordered: one
+    stored already does not stop the rest); which of them were new. Other errors raise."""
+    if not documents:
+        return []
+    try:
+        await collection.insert_many(list(documents), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        stored = {e["index"] for e in errors}
+        return [i not in stored for i in range(len(documents))]
+    return [True] * len(documents)
 
 
 @dataclass

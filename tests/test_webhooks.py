@@ -218,3 +218,23 @@ async def test_a_booking_the_office_marks_handled_is_confirmed_to_the_companys_s
     [message] = await arrived(receiver, 1)
     assert message["payload"]["type"] == "booking.confirmed" and message["payload"]["data"]["reference"] == "WB-HANDLD"
     assert message["payload"]["data"]["status"] == "confirmed"
+
+
+async def test_events_about_one_booking_are_stored_once_per_endpoint_however_often_emitted(db: Database, instant) -> None:  # type: ignore[no-untyped-def]
+    """Created and confirmed go out together (one read of the endpoints, one write); each
+    endpoint gets only what it asked for; emitting again (a retried confirm) stores nothing."""
+    from app.webhooks import deliveries
+    from app.webhooks.endpoints import create_endpoint
+
+    everything = await create_endpoint(db, "demo-plumbing", "http://127.0.0.1:9/a", ["booking.created", "booking.confirmed"],
+                                       "", OWNER, instant, allow_private=True)
+    confirmed_only = await create_endpoint(db, "demo-plumbing", "http://127.0.0.1:9/b", ["booking.confirmed"],
+                                           "", OWNER, instant, allow_private=True)
+    events = ["booking.created", "booking.confirmed"]
+    assert await deliveries.emit(db, "demo-plumbing", events, {"reference": "WB-2345AB"}, "WB-2345AB:1", instant) == 3
+    assert await deliveries.emit(db, "demo-plumbing", events, {"reference": "WB-2345AB"}, "WB-2345AB:1", instant) == 0
+    stored = sorted([(d["endpoint_id"], d["event_type"]) async for d in db.webhook_deliveries.find({})])
+    assert stored == sorted([(everything.id, "booking.created"), (everything.id, "booking.confirmed"), (confirmed_only.id, "booking.confirmed")])
+    # The booking's next version is news again.
+    assert await deliveries.emit(db, "demo-plumbing", ["booking.confirmed"], {"reference": "WB-2345AB"}, "WB-2345AB:2", instant) == 2
+    assert await deliveries.emit(db, "other-company", events, {}, "WB-2345AB:1", instant) == 0

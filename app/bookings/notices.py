@@ -13,8 +13,9 @@ again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -26,7 +27,7 @@ from app.bookings.repository import booking_by_reference
 from app.db import Database
 from app.domain.booking import Booking, ChosenWindow, long_date, tel
 from app.domain.lead import Lead
-from app.flows.models import NoticeTopic, Organization, Person
+from app.flows.models import Flow, NoticeTopic, Organization, Person
 from app.flows.repository import flow_by_id, organization_by_slug
 from app.mail import outbox
 from app.mail.message import Attachment, Mail
@@ -180,11 +181,15 @@ class EmailChannel:
     name: str = "email"
     # Signs the links to a booking's photos in the company's emails (None: no photos shown).
     photo_links: PhotoLinks | None = None
+    # A flow by organization and id: the web process's configuration cache (a confirm's
+    # email then costs no read of the flow it was just booked in); else the database.
+    flows: Callable[[str, str], Awaitable[Flow | None]] | None = None
 
     async def deliver(self, notice: Notice) -> None:
         if not notice.booking.customer.email:
             return
-        flow = await flow_by_id(self.db, notice.organization.slug, notice.booking.flow_id)
+        organization_id, flow_id = notice.organization.slug, notice.booking.flow_id
+        flow = await (self.flows(organization_id, flow_id) if self.flows is not None else flow_by_id(self.db, organization_id, flow_id))
         mail = self.compose(notice, flow.texts_in(notice.booking.locale) if flow is not None else None)
         if await outbox.enqueue(self.db, notice.key, notice.organization.slug, mail, notice.now):
             self.wake()
@@ -263,35 +268,45 @@ class Notifier:
 
     async def booking_event(self, event_type: str, organization: Organization, booking: Booking, now: datetime) -> None:
         """Tell the company's own systems (webhooks) what happened to a booking."""
-        await self._emit(event_type, organization, booking_data(booking), f"{booking.reference}:{booking.version}", now)
+        await self.booking_events([event_type], organization, booking, now)
 
-    async def _emit(self, event_type: str, organization: Organization, data: dict[str, Any], key: str, now: datetime) -> None:
-        if self.webhooks_wake is None:
+    async def booking_events(self, event_types: Sequence[str], organization: Organization, booking: Booking, now: datetime) -> None:
+        """Several things that happened to a booking at once (created and confirmed), stored together."""
+        await self._emit(event_types, organization, booking_data(booking), f"{booking.reference}:{booking.version}", now)
+
+    async def _emit(self, event_types: Sequence[str], organization: Organization, data: dict[str, Any], key: str, now: datetime) -> None:
+        if self.webhooks_wake is None or not event_types:
             return
         try:
-            if await webhooks.emit(self.db, organization.slug, event_type, data, key, now):
+            if await webhooks.emit(self.db, organization.slug, event_types, data, key, now):
                 self.webhooks_wake()
         except Exception:
-            log.exception("the %s webhook could not be stored", event_type)
+            log.exception("the %s webhook could not be stored", ", ".join(event_types))
 
     async def booking_made(self, organization: Organization, booking: Booking, now: datetime) -> None:
-        """After a confirm: the notice its status calls for; the office hears of it."""
+        """After a confirm: the notice its status calls for; the office hears of it; the
+        company's systems hear it was created (and confirmed, or needs attention)."""
         kind: NoticeKind = "confirmed" if booking.status == "confirmed" else (
             "needs_attention" if booking.status == "needs_attention" else "received"
         )
+        telling: list[Awaitable[None]] = []
+        events: list[str] = []
         if booking.status in {"confirmed", "pending", "needs_attention"}:
-            await self.tell_visitor(kind, organization, booking, now)
-            await self.tell_office(OfficeNotice("booking", organization, now, booking=booking))
-            await self.booking_event("booking.created", organization, booking, now)
+            telling += [self.tell_visitor(kind, organization, booking, now), self.tell_office(OfficeNotice("booking", organization, now, booking=booking))]
+            events.append("booking.created")
         if booking.status == "confirmed":
-            await self.booking_event("booking.confirmed", organization, booking, now)
+            events.append("booking.confirmed")
         if booking.status == "needs_attention":
-            await self.tell_office(OfficeNotice("needs_attention", organization, now, booking=booking))
-            await self.booking_event("booking.needs_attention", organization, booking, now)
+            telling.append(self.tell_office(OfficeNotice("needs_attention", organization, now, booking=booking)))
+            events.append("booking.needs_attention")
+        # Each is stored on its own (and logs its own failure): together, the visitor waits
+        # for the slowest, not for the sum. The webhooks first: their read of the endpoints is
+        # on its way while the emails are written.
+        await asyncio.gather(self.booking_events(events, organization, booking, now), *telling)
 
     async def lead_made(self, organization: Organization, lead: Lead, now: datetime) -> None:
         await self.tell_office(OfficeNotice("lead", organization, now, lead=lead))
-        await self._emit("lead.created", organization, lead_data(lead), f"lead:{lead.id}", now)
+        await self._emit(["lead.created"], organization, lead_data(lead), f"lead:{lead.id}", now)
 
     async def tell_office(self, notice: OfficeNotice) -> None:
         if self.office is None:

@@ -18,15 +18,14 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from pymongo.errors import DuplicateKeyError
 from standardwebhooks.webhooks import Webhook
 
-from app.db import Database
+from app.db import Database, insert_new
 from app.domain.booking import Booking
 from app.domain.lead import Lead
 from app.polling import Poller, backoff, lease_due
@@ -87,22 +86,21 @@ def _body(event_type: str, data: Mapping[str, Any], now: datetime) -> str:
     return json.dumps({"type": event_type, "timestamp": _utc(now), "data": data}, separators=(",", ":"), ensure_ascii=False)
 
 
-async def emit(db: Database, organization_id: str, event_type: str, data: Mapping[str, Any], key: str, now: datetime) -> int:
-    """Store a delivery of the event for each of the organization's endpoints that wants it.
-    `key` names what it is about (a booking's reference and version, a lead): the same event
-    about the same thing is stored once, however often a confirm or a push is retried."""
-    body = _body(event_type, data, now)
-    made = 0
+async def emit(
+    db: Database, organization_id: str, event_types: Sequence[str], data: Mapping[str, Any], key: str, now: datetime,
+) -> int:
+    """Store a delivery of each event for each of the organization's endpoints that wants it
+    (one read of the endpoints, one write of the deliveries, whatever their number).
+    `key` names what the events are about (a booking's reference and version, a lead): the same
+    event about the same thing is stored once, however often a confirm or a push is retried."""
+    deliveries = []
     async for doc in db.webhook_endpoints.find({"organization_id": organization_id, "enabled": True}):
         endpoint = Endpoint.from_document(doc)
-        if endpoint.wants(event_type) and event_type != TEST_EVENT:
-            digest = hashlib.sha256(f"{endpoint.id}|{event_type}|{key}".encode()).hexdigest()[:24]
-            try:
-                await _store(db, endpoint, event_type, body, now, "msg_" + digest)
-                made += 1
-            except DuplicateKeyError:
-                pass
-    return made
+        for event_type in event_types:
+            if endpoint.wants(event_type) and event_type != TEST_EVENT:
+                digest = hashlib.sha256(f"{endpoint.id}|{event_type}|{key}".encode()).hexdigest()[:24]
+                deliveries.append(_delivery(endpoint, event_type, _body(event_type, data, now), now, "msg_" + digest))
+    return sum(await insert_new(db.webhook_deliveries, deliveries))
 
 
 async def send_test_event(db: Database, endpoint: Endpoint, person: str, now: datetime) -> str:
@@ -110,13 +108,17 @@ async def send_test_event(db: Database, endpoint: Endpoint, person: str, now: da
     return await _store(db, endpoint, TEST_EVENT, body, now)
 
 
-async def _store(db: Database, endpoint: Endpoint, event_type: str, body: str, now: datetime, delivery_id: str | None = None) -> str:
-    delivery_id = delivery_id or "msg_" + secrets.token_hex(12)
-    await db.webhook_deliveries.insert_one({
+def _delivery(endpoint: Endpoint, event_type: str, body: str, now: datetime, delivery_id: str) -> dict[str, Any]:
+    return {
         "_id": delivery_id, "endpoint_id": endpoint.id, "organization_id": endpoint.organization_id,
         "event_type": event_type, "body": body, "state": "pending", "attempts": 0, "created_at": now.timestamp(),
         "due_at": now.timestamp(), "lease_until": 0.0, "lease_id": None, "last_status": None, "last_error": None,
-    })
+    }
+
+
+async def _store(db: Database, endpoint: Endpoint, event_type: str, body: str, now: datetime) -> str:
+    delivery_id = "msg_" + secrets.token_hex(12)
+    await db.webhook_deliveries.insert_one(_delivery(endpoint, event_type, body, now, delivery_id))
     return delivery_id
 
 

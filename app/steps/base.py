@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from app.bookings.notices import Notifier
 from app.db import Database
+from app.domain.booking import Booking
 from app.flows.models import Flow, Organization, PhotoRequest, StepConfig, StepType
 from app.photos.uploads import PhotoUploads
 from app.sessions.model import BookingSession
@@ -57,6 +58,9 @@ class StepResult:
     advance: bool = False
     goto: str | None = None
     notice: str | None = None
+    # The booking the step just made (the Summary's confirm): its confirmation shows it
+    # without reading it back.
+    booking: Booking | None = None
 
 
 class FormData:

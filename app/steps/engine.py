@@ -153,7 +153,7 @@ class StepEngine:
             go_to(session, result.goto)
         elif result.advance:
             advance(session)
-        return await self._save_and_view(visit, ctx, shown_before=step_id, notice=result.notice)
+        return await self._save_and_view(visit, ctx, shown_before=step_id, notice=result.notice, booking=result.booking)
 
     async def back(self, visit: Visit) -> StepView:
         visit = await self._booked_meanwhile(visit)
@@ -202,14 +202,16 @@ class StepEngine:
         shown_before: str,
         errors: dict[str, str] | None = None,
         notice: str | None = None,
+        booking: Booking | None = None,
     ) -> StepView:
-        """The request changed the session: its view, and the session saved with the change."""
+        """The request changed the session: its view, and the session saved with the change
+        (`booking`: the one it made, shown on the confirmation as it is)."""
         happened: list[EventItem] = [(ctx.step.id, kind, data) for kind, data in ctx.events]
         if shown_step(visit.session) != shown_before:
             happened.append((shown_step(visit.session), "step_shown", {"direction": visit.session.direction}))
         booked = visit.session.booking_reference if visit.session.status == "booked" else None
         try:
-            return await self._view_and_save(visit, happened, errors=errors, notice=notice)
+            return await self._view_and_save(visit, happened, errors=errors, notice=notice, booking=booking)
         except SessionConflict:
             # Another request of this session was saved first (a double click, a second tab):
             # show the visitor where the session is now. What this request did is not
@@ -243,13 +245,14 @@ class StepEngine:
         notice: str | None = None,
         query: dict[str, str] | None = None,
         status: int = 200,
+        booking: Booking | None = None,
     ) -> StepView:
         """The view of where the session is; then the session saved with what happened and
         what the view saw, numbered, in one write; then those events published. Raises
         SessionConflict when another request saved the session first (nothing recorded)."""
         ctx = self.context(visit)
         try:
-            view = await step_view(ctx, errors=errors, notice=notice, query=query, status=status)
+            view = await step_view(ctx, errors=errors, notice=notice, query=query, status=status, booking=booking)
         except Exception:
             # The view failed (the schedule is away, say): what the visitor did is kept all
             # the same, and "Try again" shows where they are.

@@ -32,7 +32,7 @@ class SummaryStep(StepHandler):
                     "booking_confirmed", reference=booking.reference, service=booking.service.id,
                     date=booking.day.isoformat(), status=booking.status,
                 )
-                return StepResult(advance=True)
+                return StepResult(advance=True, booking=booking)
             case SlotTaken(message, alternatives):
                 ctx.record("booking_failed", reason="slot_taken", alternatives=len(alternatives))
                 ctx.session.booking.timeslot = None

@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bench.capacity import PRODUCTION_LIMITS, QUIET_POLLERS, cpu_seconds
+from bench.capacity import PRODUCTION_LIMITS, QUIET_POLLERS, cpu_seconds, database
 from bench.report import Targets, percentile
-from bench.servers import embedded_mongo, flow_requests, seed_demo, web_process
+from bench.servers import flow_requests, seed_demo, web_process
 
 P99_TARGET_MS = 50.0
 REQUESTS_PER_VISIT = 1 + len(flow_requests(""))  # the session's start, then the flow
@@ -109,15 +109,18 @@ def main(argv: list[str] | None = None) -> int:
     day = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()  # clock-ok: a benchmark, not a test
     capacity = int(args.visitors * args.seconds / (REQUESTS_PER_VISIT * args.think)) + args.visitors
     big_window = [{"id": "morning", "label": "8 – 11 am", "start": "08:00", "end": "11:00", "capacity": capacity}]
-    with embedded_mongo() as uri:
+    with database() as (uri, database_pid):
         asyncio.run(seed_demo(uri, name, windows=big_window, closed_weekdays=[], closed_dates=[], minimum_notice_hours=0, hold_minutes=0))
         with web_process({"MONGODB_URI": uri, "MONGODB_DATABASE": name} | QUIET_POLLERS | PRODUCTION_LIMITS) as url:
-            cpu_before, wall_before = cpu_seconds(url.pid), time.perf_counter()
+            cpu_before, db_before, wall_before = cpu_seconds(url.pid), cpu_seconds(database_pid), time.perf_counter()
             load = asyncio.run(arrivals(url, args.visitors, args.think, args.seconds, day))
-            cpu_used = (cpu_seconds(url.pid) - cpu_before) / (time.perf_counter() - wall_before)
+            wall = time.perf_counter() - wall_before
+            cpu_used = (cpu_seconds(url.pid) - cpu_before) / wall
+            db_used = (cpu_seconds(database_pid) - db_before) / wall
     every = [t for values in load.timings.values() for t in values]
     print(f"one Hypercorn process, database nx-27017 on this machine; {sum(len(v) for v in load.timings.values()):,} requests; "
-          f"at most {load.most_in_flow} visitors in the flow at once; web process CPU {cpu_used:.0%} of a core")
+          f"at most {load.most_in_flow} visitors in the flow at once; web process CPU {cpu_used:.0%} of a core, "
+          f"database {db_used:.0%}")
     print(f"{'step':24}{'requests':>10}{'p50 ms':>9}{'p99 ms':>9}")
     for step, values in load.timings.items():
         print(f"{step:24}{len(values):>10,}{statistics.median(values):>9.1f}{percentile(values, 0.99):>9.1f}")

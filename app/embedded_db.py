@@ -6,7 +6,6 @@ PyMongo exactly as it talks to MongoDB.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
@@ -49,13 +48,12 @@ class EmbeddedMongo:
 
 
 def _server_command() -> list[str]:
-    exe = Path(sys.executable).with_name("nx-27017")
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("nx-27017")
-    if found:
-        return [found]
-    raise RuntimeError("nx-27017 is not installed: run `make install` (pip extra 'embedded')")
+    """nx-27017, deleting expired documents once a minute as MongoDB does (app/embedded_db_server.py)."""
+    try:
+        import nx_27017  # noqa: F401  (installed?)
+    except ImportError:
+        raise RuntimeError("nx-27017 is not installed: run `make install` (pip extra 'embedded')") from None
+    return [sys.executable, str(Path(__file__).with_name("embedded_db_server.py"))]
 
 
 def start_embedded_mongo(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> EmbeddedMongo:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOORS: list[set[str]] = [
     # ground: the process's plumbing, and the typed records every floor shares
     {"app.clock", "app.db", "app.settings", "app.logs", "app.metrics", "app.json_input", "app.secret_keys",
-     "app.embedded_db", "app.domain", "app.polling", "app.i18n", "app.single_flight"},
+     "app.embedded_db", "app.embedded_db_server", "app.domain", "app.polling", "app.i18n", "app.single_flight"},
     {"app.vendors", "app.mail", "app.photos"},  # a company's calendar or field-service system (with its settings); sending mail; photos in S3
     {"app.flows"},  # organizations (with their vendor's settings) and flows: configuration
     {"app.sessions", "app.demo", "app.webhooks"},  # where a visitor is; the demo company

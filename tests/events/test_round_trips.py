@@ -178,6 +178,42 @@ async def test_a_batch_of_many_sessions_is_stored_in_a_few_round_trips(app: Quar
         assert summary["event_count"] == 4 and summary["leave_reason"] == "validation_error" and summary["version"] == 2
 
 
+async def test_the_in_process_queue_stores_the_events_of_requests_answered_together_in_one_batch(app: Quart, db: Database) -> None:
+    """Requests answered within the queue's linger are stored in one batch (one insert), not
+    one each; whoever waits for the queue to empty (a graceful stop) does not wait the linger."""
+    from app.events.publishers import InProcessPublisher
+
+    await store.flow_steps(db, "demo-plumbing", "residential")
+    publisher = InProcessPublisher(db, linger_seconds=0.5)
+    await publisher.start()
+    before = storing_commands()
+    for n in range(6):  # six requests, a few milliseconds apart
+        await publisher.publish(events_of(f"linger{n}", 1, ["session_started", "step_shown"]))
+        await asyncio.sleep(0.005)
+    while publisher.waiting:
+        await asyncio.sleep(0.05)
+    # One batch: the events' insert, the summaries' read, the new summaries' insert (as above).
+    assert storing_commands() - before == {"insert": 2, "find": 1}
+    assert await db.events.count_documents({"session_id": {"$regex": "^linger"}}) == 12
+
+    patient = InProcessPublisher(db, linger_seconds=3600)
+    await patient.start()
+    await patient.publish(events_of("hurried", 1, ["session_started"]))
+    await asyncio.wait_for(patient.stop(), 30)  # not an hour
+    assert await db.events.count_documents({"session_id": "hurried"}) == 1
+    await publisher.stop()
+
+
+def storing_commands() -> Counter[str]:
+    """Commands sent to the database by the in-process queue storing events, by name."""
+    counts: Counter[str] = Counter()
+    for metric in DB_COMMANDS.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total") and sample.labels["work"] == "events":
+                counts[sample.labels["command"]] += int(sample.value)
+    return counts
+
+
 async def test_two_storers_of_one_sessions_events_at_once_keep_every_summary_right(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two processes storing events of the same sessions at the same moment: one bulk write wins
     each summary, the other finds out from its counts and derives those summaries again."""

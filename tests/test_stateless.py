@@ -3,6 +3,7 @@ normally, and a process restarted in the middle of a session loses nothing of it
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import time
@@ -63,7 +64,12 @@ async def test_a_process_restarted_mid_session_loses_nothing(web_processes, toda
             assert await socket.receive_json() == {"type": "ready"}
     booking = await database.bookings.find_one({})
     assert booking["details"]["description"] == DETAILS["detail-description"] and booking["service"]["id"] == "leak-repair"
-    shown = [e["step"] for e in await database.events.find({"session_id": session_id, "type": "step_shown"}).to_list()]
+    # The events of a request are stored after it answered (in a batch, within a second).
+    for _ in range(50):
+        shown = [e["step"] for e in await database.events.find({"session_id": session_id, "type": "step_shown"}).to_list()]
+        if shown and shown[-1] == "Confirmation":
+            break
+        await asyncio.sleep(0.1)
     assert shown[:4] == ["ZipCode", "ServiceSelection", "AdditionalDetails", "Timeslot"] and shown[-1] == "Confirmation"
 
 

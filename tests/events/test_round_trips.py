@@ -187,11 +187,10 @@ async def test_the_in_process_queue_stores_the_events_of_requests_answered_toget
     publisher = InProcessPublisher(db, linger_seconds=0.5)
     await publisher.start()
     before = storing_commands()
-    for n in range(6):  # six requests, a few milliseconds apart
+    for n in range(6):  # six requests, a few milliseconds apart: without the linger, the first went alone
         await publisher.publish(events_of(f"linger{n}", 1, ["session_started", "step_shown"]))
         await asyncio.sleep(0.005)
-    while publisher.waiting:
-        await asyncio.sleep(0.05)
+    await publisher.drain()
     # One batch: the events' insert, the summaries' read, the new summaries' insert (as above).
     assert storing_commands() - before == {"insert": 2, "find": 1}
     assert await db.events.count_documents({"session_id": {"$regex": "^linger"}}) == 12

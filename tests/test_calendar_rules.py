@@ -5,13 +5,16 @@ days the clocks change."""
 from __future__ import annotations
 
 import calendar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.db import Database
 from app.flows.models import OrganizationConfig
-from app.vendors.calendar_rules import CalendarRules
+from app.vendors.calendar_rules import ArrivalWindowConfig, CalendarRules, LocalCalendar
 from app.vendors.local import LocalCalendarVendor
 from tests.bookings import booking_request
 from tests.conftest import demo_config
@@ -96,3 +99,44 @@ async def test_a_booking_at_the_first_free_window_is_made_and_counted(db: Databa
     await vendor.create_booking(booking_request(session_id="s1", day=day, window_id=window.window_id, service={"id": "s", "name": "S"}, customer={}))
     after = {w.window_id: w.remaining for w in await vendor.get_date_timeslots(day)}
     assert after[window.window_id] == window.remaining - 1
+
+
+@pytest.mark.parametrize("zone_name", ["America/Chicago", "America/Santiago", "Asia/Kolkata", "Pacific/Chatham"])
+def test_a_months_places_are_the_sum_of_its_days_windows_at_any_moment_in_any_zone(zone_name: str) -> None:
+    """month_availability adds the places up without building every window: it must give
+    what arrival_windows sums to, day by day, near the notice's edge and around the clock
+    changes (Santiago's midnight does not exist on its spring-forward day)."""
+    zone = ZoneInfo(zone_name)
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        now=st.datetimes(min_value=datetime(2027, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)),
+        notice=st.integers(0, 72),
+        starts=st.lists(st.integers(0, 23 * 60 + 30), min_size=1, max_size=4),
+        capacity=st.integers(0, 5),
+        taken_every=st.integers(1, 7),
+    )
+    def check(now: datetime, notice: int, starts: list[int], capacity: int, taken_every: int) -> None:
+        windows = [
+            ArrivalWindowConfig(id=f"w{i}", label="w", start=time_of(m), end=time_of(min(m + 29, 23 * 60 + 59)), capacity=capacity)
+            for i, m in enumerate(starts)
+        ]
+        rules = CalendarRules(LocalCalendar(windows=windows, minimum_notice_hours=notice, horizon_days=45), zone, now)
+
+        def taken(day: date, window: ArrivalWindowConfig) -> int:
+            return 1 if day.toordinal() % taken_every == 0 else 0
+
+        today = now.astimezone(zone).date()
+        for year, month in months_from(today, 2):
+            by_day = {d.day: d.remaining for d in rules.month_availability(year, month, taken)}
+            summed = {
+                d: sum(w.remaining for w in rules.arrival_windows(d, taken))
+                for d in (date(year, month, n) for n in range(1, calendar.monthrange(year, month)[1] + 1))
+            }
+            assert by_day == summed
+
+    check()
+
+
+def time_of(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)

@@ -88,7 +88,18 @@ class CalendarRules:
         ]
 
     def month_availability(self, year: int, month: int, taken: TakenCount) -> list[DayAvailability]:
-        return [
-            DayAvailability(day=d, remaining=sum(w.remaining for w in self.arrival_windows(d, taken)))
-            for d in month_days(year, month)
-        ]
+        """Each day's places left: what `arrival_windows` would sum, without building a
+        window per day (a calendar view asks for a month of them)."""
+        earliest = self.now + timedelta(hours=self.rules.minimum_notice_hours)
+        windows = self.rules.windows
+        found = []
+        for d in month_days(year, month):
+            remaining = 0
+            if self.day_is_open(d):
+                # A day wholly past the notice needs no window's start worked out.
+                clear = datetime.combine(d, time(0), tzinfo=self.zone) >= earliest
+                for w in windows:
+                    if clear or self.starts_at(d, w) >= earliest:
+                        remaining += max(w.capacity - taken(d, w), 0)
+            found.append(DayAvailability(day=d, remaining=remaining))
+        return found

@@ -156,6 +156,17 @@ async def test_calendar_pages_between_months(visitor: Visitor, today: date) -> N
     assert page.status == 200 and page.contains(today.strftime("%B %Y"))
 
 
+async def test_the_calendars_day_buttons_are_well_formed(visitor: Visitor, today: date) -> None:
+    """Each attribute of a day's button stands apart from the one before it (an attribute
+    glued to the last one's quote is a parse error browsers happen to forgive)."""
+    await visitor.walk_to("Timeslot", today)
+    page = await visitor.view("Timeslot", month=today.strftime("%Y-%m"), date=today.isoformat())
+    buttons = re.findall(r'<button type="button" class="wb-day[^>]*>', page.text)
+    assert buttons and any("hx-get=" in b for b in buttons) and any(" disabled" in b for b in buttons)
+    for button in buttons:
+        assert re.fullmatch(r'<button( [a-z-]+(="[^"]*")?)+>', " ".join(button.split())), button
+
+
 async def test_summary_change_link_returns_to_that_step(visitor: Visitor, today: date) -> None:
     await visitor.walk_to("Summary", today)
     page = await visitor.edit("Customer")

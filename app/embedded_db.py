@@ -53,7 +53,9 @@ def _server_command() -> list[str]:
         import nx_27017  # noqa: F401  (installed?)
     except ImportError:
         raise RuntimeError("nx-27017 is not installed: run `make install` (pip extra 'embedded')") from None
-    return [sys.executable, str(Path(__file__).with_name("embedded_db_server.py"))]
+    # -P: the script's folder (app/) is not put on the path, where its modules (db, events,
+    # settings…) would shadow any top-level module of the same name the server imports.
+    return [sys.executable, "-P", str(Path(__file__).with_name("embedded_db_server.py"))]
 
 
 def start_embedded_mongo(data_dir: Path, port: int | None = None, timeout: float = 20.0) -> EmbeddedMongo:

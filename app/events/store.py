@@ -30,20 +30,20 @@ from typing import Any
 from pymongo import InsertOne, ReplaceOne
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, ExecutionTimeout, WTimeoutError
 
-from app.db import Database
+from app.db import DUPLICATE_KEY, Database, insert_new
 from app.events.models import SessionEvent
 from app.events.summary import merge_summary
+from app.flows.cache import Expiring
 from app.metrics import EVENT_LAG, EVENTS_SET_ASIDE
 
 logger = logging.getLogger(__name__)
-DUPLICATE_KEY = 11000
 # The database is away or slow: the batch is offered again, nothing is set aside.
 TRANSIENT = (ConnectionFailure, ExecutionTimeout, WTimeoutError)
 # Attempts at a summary's compare-and-swap when two stores update one session at once.
 SUMMARY_ATTEMPTS = 20
 # A flow's steps (what a summary's furthest step is counted in) are read once a minute.
 FLOW_STEPS_SECONDS = 60.0
-_flow_steps: dict[tuple[str, str, str], tuple[float, list[str]]] = {}
+_flow_steps: Expiring[list[str]] = Expiring(FLOW_STEPS_SECONDS)
 
 
 def _document(event: SessionEvent) -> dict[str, Any]:
@@ -81,18 +81,12 @@ async def _insert(db: Database, batch: list[SessionEvent]) -> list[SessionEvent]
     """The events newly inserted (duplicates are not); raises _Refused for anything else refused."""
     try:
         # Unordered: a duplicate (a redelivery) does not stop the events after it going in.
-        await db.events.insert_many([_document(e) for e in batch], ordered=False)
-        return batch
-    except BulkWriteError as exc:
-        errors = exc.details.get("writeErrors", [])
-        if any(e.get("code") != DUPLICATE_KEY for e in errors):
-            raise _Refused(exc) from None
-        duplicates = {e["index"] for e in errors}
-        return [e for i, e in enumerate(batch) if i not in duplicates]
+        new = await insert_new(db.events, [_document(e) for e in batch])
     except TRANSIENT:
         raise
-    except Exception as exc:  # InvalidDocument and friends: the batch holds a bad event
+    except Exception as exc:  # InvalidDocument, a refusal other than a duplicate: the batch holds a bad event
         raise _Refused(exc) from None
+    return [e for e, is_new in zip(batch, new, strict=True) if is_new]
 
 
 async def _store_without_refused(db: Database, batch: list[SessionEvent], problem: Exception) -> list[SessionEvent]:
@@ -132,13 +126,10 @@ async def set_aside(db: Database, event: SessionEvent, problem: Exception) -> No
 async def flow_steps(db: Database, organization_id: str, flow_id: str) -> list[str]:
     key = (db.db.name, organization_id, flow_id)
     known = _flow_steps.get(key)
-    if known is not None and time.monotonic() - known[0] < FLOW_STEPS_SECONDS:
-        return known[1]
+    if known is not None:
+        return known
     flow = await db.flows.find_one({"_id": f"{organization_id}:{flow_id}"}, {"steps": 1})
-    steps = [s["type"] for s in (flow or {}).get("steps", [])]
-    if len(_flow_steps) > 10_000:
-        _flow_steps.clear()
-    _flow_steps[key] = (time.monotonic(), steps)
+    steps = _flow_steps.put(key, [s["type"] for s in (flow or {}).get("steps", [])])
     return steps
 
 

@@ -10,6 +10,7 @@ it share that read. Nothing about a session is kept here.
 from __future__ import annotations
 
 import time
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 from app.db import Database
@@ -20,18 +21,20 @@ from app.single_flight import SingleFlight
 T = TypeVar("T")
 
 
-class _Expiring(Generic[T]):
+class Expiring(Generic[T]):
+    """Values kept `seconds` each in this process (bounded: cleared past 10,000 keys)."""
+
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.entries: dict[str, tuple[float, T]] = {}
+        self.entries: dict[Hashable, tuple[float, T]] = {}
 
-    def get(self, key: str) -> T | None:
+    def get(self, key: Hashable) -> T | None:
         entry = self.entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
 
-    def put(self, key: str, value: T) -> T:
+    def put(self, key: Hashable, value: T) -> T:
         if self.seconds > 0:
             if len(self.entries) > 10_000:  # bounded: unknown keys are never stored, but be safe
                 self.entries.clear()
@@ -42,8 +45,8 @@ class _Expiring(Generic[T]):
 class ConfigCache:
     def __init__(self, db: Database, seconds: float) -> None:
         self._db = db
-        self._organizations: _Expiring[Organization] = _Expiring(seconds)
-        self._flows: _Expiring[Flow] = _Expiring(seconds)
+        self._organizations: Expiring[Organization] = Expiring(seconds)
+        self._flows: Expiring[Flow] = Expiring(seconds)
         self._reading = SingleFlight()
 
     async def organization_by_key(self, key: str) -> Organization | None:

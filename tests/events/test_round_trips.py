@@ -24,12 +24,13 @@ from app.web.services import services_of
 from tests.visitor import Visitor, quart_sender
 
 
-def sent() -> Counter[str]:
-    """Commands sent to the database so far by this task (a request, a test), by name."""
+def sent(work: str = "request") -> Counter[str]:
+    """Commands sent to the database so far, by name: by requests and tests ("request"), or
+    by the in-process queue storing events ("events")."""
     counts: Counter[str] = Counter()
     for metric in DB_COMMANDS.collect():
         for sample in metric.samples:
-            if sample.name.endswith("_total") and sample.labels["work"] == "request":
+            if sample.name.endswith("_total") and sample.labels["work"] == work:
                 counts[sample.labels["command"]] += int(sample.value)
     return counts
 
@@ -186,13 +187,13 @@ async def test_the_in_process_queue_stores_the_events_of_requests_answered_toget
     await store.flow_steps(db, "demo-plumbing", "residential")
     publisher = InProcessPublisher(db, linger_seconds=0.5)
     await publisher.start()
-    before = storing_commands()
+    before = sent("events")
     for n in range(6):  # six requests, a few milliseconds apart: without the linger, the first went alone
         await publisher.publish(events_of(f"linger{n}", 1, ["session_started", "step_shown"]))
         await asyncio.sleep(0.005)
     await publisher.drain()
     # One batch: the events' insert, the summaries' read, the new summaries' insert (as above).
-    assert storing_commands() - before == {"insert": 2, "find": 1}
+    assert sent("events") - before == {"insert": 2, "find": 1}
     assert await db.events.count_documents({"session_id": {"$regex": "^linger"}}) == 12
 
     patient = InProcessPublisher(db, linger_seconds=3600)
@@ -201,16 +202,6 @@ async def test_the_in_process_queue_stores_the_events_of_requests_answered_toget
     await asyncio.wait_for(patient.stop(), 30)  # not an hour
     assert await db.events.count_documents({"session_id": "hurried"}) == 1
     await publisher.stop()
-
-
-def storing_commands() -> Counter[str]:
-    """Commands sent to the database by the in-process queue storing events, by name."""
-    counts: Counter[str] = Counter()
-    for metric in DB_COMMANDS.collect():
-        for sample in metric.samples:
-            if sample.name.endswith("_total") and sample.labels["work"] == "events":
-                counts[sample.labels["command"]] += int(sample.value)
-    return counts
 
 
 async def test_two_storers_of_one_sessions_events_at_once_keep_every_summary_right(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

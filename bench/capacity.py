@@ -209,6 +209,12 @@ def row(result: Result) -> str:
             f"{result.web_cpu_ms:>10.2f}{db_cpu:>9}{trips:>8}{after:>8}{bad}")
 
 
+def bare_route(server: str, args: argparse.Namespace) -> Result:
+    """A bare Quart route served by `server`, loaded like the others."""
+    with web_process({}, application="bench.hello_app:app", ready_path="/", server=server) as url:
+        return measure(url, Route(f"bare Quart on {server.capitalize()}", "GET", "/"), url.pid, None, args, counts=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=8)
@@ -229,8 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             name = f"bench_{uuid.uuid4().hex[:8]}"  # a fresh database for each server
             asyncio.run(seed_demo(uri, name))
             on = f" [{server}]" if len(servers) > 1 else ""
-            with web_process({}, application="bench.hello_app:app", ready_path="/", server=server) as url:
-                results.append(measure(url, Route(f"bare Quart on {server.capitalize()}", "GET", "/"), url.pid, None, args, counts=False))
+            results.append(bare_route(server, args))
             env = {"MONGODB_URI": uri, "MONGODB_DATABASE": name} | QUIET_POLLERS | PRODUCTION_LIMITS
             with web_process(env, server=server) as url:
                 zip_tokens, timeslot_tokens = asyncio.run(prepare_sessions(url, args.sessions, folder, day))
@@ -245,8 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         # The step ratio is against the best bare Quart route there is, whichever server serves
         # the steps: Granian's (about 1.7 times Hypercorn's here), as issue #20 measured it.
         for server in [s for s in ("granian",) if s not in servers]:
-            with web_process({}, application="bench.hello_app:app", ready_path="/", server=server) as url:
-                results.append(measure(url, Route(f"bare Quart on {server.capitalize()}", "GET", "/"), url.pid, None, args, counts=False))
+            results.append(bare_route(server, args))
 
     print(f"wrk: {args.threads} threads, {args.connections} connections, {args.seconds} s per route; "
           f"{args.sessions} prepared sessions per step route, rotated, from as many addresses; production rate limits; the database on this machine")

@@ -21,6 +21,7 @@ TINY = {
     "open_loop": ["--visitors", "3", "--think", "0.2", "--seconds", "2"],
     "granian_check": [],
     "profile": ["--seconds", "1", "--sessions", "3", "--connections", "4"],
+    "driver_cost": ["--steps", "40", "--concurrency", "4", "--rounds", "1"],
 }
 
 

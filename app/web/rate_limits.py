@@ -16,9 +16,12 @@ they save it on every request, so that count costs nothing and is exact.
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from pymongo import ReturnDocument
 from quart import has_request_context, request, websocket
@@ -49,15 +52,28 @@ class RateLimited(HttpProblem):
         self.retry_after = retry_after
 
 
-def limits() -> dict[str, Limit]:
+def limits() -> Mapping[str, Limit]:
     settings = services.current().settings
-    return {
-        "sessions_per_ip": Limit("new sessions per IP address", settings.rate_limit_sessions_per_ip),
-        "steps_per_session": Limit("step requests per session", settings.rate_limit_steps_per_session),
-        "steps_per_ip": Limit("step requests per IP address", settings.rate_limit_steps_per_ip),
-        "confirms_per_session": Limit("confirmations per session", settings.rate_limit_confirms_per_session),
-        "client_events_per_session": Limit("widget events per session", settings.rate_limit_client_events_per_session),
-        "client_events_per_ip": Limit("widget events per IP address", settings.rate_limit_client_events_per_ip),
+    return _limits(
+        settings.rate_limit_sessions_per_ip, settings.rate_limit_steps_per_session, settings.rate_limit_steps_per_ip,
+        settings.rate_limit_confirms_per_session, settings.rate_limit_client_events_per_session,
+        settings.rate_limit_client_events_per_ip,
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _limits(
+    sessions_per_ip: int, steps_per_session: int, steps_per_ip: int, confirms_per_session: int,
+    client_events_per_session: int, client_events_per_ip: int,
+) -> Mapping[str, Limit]:
+    """Built once per configuration, not on every request (a step asks twice); read-only."""
+    return MappingProxyType({
+        "sessions_per_ip": Limit("new sessions per IP address", sessions_per_ip),
+        "steps_per_session": Limit("step requests per session", steps_per_session),
+        "steps_per_ip": Limit("step requests per IP address", steps_per_ip),
+        "confirms_per_session": Limit("confirmations per session", confirms_per_session),
+        "client_events_per_session": Limit("widget events per session", client_events_per_session),
+        "client_events_per_ip": Limit("widget events per IP address", client_events_per_ip),
         # Returning customers: a visitor types their phone and email once or twice; more is
         # someone trying numbers (a new session does not start the count again: the address counts too).
         "returning_per_session": Limit("address look-ups per session", 5, 600),
@@ -69,7 +85,7 @@ def limits() -> dict[str, Limit]:
         "sign_ins_per_ip": Limit("sign-in requests per IP address", 20, 600),
         "sign_ins_per_email": Limit("sign-in requests per email address", 5, 600),
         "console_actions_per_person": Limit("console actions per person", 120),
-    }
+    })
 
 
 def client_ip() -> str:

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, monitoring
@@ -66,7 +67,8 @@ async def insert_new(collection: AsyncCollection[Document], documents: Sequence[
 
 @dataclass
 class Database:
-    """One client and the collections the application uses."""
+    """One client and the collections the application uses (each made once: a step asks for
+    the sessions' twice, and PyMongo builds a collection object anew on every `db[name]`)."""
 
     client: AsyncMongoClient[Document]
     db: AsyncDatabase[Document]
@@ -79,111 +81,111 @@ class Database:
         )
         return cls(client=client, db=client[name])
 
-    @property
+    @cached_property
     def organizations(self) -> AsyncCollection[Document]:
         return self.db["organizations"]
 
-    @property
+    @cached_property
     def flows(self) -> AsyncCollection[Document]:
         return self.db["booking_flows"]
 
-    @property
+    @cached_property
     def sessions(self) -> AsyncCollection[Document]:
         return self.db["booking_sessions"]
 
-    @property
+    @cached_property
     def bookings(self) -> AsyncCollection[Document]:
         return self.db["bookings"]
 
-    @property
+    @cached_property
     def calendar_slots(self) -> AsyncCollection[Document]:
         """The built-in vendor's calendar: one document per arrival window and day."""
         return self.db["calendar_slots"]
 
-    @property
+    @cached_property
     def leads(self) -> AsyncCollection[Document]:
         return self.db["leads"]
 
-    @property
+    @cached_property
     def events(self) -> AsyncCollection[Document]:
         """Session events, one document per (session, source, sequence)."""
         return self.db["session_events"]
 
-    @property
+    @cached_property
     def dead_events(self) -> AsyncCollection[Document]:
         """Events the database refused to store, set aside (as JSON) so the rest go in."""
         return self.db["session_events_dead"]
 
-    @property
+    @cached_property
     def event_counters(self) -> AsyncCollection[Document]:
         """Per session, the last sequence number the server gave its own events."""
         return self.db["session_event_counters"]
 
-    @property
+    @cached_property
     def session_summaries(self) -> AsyncCollection[Document]:
         return self.db["session_summaries"]
 
-    @property
+    @cached_property
     def rate_limits(self) -> AsyncCollection[Document]:
         """One counter per limit, key and time window (app/rate_limits.py)."""
         return self.db["rate_limits"]
 
-    @property
+    @cached_property
     def api_keys(self) -> AsyncCollection[Document]:
         """Secret keys (server to server), stored as hashes."""
         return self.db["api_keys"]
 
-    @property
+    @cached_property
     def vendor_tokens(self) -> AsyncCollection[Document]:
         """OAuth tokens a vendor rotates (Jobber's refresh token), shared by every process."""
         return self.db["vendor_tokens"]
 
-    @property
+    @cached_property
     def vendor_outbox(self) -> AsyncCollection[Document]:
         """Bookings and leads still to be pushed to a remote vendor (app/bookings/outbox.py)."""
         return self.db["vendor_outbox"]
 
-    @property
+    @cached_property
     def mail_outbox(self) -> AsyncCollection[Document]:
         """Mail still to send, and what was sent (app/mail/outbox.py)."""
         return self.db["mail_outbox"]
 
-    @property
+    @cached_property
     def webhook_endpoints(self) -> AsyncCollection[Document]:
         """Where each company's webhooks go, which events, and their signing secrets."""
         return self.db["webhook_endpoints"]
 
-    @property
+    @cached_property
     def webhook_deliveries(self) -> AsyncCollection[Document]:
         """One signed message to one endpoint, until it is delivered or given up (an outbox)."""
         return self.db["webhook_deliveries"]
 
-    @property
+    @cached_property
     def webhook_attempts(self) -> AsyncCollection[Document]:
         """Each try of a delivery: when, the answer, how long it took (the console's log)."""
         return self.db["webhook_attempts"]
 
-    @property
+    @cached_property
     def jobs(self) -> AsyncCollection[Document]:
         """Where background jobs keep their place (the abandoned-lead watermark)."""
         return self.db["jobs"]
 
-    @property
+    @cached_property
     def console_sign_ins(self) -> AsyncCollection[Document]:
         """Sign-in links emailed to a company's people, by the hash of their secret."""
         return self.db["console_sign_ins"]
 
-    @property
+    @cached_property
     def console_sessions(self) -> AsyncCollection[Document]:
         """People signed in to their company's console, by the hash of the cookie's id."""
         return self.db["console_sessions"]
 
-    @property
+    @cached_property
     def photos(self) -> AsyncCollection[Document]:
         """Photos of the problem a session uploaded (app/photos/): one per slot, 5 slots a session."""
         return self.db["photos"]
 
-    @property
+    @cached_property
     def returning_lookups(self) -> AsyncCollection[Document]:
         """What a session's last returning-customer look-up found (app/steps/returning.py), by session id."""
         return self.db["returning_lookups"]

@@ -187,7 +187,13 @@ def _long_date(day: date, locale: Locale) -> str:
 
 def month_name(day: date) -> str:
     """'March 2027' / 'marzo de 2027': a calendar's heading."""
-    return str(format_skeleton("yMMMM", day, locale=_locale.get()))
+    return _month_name(day.year, day.month, _locale.get())
+
+
+@lru_cache(maxsize=1024)
+def _month_name(year: int, month: int, locale: Locale) -> str:
+    # Babel's skeleton formatting is a twentieth of a calendar view's CPU, for one of a few names.
+    return str(format_skeleton("yMMMM", date(year, month, 1), locale=locale))
 
 
 def weekday_initials() -> list[tuple[str, str]]:

@@ -39,7 +39,7 @@ from app.steps import places
 from app.vendors.base import VendorStrategy
 from app.vendors.registry import vendor_for
 from app.vendors.remote import VendorClients
-from app.web import api_docs
+from app.web import api_docs, calendar_grid
 from app.web.services import Running, Services, install
 from app.webhooks.alerts import DisabledAlert
 from app.webhooks.deliveries import WebhookDrainer
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     service = Services(settings, clock_starting_at(settings.test_clock_start))
     install(app, service)
     i18n.install(app.jinja_env)  # {{ _("…") }}: the visitor's language (app/i18n.py)
+    calendar_grid.install(app.jinja_env)  # a month's grid rendered once for all shown it
     app.jinja_env.filters["tel"] = tel
     # The console's session cookie (app/web/console.py): signed with a key of its own,
     # derived from LINK_SECRET; on the scheduler's origin and under /console only.

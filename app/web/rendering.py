@@ -5,7 +5,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import jinja2
 from quart import Quart, Response, render_template
@@ -13,6 +12,7 @@ from quart.templating import Environment as QuartEnvironment
 
 from app.steps.engine import CONFIRMATION_TEMPLATE, StepView
 from app.web import services
+from app.web.calendar_grid import QueryURL
 from app.web.photos import photo_link
 from app.web.urls import external_url
 
@@ -32,20 +32,13 @@ async def render_view(view: StepView, photo_url: Callable[[str], str] = photo_li
             "back_url": external_url("steps.go_back") if view.has_back else None,
             "edit_url": lambda edited: external_url("steps.edit_step", step_id=edited),
             # The calendar links every day of its month: the URL is built once, its query per day.
-            "view_url": _with_query(external_url("steps.view_step", step_id=step_id)),
+            "view_url": QueryURL(external_url("steps.view_step", step_id=step_id)),
         }
         if "places" in view.variables:  # the Customer step: returning customers
             urls["returning_url"] = external_url("steps.returning_customer")
         if view.variables.get("photo_request") is not None:
             urls |= {"photos_url": external_url("photos.begin_upload"), "photo_url": photo_url}
     return await render_template(view.template, **view.variables, **urls)
-
-
-def _with_query(url: str) -> Callable[..., str]:
-    def view_url(**query: Any) -> str:
-        return f"{url}?{urlencode(query)}" if query else url
-
-    return view_url
 
 
 class _RenderedAtOnce(jinja2.Template):

@@ -13,7 +13,7 @@ first. A booking that closes a day changes the open days, so the key: no grid go
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,10 +43,8 @@ class Grids:
         self._kept: OrderedDict[Hashable, Markup] = OrderedDict()
         self._max_entries = max_entries
 
-    def render(self, env: jinja2.Environment, calendar: MonthCalendar, mode: str, view_url: Callable[..., str] | None) -> Markup:
+    def render(self, env: jinja2.Environment, calendar: MonthCalendar, mode: str, view_url: QueryURL | None) -> Markup:
         template = env.get_template(TEMPLATE)  # a template reloaded in development is a new key
-        if view_url is not None and not isinstance(view_url, QueryURL):
-            return Markup(template.module.month_table(calendar, mode, view_url))  # type: ignore[attr-defined]
         key = (
             template, current_locale(), mode, view_url.base if view_url else None,
             calendar.month, calendar.month_label, calendar.previous_month, calendar.next_month, calendar.chosen_day,
@@ -63,15 +61,12 @@ class Grids:
             self._kept.popitem(last=False)
         return grid
 
-    def clear(self) -> None:
-        self._kept.clear()
-
 
 GRIDS = Grids()
 
 
 @jinja2.pass_environment
-def calendar_table(env: jinja2.Environment, calendar: MonthCalendar, mode: str, view_url: Callable[..., str] | None = None) -> Markup:
+def calendar_table(env: jinja2.Environment, calendar: MonthCalendar, mode: str, view_url: QueryURL | None = None) -> Markup:
     return GRIDS.render(env, calendar, mode, view_url)
 
 

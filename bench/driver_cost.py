@@ -91,6 +91,14 @@ async def store_copies(db: Database, template: Document, count: int) -> list[str
     return tokens
 
 
+def versioned_save(session: BookingSession, now: datetime) -> tuple[Document, Document]:
+    """What `save_session` sends for a loaded session (the filter, the document), for the
+    clients measured beside PyMongo: the same write, not a lighter one."""
+    expected = session.version
+    session.version, session.updated_at, session.expires_at = expected + 1, now, now + TTL
+    return {"_id": session.id, "version": expected}, session.to_document()
+
+
 class Wire:
     """The two commands as OP_MSG on one asyncio stream each: the floor under any driver."""
 
@@ -115,9 +123,8 @@ class Wire:
     async def step(self, token: str, now: datetime) -> None:
         found = await self.command({"find": self.sessions, "filter": {"token_hash": hash_token(token)}, "limit": 1, "singleBatch": True})
         session = BookingSession.from_document(found["cursor"]["firstBatch"][0])
-        expected = session.version
-        session.version, session.updated_at, session.expires_at = expected + 1, now, now + TTL
-        answer = await self.command({"update": self.sessions, "updates": [{"q": {"_id": session.id, "version": expected}, "u": session.to_document()}]})
+        where, document = versioned_save(session, now)
+        answer = await self.command({"update": self.sessions, "updates": [{"q": where, "u": document}]})
         assert answer["n"] == 1, answer
 
     async def close(self) -> None:
@@ -166,9 +173,7 @@ async def measure(uri: str, name: str, template: Document, args: argparse.Namesp
         async def jet_step(token: str, _: int) -> None:
             found = await sessions.find_one({"token_hash": hash_token(token)})
             session = BookingSession.from_document(found)
-            expected = session.version
-            session.version, session.updated_at, session.expires_at = expected + 1, now, now + TTL
-            result = await sessions.replace_one({"_id": session.id, "version": expected}, session.to_document())
+            result = await sessions.replace_one(*versioned_save(session, now))
             assert result["matched_count"] == 1, result
 
         kinds["mongojet (MongoDB's Rust driver)"] = jet_step
